@@ -1,0 +1,136 @@
+namespace Proximity.Spatial.Decisions;
+
+public enum EpisodeStep : byte { Nothing, Raised, Cleared }
+
+/// <summary>Why an episode was raised.</summary>
+public enum RaiseRule : byte
+{
+    /// <summary>One fix whose whole uncertainty region violates the ban.</summary>
+    Certain,
+    /// <summary>Possible breaches that persisted and, weighed together, lean to the violating side.</summary>
+    Persistent,
+    /// <summary>The path between two fixes crossed the limit with certainty.</summary>
+    Path,
+    /// <summary>The closing speed would bring the offender within the minimum distance soon.</summary>
+    Approach,
+}
+
+/// <summary>
+/// Turns a stream of observations of one ban into episodes: raise on a certain breach or on possible
+/// breaches that persist; one episode per breach; end only after the offender has been clearly out for a
+/// hold time. Allocation-free; one instance per ban and level (breach, warning).
+/// </summary>
+public sealed class EpisodeTracker
+{
+    private const int Window = 8;
+
+    private readonly DecisionOptions _options;
+    private readonly double[] _depth = new double[Window];
+    private readonly double[] _weight = new double[Window];
+    private int _count, _head;
+    private int _runLength;
+    private DateTimeOffset _runStart;
+    private DateTimeOffset _clearSince;
+    private int _clearCount;
+
+    public EpisodeTracker(DecisionOptions options) => _options = options;
+
+    public bool IsOpen { get; private set; }
+    public DateTimeOffset OpenedAt { get; private set; }
+    public int RunLength => _runLength;
+    public DateTimeOffset RunStart => _runStart;
+
+    /// <summary>Inverse-variance weighted mean depth of the current run, and its standard error.</summary>
+    public (double Mean, double StandardError) RunEvidence(DateTimeOffset now)
+    {
+        double sw = 0, swd = 0;
+        for (int i = 0; i < _count; i++) { sw += _weight[i]; swd += _weight[i] * _depth[i]; }
+        if (sw <= 0) return (0, double.PositiveInfinity);
+        double mean = swd / sw;
+        // Fixes closer in time than the error correlation time repeat the same error: count independent ones.
+        double span = Math.Max(0, (now - _runStart).TotalSeconds);
+        double independent = Math.Min(_count, 1 + span / _options.ErrorCorrelationTime.TotalSeconds);
+        double se = Math.Sqrt(_count / sw / independent);
+        return (mean, se);
+    }
+
+    public EpisodeStep Observe(in Observation o) => IsOpen ? ObserveOpen(o) : ObserveClosed(o);
+
+    /// <summary>Opens the episode without evidence of its own (a higher level already raised).</summary>
+    public void ForceOpen(DateTimeOffset at)
+    {
+        if (IsOpen) return;
+        IsOpen = true;
+        OpenedAt = at;
+        _clearCount = 0;
+    }
+
+    public void Close()
+    {
+        IsOpen = false;
+        ResetRun();
+        _clearCount = 0;
+    }
+
+    private EpisodeStep ObserveClosed(in Observation o)
+    {
+        if (o.Certainty == Certainty.None)
+        {
+            ResetRun();
+            return EpisodeStep.Nothing;
+        }
+        if (_runLength == 0) _runStart = o.At;
+        _runLength++;
+        Add(o);
+        if (o.Certainty == Certainty.Certain && !o.Suspect) return Open(o.At);
+
+        bool persisted = _runLength >= _options.PossibleFixes ||
+                         (_runLength >= 2 && o.At - _runStart >= _options.PossibleDuration);
+        if (!persisted) return EpisodeStep.Nothing;
+        var (mean, se) = RunEvidence(o.At);
+        return mean > _options.PersistenceZ * se ? Open(o.At) : EpisodeStep.Nothing;
+    }
+
+    private EpisodeStep ObserveOpen(in Observation o)
+    {
+        if (o.Suspect) return EpisodeStep.Nothing; // a suspect fix can neither clear nor extend on its own
+        bool clearlyOut = o.Certainty == Certainty.None || o.DepthMeters <= -_options.ClearZ * o.SigmaMeters;
+        if (!clearlyOut)
+        {
+            _clearCount = 0;
+            return EpisodeStep.Nothing;
+        }
+        if (_clearCount == 0) _clearSince = o.At;
+        _clearCount++;
+        if (_clearCount >= _options.ClearFixes && o.At - _clearSince >= _options.ClearHold)
+        {
+            Close();
+            return EpisodeStep.Cleared;
+        }
+        return EpisodeStep.Nothing;
+    }
+
+    private EpisodeStep Open(DateTimeOffset at)
+    {
+        IsOpen = true;
+        OpenedAt = at;
+        _clearCount = 0;
+        return EpisodeStep.Raised;
+    }
+
+    private void Add(in Observation o)
+    {
+        double sigma = Math.Max(o.SigmaMeters, 0.5);
+        _depth[_head] = double.IsFinite(o.DepthMeters) ? o.DepthMeters : Math.CopySign(o.RadiusMeters * 3, o.DepthMeters);
+        _weight[_head] = 1 / (sigma * sigma);
+        _head = (_head + 1) % Window;
+        if (_count < Window) _count++;
+    }
+
+    private void ResetRun()
+    {
+        _runLength = 0;
+        _count = 0;
+        _head = 0;
+    }
+}

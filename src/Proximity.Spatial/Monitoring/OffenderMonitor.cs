@@ -1,0 +1,462 @@
+using System.Globalization;
+using Proximity.Spatial.Bans;
+using Proximity.Spatial.Decisions;
+using Proximity.Spatial.Geodesy;
+using Proximity.Spatial.Zones;
+
+namespace Proximity.Spatial.Monitoring;
+
+/// <summary>
+/// Judges one offender's bans against the offender's fixes and the fixes of the victims the offender must
+/// keep away from. The same code runs in the live grains and in replay. Not thread-safe: one caller at a
+/// time (the offender grain). Allocation-free unless an alert is raised or cleared.
+/// </summary>
+public sealed class OffenderMonitor
+{
+    private const double K = Observation.SigmaPer95Radius;
+
+    private readonly DecisionOptions _options;
+    private readonly Dictionary<string, PartyTrack> _victims = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BanState> _byId = new(StringComparer.Ordinal);
+    private BanState[] _bans = [];
+    private PlaneProjection? _plane;
+    private PartyTrack? _offender;
+    private readonly DateTimeOffset[] _suspectTimes = new DateTimeOffset[8];
+    private int _suspectCount;
+    private Alert? _jamming;
+
+    public OffenderMonitor(string offenderId, IEnumerable<Ban> bans, DecisionOptions? options = null)
+    {
+        OffenderId = offenderId;
+        _options = options ?? DecisionOptions.Default;
+        UpdateBans(bans);
+    }
+
+    public string OffenderId { get; }
+    public IReadOnlyCollection<string> VictimIds => _bans.Select(b => b.Ban).OfType<ContactBan>().Select(b => b.VictimId).Distinct().ToArray();
+
+    /// <summary>The alerts of episodes that are still open.</summary>
+    public IEnumerable<Alert> OpenAlerts =>
+        _bans.SelectMany(b => new[] { b.BreachAlert, b.WarningAlert }).Append(_jamming).OfType<Alert>();
+
+    /// <summary>Replaces the ban set; a ban whose id stays keeps its open episode across versions.</summary>
+    public void UpdateBans(IEnumerable<Ban> bans)
+    {
+        var next = new List<BanState>();
+        foreach (var ban in bans)
+        {
+            if (ban.OffenderId != OffenderId)
+                throw new ArgumentException($"ban {ban.Id} belongs to offender {ban.OffenderId}, not {OffenderId}");
+            if (_byId.TryGetValue(ban.Id, out var state)) state.Ban = ban;
+            else state = new BanState(ban, _options);
+            state.Zone = null;
+            next.Add(state);
+        }
+        _byId.Clear();
+        foreach (var s in next) _byId[s.Ban.Id] = s;
+        _bans = next.ToArray();
+        var firstZone = _bans.Select(b => b.Ban).OfType<ZoneBan>().FirstOrDefault();
+        if (_plane is null && firstZone is not null) UsePlane(firstZone.Area.HomePlane);
+        else if (_plane is not null) PrepareZones();
+    }
+
+    public void OnOffenderFix(in PositionFix fix, bool late, List<MonitorEvent> events)
+    {
+        EnsurePlane(fix);
+        bool hasLeg = _offender!.TryGetLastTrusted(out var legStart);
+        var point = _offender.Add(fix);
+        if (point.Suspect) NoteSuspect(point, late, events);
+        else ExpireJamming(point.At, events);
+
+        foreach (var state in _bans)
+        {
+            if (!state.Ban.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
+            switch (state.Ban)
+            {
+                case ZoneBan zoneBan:
+                    JudgeZone(state, zoneBan, point, hasLeg ? legStart : null, late, events);
+                    break;
+                case ContactBan contact when _victims.TryGetValue(contact.VictimId, out var victim) &&
+                                             victim.TryGetNearestTrusted(fix.Timestamp, out var v):
+                    JudgeContact(state, contact, point, v, point, hasLeg ? legStart : null, victim, late, events);
+                    break;
+            }
+        }
+    }
+
+    public void OnVictimFix(string victimId, in PositionFix fix, bool late, List<MonitorEvent> events)
+    {
+        EnsurePlane(fix);
+        if (!_victims.TryGetValue(victimId, out var track))
+            _victims[victimId] = track = new PartyTrack(_plane!, _options);
+        var point = track.Add(fix);
+        if (!_offender!.TryGetNearestTrusted(fix.Timestamp, out var offender)) return;
+        foreach (var state in _bans)
+        {
+            if (state.Ban is not ContactBan contact || contact.VictimId != victimId) continue;
+            if (!contact.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
+            JudgeContact(state, contact, offender, point, point, null, track, late, events);
+        }
+    }
+
+    /// <summary>Ends episodes of bans that went out of force (schedule or validity) by this instant.</summary>
+    public void OnClock(DateTimeOffset now, List<MonitorEvent> events)
+    {
+        foreach (var state in _bans)
+            if (!state.Ban.IsInForce(now)) EndOutOfForce(state, now, events);
+        ExpireJamming(now, events);
+    }
+
+    private void JudgeZone(BanState state, ZoneBan ban, in TrackPoint point, TrackPoint? legStart, bool late, List<MonitorEvent> events)
+    {
+        var zone = state.Zone!;
+        double acc = point.Fix.AccuracyMeters;
+        double buffer = ban.Kind == ZoneKind.Exclusion ? Math.Max(0, ban.WarningBufferMeters) : 0;
+        double search = 3 * acc + buffer + 50;
+        var location = zone.Locate(point.Position, search);
+        double signed = double.IsFinite(location.BoundaryDistanceMeters) ? location.SignedDepth : (location.Inside ? search : -search);
+        double depth = ban.Kind == ZoneKind.Exclusion ? signed : -signed;
+        var observation = new Observation(Observation.Classify(depth, acc), depth, acc, acc * K, point.At, point.Suspect);
+        var type = ban.Kind == ZoneKind.Exclusion ? AlertType.ExclusionZoneBreach : AlertType.InclusionZoneBreach;
+
+        var step = state.Breach.Observe(observation);
+        if (step == EpisodeStep.Raised)
+        {
+            var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
+            Raise(state, type, rule, observation, point.At, point.At, late, [Evidence("offender", point, point.At)],
+                location.Inside, signed, null, null, events);
+        }
+        else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, point.At, "offender clearly outside the violation for the hold time", events);
+        else if (!state.Breach.IsOpen && ban.Kind == ZoneKind.Exclusion && legStart is { } from && !point.Suspect)
+            JudgeZonePath(state, ban, from, point, late, events);
+
+        if (buffer <= 0) return;
+        var warning = observation with
+        {
+            DepthMeters = depth + buffer,
+            Certainty = Observation.Classify(depth + buffer, acc),
+        };
+        JudgeWarning(state, warning, RaiseRule.Certain, late, [Evidence("offender", point, point.At)],
+            location.Inside, signed, null, null, buffer, events);
+    }
+
+    private void JudgeZonePath(BanState state, ZoneBan ban, in TrackPoint from, in TrackPoint to, bool late, List<MonitorEvent> events)
+    {
+        if (!LegWorthJudging(from, to, out double length, out double dt)) return;
+        int samples = Math.Clamp((int)(length / 10), 3, 63);
+        double entryU = -1;
+        for (int i = 1; i <= samples; i++)
+        {
+            double u = (double)i / (samples + 1);
+            double allowed = from.Fix.AccuracyMeters + (to.Fix.AccuracyMeters - from.Fix.AccuracyMeters) * u + _options.PathDeviationPerMeter * length;
+            var location = state.Zone!.Locate(PlanePoint.Lerp(from.Position, to.Position, u), allowed + 1);
+            if (!location.Inside) { entryU = -1; continue; }
+            if (entryU < 0) entryU = u;
+            if (location.BoundaryDistanceMeters < allowed) continue;
+
+            var entered = from.At + TimeSpan.FromSeconds(dt * entryU);
+            var observation = new Observation(Certainty.Certain, location.BoundaryDistanceMeters, allowed, allowed * K, to.At, false);
+            state.Breach.ForceOpen(entered);
+            Raise(state, AlertType.ExclusionZoneBreach, RaiseRule.Path, observation, entered, to.At, late,
+                [Evidence("offender", from, to.At), Evidence("offender", to, to.At)], true, location.BoundaryDistanceMeters, null, null, events);
+            state.Warning.ForceOpen(entered);
+            return;
+        }
+    }
+
+    private void JudgeContact(BanState state, ContactBan ban, TrackPoint offender, TrackPoint victim, in TrackPoint trigger,
+        TrackPoint? legStart, PartyTrack victimTrack, bool late, List<MonitorEvent> events)
+    {
+        var at = trigger.At;
+        double offenderAge = Math.Abs((at - offender.At).TotalSeconds);
+        double victimAge = Math.Abs((at - victim.At).TotalSeconds);
+        if (Math.Max(offenderAge, victimAge) > _options.MaxPartnerAge.TotalSeconds) return; // cannot judge: protection degraded
+
+        double distance = _plane!.DistanceMeters(offender.Position, victim.Position);
+        double aging = _options.AgingSpeedMetersPerSecond;
+        double offenderRadius = offender.Fix.AccuracyMeters + aging * offenderAge;
+        double victimRadius = victim.Fix.AccuracyMeters + aging * victimAge;
+        double radius = offenderRadius + victimRadius;
+        double offenderSigma = (offender.Fix.AccuracyMeters + _offender!.TypicalSpeed() * offenderAge) * K;
+        double victimSigma = (victim.Fix.AccuracyMeters + victimTrack.TypicalSpeed() * victimAge) * K;
+        double sigma = Math.Sqrt(offenderSigma * offenderSigma + victimSigma * victimSigma);
+        double depth = ban.MinDistanceMeters - distance;
+        var observation = new Observation(Observation.Classify(depth, radius), depth, radius, sigma, at, trigger.Suspect);
+        FixEvidence[] Fixes() => [Evidence("offender", offender, at, offenderRadius), Evidence("victim", victim, at, victimRadius)];
+
+        var step = state.Breach.Observe(observation);
+        if (step == EpisodeStep.Raised)
+        {
+            var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
+            Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late, Fixes(), null, null, distance, null, events);
+        }
+        else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, at, "offender clearly beyond the minimum distance for the hold time", events);
+        else if (!state.Breach.IsOpen && legStart is { } from && !trigger.Suspect)
+            JudgeContactPath(state, ban, from, offender, victim, late, events);
+
+        double closing = double.NaN;
+        if (!trigger.Suspect) closing = state.ClosingSpeed(at, distance, sigma, _options);
+        state.RememberDistance(at, distance, sigma, trigger.Suspect);
+
+        if (ban.WarningDistanceMeters <= ban.MinDistanceMeters) return;
+        double warnDepth = ban.WarningDistanceMeters - distance;
+        var warning = observation with { DepthMeters = warnDepth, Certainty = Observation.Classify(warnDepth, radius) };
+        var rule2 = RaiseRule.Certain;
+        if (warning.Certainty != Certainty.Certain && closing > 0 &&
+            (distance - ban.MinDistanceMeters) / closing <= _options.ApproachHorizon.TotalSeconds)
+        {
+            warning = warning with { Certainty = Certainty.Certain };
+            rule2 = RaiseRule.Approach;
+        }
+        JudgeWarning(state, warning, rule2, late, Fixes(), null, null, distance, double.IsNaN(closing) ? null : closing,
+            ban.WarningDistanceMeters, events);
+    }
+
+    private void JudgeContactPath(BanState state, ContactBan ban, in TrackPoint from, in TrackPoint to, in TrackPoint victim, bool late, List<MonitorEvent> events)
+    {
+        if (!LegWorthJudging(from, to, out double length, out double dt)) return;
+        int samples = Math.Clamp((int)(length / 10), 3, 63);
+        for (int i = 1; i <= samples; i++)
+        {
+            double u = (double)i / (samples + 1);
+            var at = from.At + TimeSpan.FromSeconds(dt * u);
+            double victimAge = Math.Abs((at - victim.At).TotalSeconds);
+            if (victimAge > _options.MaxPartnerAge.TotalSeconds) continue;
+            double allowed = from.Fix.AccuracyMeters + (to.Fix.AccuracyMeters - from.Fix.AccuracyMeters) * u
+                             + _options.PathDeviationPerMeter * length
+                             + victim.Fix.AccuracyMeters + _options.AgingSpeedMetersPerSecond * victimAge;
+            double distance = _plane!.DistanceMeters(PlanePoint.Lerp(from.Position, to.Position, u), victim.Position);
+            double depth = ban.MinDistanceMeters - distance;
+            if (depth < allowed) continue;
+            var observation = new Observation(Certainty.Certain, depth, allowed, allowed * K, to.At, false);
+            state.Breach.ForceOpen(at);
+            Raise(state, AlertType.ContactBanBreach, RaiseRule.Path, observation, at, to.At, late,
+                [Evidence("offender", from, to.At), Evidence("offender", to, to.At), Evidence("victim", victim, at)],
+                null, null, distance, null, events);
+            state.Warning.ForceOpen(at);
+            return;
+        }
+    }
+
+    private bool LegWorthJudging(in TrackPoint from, in TrackPoint to, out double length, out double seconds)
+    {
+        seconds = (to.At - from.At).TotalSeconds;
+        length = _plane!.DistanceMeters(from.Position, to.Position);
+        return seconds > 0 && seconds <= _options.MaxPathGap.TotalSeconds &&
+               length > from.Fix.AccuracyMeters + to.Fix.AccuracyMeters;
+    }
+
+    private void JudgeWarning(BanState state, in Observation warning, RaiseRule rule, bool late, FixEvidence[] fixes,
+        bool? inside, double? signed, double? distance, double? closing, double limit, List<MonitorEvent> events)
+    {
+        if (state.Breach.IsOpen) state.Warning.ForceOpen(warning.At);
+        var step = state.Warning.Observe(warning);
+        if (step == EpisodeStep.Raised)
+        {
+            if (warning.Certainty != Certainty.Certain || warning.Suspect) rule = RaiseRule.Persistent;
+            var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late, fixes,
+                inside, signed, distance, closing, limit);
+            state.WarningAlert = alert;
+            events.Add(new MonitorEvent(MonitorEventKind.Raised, alert));
+        }
+        else if (step == EpisodeStep.Cleared) Clear(state, isWarning: true, warning.At, "offender clearly outside the warning distance for the hold time", events);
+    }
+
+    private void Raise(BanState state, AlertType type, RaiseRule rule, in Observation observation, DateTimeOffset raisedAt,
+        DateTimeOffset decidedAt, bool late, FixEvidence[] fixes, bool? inside, double? signed, double? distance, double? closing,
+        List<MonitorEvent> events)
+    {
+        double limit = state.Ban is ContactBan c ? c.MinDistanceMeters : 0;
+        var alert = BuildAlert(state, type, rule, observation, raisedAt, decidedAt, late, fixes, inside, signed, distance, closing, limit);
+        state.BreachAlert = alert;
+        state.Warning.ForceOpen(raisedAt);
+        events.Add(new MonitorEvent(MonitorEventKind.Raised, alert));
+    }
+
+    private Alert BuildAlert(BanState state, AlertType type, RaiseRule rule, in Observation o, DateTimeOffset raisedAt,
+        DateTimeOffset decidedAt, bool late, FixEvidence[] fixes, bool? inside, double? signed, double? distance, double? closing, double limit)
+    {
+        var tracker = type == AlertType.ProximityWarning ? state.Warning : state.Breach;
+        var (mean, se) = tracker.RunEvidence(o.At);
+        bool hasRun = rule == RaiseRule.Persistent && tracker.RunLength > 0;
+        var ban = state.Ban;
+        return new Alert
+        {
+            Id = AlertId(type, ban.Id, raisedAt),
+            Type = type,
+            Severity = AlertTypes.DefaultSeverity(type),
+            OffenderId = OffenderId,
+            VictimId = (ban as ContactBan)?.VictimId,
+            BanId = ban.Id,
+            BanVersion = ban.Version,
+            DeviceId = fixes.FirstOrDefault(f => f.Role == "offender")?.DeviceId,
+            RaisedAt = raisedAt,
+            DecidedAt = decidedAt,
+            Late = late,
+            Recipients = ban.Recipients,
+            Evidence = new AlertEvidence
+            {
+                Rule = rule.ToString(),
+                Summary = Explain(type, rule, ban, o, distance, signed, closing, limit, hasRun ? tracker.RunLength : 0, mean, se, fixes),
+                Fixes = fixes,
+                Certainty = o.Certainty.ToString(),
+                DistanceMeters = Round(distance),
+                LimitMeters = limit,
+                BoundaryDistanceMeters = signed is { } s ? Round(Math.Abs(s)) : null,
+                InsideZone = inside,
+                DepthMeters = Round(o.DepthMeters) ?? 0,
+                UncertaintyMeters = Round(o.RadiusMeters) ?? 0,
+                RunFixes = hasRun ? tracker.RunLength : 0,
+                RunMeanDepthMeters = hasRun ? Round(mean) : null,
+                RunStandardErrorMeters = hasRun ? Round(se) : null,
+                RunStartedAt = hasRun ? tracker.RunStart : null,
+                ClosingSpeedMetersPerSecond = Round(closing),
+                BanVersion = ban.Version,
+            },
+        };
+    }
+
+    private static string Explain(AlertType type, RaiseRule rule, Ban ban, in Observation o, double? distance, double? signed,
+        double? closing, double limit, int runFixes, double mean, double se, FixEvidence[] fixes)
+    {
+        var ic = CultureInfo.InvariantCulture;
+        string where = ban switch
+        {
+            ContactBan => string.Format(ic, "offender {0:F0} m from the victim (limit {1:F0} m)", distance, limit),
+            ZoneBan { Kind: ZoneKind.Inclusion } => string.Format(ic, "offender {0:F0} m {1} the required zone", Math.Abs(signed ?? 0), signed > 0 ? "inside" : "outside"),
+            _ => string.Format(ic, "offender {0:F0} m {1} the zone{2}", Math.Abs(signed ?? 0), signed > 0 ? "inside" : "outside",
+                limit > 0 ? string.Format(ic, " (warning buffer {0:F0} m)", limit) : ""),
+        };
+        return rule switch
+        {
+            RaiseRule.Certain => string.Format(ic, "{0}: {1}; the whole uncertainty (±{2:F0} m) is on the violating side.", type, where, o.RadiusMeters),
+            RaiseRule.Persistent => string.Format(ic, "{0}: {1}; {2} consecutive fixes were possible breaches, on average {3:F0} m on the violating side (standard error {4:F0} m, uncertainty ±{5:F0} m).",
+                type, where, runFixes, mean, se, o.RadiusMeters),
+            RaiseRule.Path => string.Format(ic, "{0}: the straight path between the fixes at {1:HH:mm:ss} and {2:HH:mm:ss} UTC ran {3:F0} m into the violation, more than its uncertainty of {4:F0} m.",
+                type, fixes[0].Timestamp, fixes[1].Timestamp, o.DepthMeters, o.RadiusMeters),
+            _ => string.Format(ic, "{0}: {1}; closing at {2:F1} m/s, the minimum distance would be reached within {3:F0} s.",
+                type, where, closing, closing > 0 ? (distance - ((ContactBan)ban).MinDistanceMeters) / closing : 0),
+        };
+    }
+
+    private void Clear(BanState state, bool isWarning, DateTimeOffset at, string reason, List<MonitorEvent> events)
+    {
+        var alert = isWarning ? state.WarningAlert : state.BreachAlert;
+        if (isWarning) state.WarningAlert = null; else state.BreachAlert = null;
+        if (alert is not null)
+            events.Add(new MonitorEvent(MonitorEventKind.Cleared, alert with { ClearedAt = at, ClearReason = reason }));
+    }
+
+    private void EndOutOfForce(BanState state, DateTimeOffset at, List<MonitorEvent> events)
+    {
+        if (state.Breach.IsOpen) { state.Breach.Close(); Clear(state, false, at, "ban no longer in force", events); }
+        if (state.Warning.IsOpen) { state.Warning.Close(); Clear(state, true, at, "ban no longer in force", events); }
+        state.Breach.Close();
+        state.Warning.Close();
+    }
+
+    private void NoteSuspect(in TrackPoint point, bool late, List<MonitorEvent> events)
+    {
+        Array.Copy(_suspectTimes, 0, _suspectTimes, 1, _suspectTimes.Length - 1);
+        _suspectTimes[0] = point.At;
+        _suspectCount = Math.Min(_suspectCount + 1, _suspectTimes.Length);
+        int n = _options.SuspectFixesForJamming;
+        if (_jamming is not null || _suspectCount < n || point.At - _suspectTimes[n - 1] > _options.JammingWindow) return;
+        _jamming = new Alert
+        {
+            Id = AlertId(AlertType.SuspectedJamming, OffenderId, point.At),
+            Type = AlertType.SuspectedJamming,
+            Severity = AlertTypes.DefaultSeverity(AlertType.SuspectedJamming),
+            OffenderId = OffenderId,
+            DeviceId = point.Fix.DeviceId,
+            RaisedAt = point.At,
+            DecidedAt = point.At,
+            Late = late,
+            Evidence = new AlertEvidence
+            {
+                Rule = "ImpossibleJumps",
+                Summary = string.Format(CultureInfo.InvariantCulture,
+                    "{0} fixes within {1:F0} min implied speeds above {2:F0} km/h: possible jamming, spoofing or multipath.",
+                    n, _options.JammingWindow.TotalMinutes, _options.ImpossibleSpeedMetersPerSecond * 3.6),
+                Fixes = [Evidence("offender", point, point.At)],
+            },
+        };
+        events.Add(new MonitorEvent(MonitorEventKind.Raised, _jamming));
+    }
+
+    private void ExpireJamming(DateTimeOffset now, List<MonitorEvent> events)
+    {
+        if (_jamming is null || now - _suspectTimes[0] < 3 * _options.JammingWindow) return;
+        events.Add(new MonitorEvent(MonitorEventKind.Cleared, _jamming with { ClearedAt = now, ClearReason = "no impossible jumps since" }));
+        _jamming = null;
+        _suspectCount = 0;
+    }
+
+    private static FixEvidence Evidence(string role, in TrackPoint p, DateTimeOffset at, double? uncertainty = null)
+    {
+        var f = p.Fix;
+        return new FixEvidence(role, f.DeviceId, f.Seq, f.Timestamp, f.Latitude, f.Longitude, f.AccuracyMeters,
+            Math.Round(Math.Abs((at - f.Timestamp).TotalSeconds), 3), Math.Round(uncertainty ?? f.AccuracyMeters, 2), p.Suspect);
+    }
+
+    private static string AlertId(AlertType type, string subject, DateTimeOffset at) =>
+        string.Create(CultureInfo.InvariantCulture, $"{subject}:{type}:{at.UtcDateTime:yyyyMMdd'T'HHmmss.fff'Z'}");
+
+    private static double? Round(double? value) => value is { } v && double.IsFinite(v) ? Math.Round(v, 2) : null;
+
+    private void EnsurePlane(in PositionFix fix)
+    {
+        if (_plane is null) UsePlane(PlaneProjection.For(fix.Latitude, fix.Longitude));
+    }
+
+    private void UsePlane(PlaneProjection plane)
+    {
+        _plane = plane;
+        _offender = new PartyTrack(plane, _options);
+        PrepareZones();
+    }
+
+    private void PrepareZones()
+    {
+        foreach (var state in _bans)
+            if (state.Ban is ZoneBan z) state.Zone = z.Area.PreparedIn(_plane!);
+    }
+
+    private sealed class BanState(Ban ban, DecisionOptions options)
+    {
+        private const int DistanceMemory = 16;
+        private readonly (DateTimeOffset At, double Distance, double Sigma)[] _distances = new (DateTimeOffset, double, double)[DistanceMemory];
+        private int _distanceCount, _distanceHead;
+
+        public Ban Ban { get; set; } = ban;
+        public PreparedZone? Zone { get; set; }
+        public EpisodeTracker Breach { get; } = new(options);
+        public EpisodeTracker Warning { get; } = new(options);
+        public Alert? BreachAlert { get; set; }
+        public Alert? WarningAlert { get; set; }
+
+        public void RememberDistance(DateTimeOffset at, double distance, double sigma, bool suspect)
+        {
+            if (suspect) return;
+            _distanceHead = (_distanceHead + 1) % DistanceMemory;
+            _distances[_distanceHead] = (at, distance, sigma);
+            if (_distanceCount < DistanceMemory) _distanceCount++;
+        }
+
+        /// <summary>Closing speed beyond noise over the last 10–60 s (m/s, positive = approaching), or NaN.</summary>
+        public double ClosingSpeed(DateTimeOffset now, double distance, double sigma, DecisionOptions o)
+        {
+            double best = double.NaN;
+            for (int i = 0; i < _distanceCount; i++)
+            {
+                var (at, d, s) = _distances[(_distanceHead - i + DistanceMemory) % DistanceMemory];
+                double dt = (now - at).TotalSeconds;
+                if (dt < 10) continue;
+                if (dt > 60) break;
+                double noise = 2 * Math.Sqrt(s * s + sigma * sigma);
+                best = (d - distance - noise) / dt;
+            }
+            return best;
+        }
+    }
+}
