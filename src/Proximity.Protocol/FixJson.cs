@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Text.Json;
+using Proximity.Spatial.Decisions;
+
+namespace Proximity.Protocol;
+
+/// <summary>Why a device message was refused. Every refusal is counted by reason.</summary>
+public enum RejectReason
+{
+    InvalidJson,
+    MissingField,
+    InvalidValue,
+    OutOfRange,
+    UnknownDevice,
+    InactiveDevice,
+    TopicMismatch,
+    UnknownTopic,
+    UnknownEventType,
+    TooLarge,
+}
+
+public sealed class MessageRejectedException(RejectReason reason, string message) : Exception(message)
+{
+    public RejectReason Reason { get; } = reason;
+}
+
+/// <summary>The device protocol's fix object: <c>{"seq","ts","lat","lon","acc","spd","hdg","bat","src"}</c>.</summary>
+public static class FixJson
+{
+    public const int MaxBatch = 10_000;
+
+    /// <summary>Parses one fix; the device id comes from the topic (or, in replay files, a "device" field).</summary>
+    public static PositionFix Parse(JsonElement o, string? deviceId)
+    {
+        if (o.ValueKind != JsonValueKind.Object) throw Reject(RejectReason.InvalidValue, "a fix must be a JSON object");
+        deviceId ??= o.TryGetProperty("device", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+        if (string.IsNullOrWhiteSpace(deviceId)) throw Reject(RejectReason.MissingField, "missing \"device\"");
+        long seq = RequiredLong(o, "seq");
+        var ts = Timestamp(Required(o, "ts"), "ts");
+        double lat = RequiredNumber(o, "lat");
+        double lon = RequiredNumber(o, "lon");
+        double acc = RequiredNumber(o, "acc");
+        var fix = new PositionFix(deviceId, seq, ts, lat, lon, acc,
+            OptionalNumber(o, "spd"), OptionalNumber(o, "hdg"),
+            OptionalNumber(o, "bat") is { } b ? (int)Math.Round(b) : null,
+            Source(o));
+        if (seq < 0) throw Reject(RejectReason.OutOfRange, $"seq {seq} is negative");
+        if (fix.Problem() is { } problem) throw Reject(RejectReason.OutOfRange, problem);
+        return fix;
+    }
+
+    /// <summary>A position payload: one fix or an array of fixes (store-and-forward, oldest first).</summary>
+    public static IReadOnlyList<PositionFix> ParsePayload(ReadOnlySpan<byte> payload, string deviceId)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = 8 });
+            using var doc = JsonDocument.ParseValue(ref reader);
+            var root = doc.RootElement;
+            if (root.ValueKind == JsonValueKind.Array)
+            {
+                if (root.GetArrayLength() == 0) throw Reject(RejectReason.MissingField, "empty fix array");
+                if (root.GetArrayLength() > MaxBatch) throw Reject(RejectReason.TooLarge, $"more than {MaxBatch} fixes in one message");
+                var fixes = new List<PositionFix>(root.GetArrayLength());
+                foreach (var e in root.EnumerateArray()) fixes.Add(Parse(e, deviceId));
+                fixes.Sort((a, b) => a.Timestamp.CompareTo(b.Timestamp));
+                return fixes;
+            }
+            return [Parse(root, deviceId)];
+        }
+        catch (JsonException e)
+        {
+            throw Reject(RejectReason.InvalidJson, $"not valid JSON: {e.Message}");
+        }
+    }
+
+    public static DateTimeOffset Timestamp(JsonElement e, string name)
+    {
+        if (e.ValueKind != JsonValueKind.String ||
+            !DateTimeOffset.TryParse(e.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var ts))
+            throw Reject(RejectReason.InvalidValue, $"\"{name}\" must be an ISO 8601 UTC time");
+        if (ts.Year < 2000 || ts.Year > 2200) throw Reject(RejectReason.OutOfRange, $"\"{name}\" {ts:O} is not a plausible time");
+        return ts;
+    }
+
+    internal static MessageRejectedException Reject(RejectReason reason, string message) => new(reason, message);
+
+    private static JsonElement Required(JsonElement o, string name) =>
+        o.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : throw Reject(RejectReason.MissingField, $"missing \"{name}\"");
+
+    private static double RequiredNumber(JsonElement o, string name)
+    {
+        var v = Required(o, name);
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out double d))
+            throw Reject(RejectReason.InvalidValue, $"\"{name}\" must be a number");
+        if (!double.IsFinite(d)) throw Reject(RejectReason.OutOfRange, $"\"{name}\" must be finite");
+        return d;
+    }
+
+    private static long RequiredLong(JsonElement o, string name)
+    {
+        var v = Required(o, name);
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out long l))
+            throw Reject(RejectReason.InvalidValue, $"\"{name}\" must be a whole number");
+        return l;
+    }
+
+    private static double? OptionalNumber(JsonElement o, string name)
+    {
+        if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        if (v.ValueKind != JsonValueKind.Number) throw Reject(RejectReason.InvalidValue, $"\"{name}\" must be a number");
+        double d = v.GetDouble();
+        return double.IsFinite(d) ? d : throw Reject(RejectReason.OutOfRange, $"\"{name}\" must be finite");
+    }
+
+    private static FixSource Source(JsonElement o)
+    {
+        if (!o.TryGetProperty("src", out var v) || v.ValueKind == JsonValueKind.Null) return FixSource.Gps;
+        return v.GetString() switch
+        {
+            "gps" => FixSource.Gps,
+            "wifi" => FixSource.Wifi,
+            "cell" => FixSource.Cell,
+            "none" => FixSource.None,
+            var s => throw Reject(RejectReason.InvalidValue, $"\"src\" '{s}' is not one of gps, wifi, cell, none"),
+        };
+    }
+}

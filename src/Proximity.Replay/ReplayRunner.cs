@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Proximity.Protocol;
+using Proximity.Spatial.Bans;
+using Proximity.Spatial.Decisions;
+using Proximity.Spatial.Monitoring;
+
+namespace Proximity.Replay;
+
+/// <summary>What a replay read and decided.</summary>
+public sealed record ReplaySummary(int Lines, int FixesEvaluated, int Duplicates, int Stale, int Rejected, int Alerts);
+
+/// <summary>
+/// Replays recorded fixes (NDJSON, arrival order) through the same decision code as the live service and
+/// writes one line per alert episode. The clock is the fixes' own time, so the output is deterministic.
+/// </summary>
+public sealed class ReplayRunner
+{
+    private readonly CaseFile _case;
+    private readonly DecisionOptions _options;
+    private readonly Dictionary<string, (string PersonId, bool IsOffender)> _devices = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OffenderMonitor> _monitors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<OffenderMonitor>> _protectedFrom = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FixGate> _gates = new(StringComparer.Ordinal);
+
+    public ReplayRunner(CaseFile caseFile, DecisionOptions? options = null)
+    {
+        _case = caseFile;
+        _options = options ?? DecisionOptions.Default;
+        foreach (var (device, person, isOffender, _) in caseFile.Devices()) _devices[device] = (person, isOffender);
+        foreach (var offender in caseFile.Offenders)
+            _monitors[offender.Id] = new OffenderMonitor(offender.Id, caseFile.Bans.Where(b => b.OffenderId == offender.Id), _options);
+        foreach (var ban in caseFile.Bans.OfType<ContactBan>())
+        {
+            if (!_protectedFrom.TryGetValue(ban.VictimId, out var list)) _protectedFrom[ban.VictimId] = list = [];
+            if (!list.Contains(_monitors[ban.OffenderId])) list.Add(_monitors[ban.OffenderId]);
+        }
+    }
+
+    public ReplaySummary Run(TextReader fixes, TextWriter alertsOut, TextWriter errors)
+    {
+        var alerts = new List<Alert>();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        var events = new List<MonitorEvent>();
+        var clock = DateTimeOffset.MinValue;
+        int lines = 0, evaluated = 0, duplicates = 0, stale = 0, rejected = 0;
+
+        string? line;
+        while ((line = fixes.ReadLine()) is not null)
+        {
+            lines++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            PositionFix fix;
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                fix = FixJson.Parse(doc.RootElement, null);
+            }
+            catch (Exception e) when (e is JsonException or MessageRejectedException)
+            {
+                rejected++;
+                errors.WriteLine($"line {lines}: {(e is JsonException ? "not valid JSON: " : "")}{e.Message}");
+                continue;
+            }
+            if (!_devices.TryGetValue(fix.DeviceId, out var owner))
+            {
+                rejected++;
+                errors.WriteLine($"line {lines}: unknown device {fix.DeviceId}");
+                continue;
+            }
+            if (fix.Timestamp > clock) clock = fix.Timestamp;
+            if (!_gates.TryGetValue(owner.PersonId, out var gate)) _gates[owner.PersonId] = gate = new FixGate();
+            switch (gate.Admit(fix.DeviceId, fix.Seq, fix.Timestamp))
+            {
+                case FixAdmission.Duplicate: duplicates++; continue;
+                case FixAdmission.Stale: stale++; continue;
+            }
+            evaluated++;
+            bool late = clock - fix.Timestamp > _options.LateAfter;
+            events.Clear();
+            if (owner.IsOffender)
+            {
+                if (_monitors.TryGetValue(owner.PersonId, out var monitor)) monitor.OnOffenderFix(fix, late, events);
+            }
+            else if (_protectedFrom.TryGetValue(owner.PersonId, out var monitors))
+            {
+                foreach (var monitor in monitors) monitor.OnVictimFix(owner.PersonId, fix, late, events);
+            }
+            foreach (var e in events)
+            {
+                if (e.Kind == MonitorEventKind.Raised) { index[e.Alert.Id] = alerts.Count; alerts.Add(e.Alert); }
+                else if (index.TryGetValue(e.Alert.Id, out int i)) alerts[i] = e.Alert;
+            }
+        }
+
+        foreach (var alert in alerts) alertsOut.WriteLine(AlertJson.Serialize(alert));
+        return new ReplaySummary(lines, evaluated, duplicates, stale, rejected, alerts.Count);
+    }
+}

@@ -1,0 +1,79 @@
+namespace Proximity.Server.Commands;
+
+/// <summary>The <c>proximity</c> executable: one command per task.</summary>
+public static class CommandLine
+{
+    public const string Usage = """
+        proximity — court-ordered contact and location bans enforced with GPS
+
+        Commands:
+          replay --case case.json --fixes fixes.ndjson --out alerts.ndjson
+                 Replays recorded fixes through the decision core; writes one line per alert episode.
+
+        Run 'proximity <command> --help' for the options of one command.
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.Out.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        var options = Options.Parse(args.Skip(1));
+        try
+        {
+            return args[0] switch
+            {
+                "replay" => await ReplayCommand.RunAsync(options),
+                _ => Fail($"unknown command '{args[0]}'\n\n{Usage}"),
+            };
+        }
+        catch (UsageException e)
+        {
+            return Fail(e.Message);
+        }
+    }
+
+    internal static int Fail(string message)
+    {
+        Console.Error.WriteLine($"proximity: {message}");
+        return 2;
+    }
+}
+
+public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>GNU-style <c>--name value</c> and <c>--flag</c> options.</summary>
+public sealed class Options
+{
+    private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
+
+    public static Options Parse(IEnumerable<string> args)
+    {
+        var o = new Options();
+        var list = args.ToList();
+        for (int i = 0; i < list.Count; i++)
+        {
+            string a = list[i];
+            if (!a.StartsWith("--", StringComparison.Ordinal)) throw new UsageException($"unexpected argument '{a}'");
+            string name = a[2..];
+            string? value = null;
+            int eq = name.IndexOf('=', StringComparison.Ordinal);
+            if (eq >= 0) { value = name[(eq + 1)..]; name = name[..eq]; }
+            else if (i + 1 < list.Count && !list[i + 1].StartsWith("--", StringComparison.Ordinal)) value = list[++i];
+            o._values[name] = value;
+        }
+        return o;
+    }
+
+    public bool Has(string name) => _values.ContainsKey(name);
+
+    public string? Get(string name) => _values.TryGetValue(name, out var v) ? v : null;
+
+    public string Required(string name) =>
+        Get(name) is { Length: > 0 } v ? v : throw new UsageException($"missing --{name}");
+
+    public int Int(string name, int fallback) =>
+        Get(name) is { } v ? (int.TryParse(v, out int i) ? i : throw new UsageException($"--{name} must be a whole number")) : fallback;
+}

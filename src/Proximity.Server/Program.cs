@@ -1,0 +1,3 @@
+using Proximity.Server.Commands;
+
+return await CommandLine.RunAsync(args);
