@@ -22,11 +22,12 @@ public enum RaiseRule : byte
 /// </summary>
 public sealed class EpisodeTracker
 {
-    private const int Window = 8;
+    private const int Window = 32;
 
     private readonly DecisionOptions _options;
     private readonly double[] _depth = new double[Window];
     private readonly double[] _weight = new double[Window];
+    private readonly DateTimeOffset[] _at = new DateTimeOffset[Window];
     private int _count, _head;
     private int _runLength;
     private DateTimeOffset _runStart;
@@ -48,7 +49,8 @@ public sealed class EpisodeTracker
         if (sw <= 0) return (0, double.PositiveInfinity);
         double mean = swd / sw;
         // Fixes closer in time than the error correlation time repeat the same error: count independent ones.
-        double span = Math.Max(0, (now - _runStart).TotalSeconds);
+        int oldest = (_head - _count + Window) % Window;
+        double span = Math.Max(0, (now - _at[oldest]).TotalSeconds);
         double independent = Math.Min(_count, 1 + span / _options.ErrorCorrelationTime.TotalSeconds);
         double se = Math.Sqrt(_count / sw / independent);
         return (mean, se);
@@ -123,6 +125,7 @@ public sealed class EpisodeTracker
         double sigma = Math.Max(o.SigmaMeters, 0.5);
         _depth[_head] = double.IsFinite(o.DepthMeters) ? o.DepthMeters : Math.CopySign(o.RadiusMeters * 3, o.DepthMeters);
         _weight[_head] = 1 / (sigma * sigma);
+        _at[_head] = o.At;
         _head = (_head + 1) % Window;
         if (_count < Window) _count++;
     }
