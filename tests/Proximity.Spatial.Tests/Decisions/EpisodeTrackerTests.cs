@@ -42,8 +42,8 @@ public class EpisodeTrackerTests
     {
         var inside = new EpisodeTracker(DecisionOptions.Default);
         var outside = new EpisodeTracker(DecisionOptions.Default);
-        var raisedInside = Enumerable.Range(0, 20).Select(i => inside.Observe(Obs(i * 10, 6, 40))).ToList();
-        var raisedOutside = Enumerable.Range(0, 60).Select(i => outside.Observe(Obs(i * 10, -6, 40))).ToList();
+        var raisedInside = Enumerable.Range(0, 40).Select(i => inside.Observe(Obs(i * 10, 12, 40))).ToList();
+        var raisedOutside = Enumerable.Range(0, 60).Select(i => outside.Observe(Obs(i * 10, -12, 40))).ToList();
         Assert.Contains(EpisodeStep.Raised, raisedInside);
         Assert.DoesNotContain(EpisodeStep.Raised, raisedOutside);
     }
