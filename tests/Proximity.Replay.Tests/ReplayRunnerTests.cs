@@ -138,6 +138,24 @@ public class ReplayRunnerTests
         Assert.True(breach.GetProperty("late").GetBoolean());
         Assert.Equal("2026-03-10T21:01:40.000Z", breach.GetProperty("raisedAt").GetString());
     }
+
+    [Fact]
+    public void A_recorded_receive_time_marks_a_buffered_upload_late_even_without_other_devices()
+    {
+        var lines = new List<string>
+        {
+            Fix("dev-o1", 1, 0, 2000),
+            // Three buffered fixes uploaded together as one array line, received at 21:10.
+            "[" + string.Join(",", new[] { Fix("dev-o1", 2, 60, 800), Fix("dev-o1", 3, 120, 0), Fix("dev-o1", 4, 180, 0) }
+                .Select(f => f.Replace("}", ",\"receivedAt\":\"2026-03-10T21:10:00Z\"}"))) + "]",
+            Fix("dev-o1", 5, 600, 0),
+        };
+        var (alerts, errors, _) = Replay(lines);
+        Assert.Equal("", errors);
+        var breach = Assert.Single(Parse(alerts));
+        Assert.True(breach.GetProperty("late").GetBoolean());
+        Assert.Equal("2026-03-10T21:02:00.000Z", breach.GetProperty("raisedAt").GetString());
+    }
 }
 
 public class ReplayCommandTests
