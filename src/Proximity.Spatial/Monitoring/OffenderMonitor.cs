@@ -6,6 +6,28 @@ using Proximity.Spatial.Zones;
 
 namespace Proximity.Spatial.Monitoring;
 
+public readonly record struct PlaneKey(int OriginLatitude, int CentralMeridian);
+
+public readonly record struct DistanceSample(DateTimeOffset At, double Distance, double Sigma);
+
+/// <summary>The decision state of one ban: its two episode trackers and open alerts.</summary>
+public sealed record BanMonitorState(
+    string BanId,
+    TrackerState Breach,
+    TrackerState Warning,
+    Alert? BreachAlert,
+    Alert? WarningAlert,
+    IReadOnlyList<DistanceSample> Distances);
+
+/// <summary>An <see cref="OffenderMonitor"/>'s state, plain data that serialises to JSON.</summary>
+public sealed record MonitorState(
+    PlaneKey? Plane,
+    IReadOnlyList<TrackedFix> Offender,
+    IReadOnlyDictionary<string, IReadOnlyList<TrackedFix>> Victims,
+    IReadOnlyList<BanMonitorState> Bans,
+    IReadOnlyList<DateTimeOffset> SuspectTimes,
+    Alert? Jamming);
+
 /// <summary>
 /// Judges one offender's bans against the offender's fixes and the fixes of the victims the offender must
 /// keep away from. The same code runs in the live grains and in replay. Not thread-safe: one caller at a
@@ -97,6 +119,39 @@ public sealed class OffenderMonitor
             if (!contact.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
             JudgeContact(state, contact, offender, point, point, null, track, late, events);
         }
+    }
+
+    /// <summary>Everything the monitor must remember to go on deciding after a restart: the plane, recent tracks,
+    /// open episodes with their alerts, and the evidence gathered so far.</summary>
+    public MonitorState Save() => new(
+        _plane is null ? null : new PlaneKey(_plane.OriginLatitude, _plane.CentralMeridian),
+        _offender?.Save() ?? [],
+        _victims.ToDictionary(v => v.Key, v => v.Value.Save()),
+        _bans.Select(b => b.Save()).ToArray(),
+        _suspectTimes.Take(_suspectCount).ToArray(),
+        _jamming);
+
+    /// <summary>Restores a saved state onto this monitor (built with the current bans); bans that no longer
+    /// exist are dropped, new bans start fresh.</summary>
+    public void Restore(MonitorState state)
+    {
+        if (state.Plane is { } key) UsePlane(PlaneProjection.For(key.OriginLatitude, key.CentralMeridian));
+        _offender?.Restore(state.Offender);
+        _victims.Clear();
+        if (_plane is not null)
+        {
+            foreach (var (victimId, points) in state.Victims)
+            {
+                var track = new PartyTrack(_plane, _options);
+                track.Restore(points);
+                _victims[victimId] = track;
+            }
+        }
+        foreach (var saved in state.Bans)
+            if (_byId.TryGetValue(saved.BanId, out var ban)) ban.Restore(saved);
+        _suspectCount = Math.Min(state.SuspectTimes.Count, _suspectTimes.Length);
+        for (int i = 0; i < _suspectCount; i++) _suspectTimes[i] = state.SuspectTimes[i];
+        _jamming = state.Jamming;
     }
 
     /// <summary>Ends episodes of bans that went out of force (schedule or validity) by this instant.</summary>
@@ -434,6 +489,20 @@ public sealed class OffenderMonitor
         public EpisodeTracker Warning { get; } = new(options);
         public Alert? BreachAlert { get; set; }
         public Alert? WarningAlert { get; set; }
+
+        public BanMonitorState Save() => new(Ban.Id, Breach.Save(), Warning.Save(), BreachAlert, WarningAlert,
+            Enumerable.Range(0, _distanceCount).Select(i => _distances[(_distanceHead - _distanceCount + 1 + i + DistanceMemory) % DistanceMemory])
+                .Select(d => new DistanceSample(d.At, d.Distance, d.Sigma)).ToArray());
+
+        public void Restore(BanMonitorState state)
+        {
+            Breach.Restore(state.Breach);
+            Warning.Restore(state.Warning);
+            BreachAlert = state.BreachAlert;
+            WarningAlert = state.WarningAlert;
+            _distanceCount = 0;
+            foreach (var d in state.Distances.TakeLast(DistanceMemory)) RememberDistance(d.At, d.Distance, d.Sigma, false);
+        }
 
         public void RememberDistance(DateTimeOffset at, double distance, double sigma, bool suspect)
         {
