@@ -191,7 +191,7 @@ public sealed class OffenderMonitor
             DepthMeters = depth + buffer,
             Certainty = Observation.Classify(depth + buffer, acc),
         };
-        JudgeWarning(state, warning, RaiseRule.Certain, late, [Evidence("offender", point, point.At)],
+        JudgeWarning(state, warning, RaiseRule.Certain, late, new Witnesses(point, point.Fix.AccuracyMeters, null, 0, point.At),
             location.Inside, signed, null, null, buffer, events);
     }
 
@@ -237,13 +237,13 @@ public sealed class OffenderMonitor
         double sigma = Math.Sqrt(offenderSigma * offenderSigma + victimSigma * victimSigma);
         double depth = ban.MinDistanceMeters - distance;
         var observation = new Observation(Observation.Classify(depth, radius), depth, radius, sigma, at, trigger.Suspect);
-        FixEvidence[] Fixes() => [Evidence("offender", offender, at, offenderRadius), Evidence("victim", victim, at, victimRadius)];
+        var witnesses = new Witnesses(offender, offenderRadius, victim, victimRadius, at);
 
         var step = state.Breach.Observe(observation);
         if (step == EpisodeStep.Raised)
         {
             var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
-            Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late, Fixes(), null, null, distance, null, events);
+            Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late, witnesses.ToArray(), null, null, distance, null, events);
         }
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, at, "offender clearly beyond the minimum distance for the hold time", events);
         else if (!state.Breach.IsOpen && legStart is { } from && !trigger.Suspect)
@@ -263,7 +263,7 @@ public sealed class OffenderMonitor
             warning = warning with { Certainty = Certainty.Certain };
             rule2 = RaiseRule.Approach;
         }
-        JudgeWarning(state, warning, rule2, late, Fixes(), null, null, distance, double.IsNaN(closing) ? null : closing,
+        JudgeWarning(state, warning, rule2, late, witnesses, null, null, distance, double.IsNaN(closing) ? null : closing,
             ban.WarningDistanceMeters, events);
     }
 
@@ -301,7 +301,7 @@ public sealed class OffenderMonitor
                length > from.Fix.AccuracyMeters + to.Fix.AccuracyMeters;
     }
 
-    private void JudgeWarning(BanState state, in Observation warning, RaiseRule rule, bool late, FixEvidence[] fixes,
+    private void JudgeWarning(BanState state, in Observation warning, RaiseRule rule, bool late, in Witnesses witnesses,
         bool? inside, double? signed, double? distance, double? closing, double limit, List<MonitorEvent> events)
     {
         if (state.Breach.IsOpen) state.Warning.ForceOpen(warning.At);
@@ -309,7 +309,7 @@ public sealed class OffenderMonitor
         if (step == EpisodeStep.Raised)
         {
             if (warning.Certainty != Certainty.Certain || warning.Suspect) rule = RaiseRule.Persistent;
-            var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late, fixes,
+            var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late, witnesses.ToArray(),
                 inside, signed, distance, closing, limit);
             state.WarningAlert = alert;
             events.Add(new MonitorEvent(MonitorEventKind.Raised, alert));
@@ -475,6 +475,14 @@ public sealed class OffenderMonitor
     {
         foreach (var state in _bans)
             if (state.Ban is ZoneBan z) state.Zone = z.Area.PreparedIn(_plane!);
+    }
+
+    /// <summary>The fixes a decision used; turned into evidence only when an alert is raised.</summary>
+    private readonly record struct Witnesses(TrackPoint Offender, double OffenderRadius, TrackPoint? Victim, double VictimRadius, DateTimeOffset At)
+    {
+        public FixEvidence[] ToArray() => Victim is { } v
+            ? [Evidence("offender", Offender, At, OffenderRadius), Evidence("victim", v, At, VictimRadius)]
+            : [Evidence("offender", Offender, At, OffenderRadius)];
     }
 
     private sealed class BanState(Ban ban, DecisionOptions options)
