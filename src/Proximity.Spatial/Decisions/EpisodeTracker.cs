@@ -65,7 +65,9 @@ public sealed class EpisodeTracker
         double span = Math.Max(0, (now - _at[oldest]).TotalSeconds);
         double independent = Math.Min(_count, 1 + span / _options.ErrorCorrelationTime.TotalSeconds);
         double se = Math.Sqrt(_count / sw / independent);
-        return (mean, se);
+        // Part of GPS error is bias that lasts minutes (urban canyons, multipath): averaging cannot remove it.
+        double bias = _options.PersistentBiasFraction * Math.Sqrt(_count / sw);
+        return (mean, Math.Max(se, bias));
     }
 
     public EpisodeStep Observe(in Observation o) => IsOpen ? ObserveOpen(o) : ObserveClosed(o);
