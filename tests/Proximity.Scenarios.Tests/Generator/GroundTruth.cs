@@ -1,0 +1,71 @@
+namespace Proximity.Scenarios.Generator;
+
+/// <summary>
+/// True episodes from the true positions, sampled every second, and the rule for which of them a decider
+/// must detect: a breach that lasted long enough to be seen, or one deep enough that its path betrays it.
+/// </summary>
+public static class GroundTruth
+{
+    /// <summary>True violations closer together than this are one episode (a person stepping back and forth).</summary>
+    public static readonly TimeSpan MergeGap = TimeSpan.FromSeconds(120);
+
+    /// <summary>Seen: lasted at least this long...</summary>
+    public static readonly TimeSpan MinDuration = TimeSpan.FromSeconds(30);
+
+    /// <summary>...with at least this many good fixes taken while the truth lay at least half their 95 % radius deep.</summary>
+    public const int MinSeenFixes = 2;
+
+    /// <summary>Or so deep (a car cutting through a zone between sparse fixes) that the path alone shows it.</summary>
+    public const double DeepEnoughMeters = 75;
+
+    /// <summary>...as long as fixes before and after it lie within this time of it.</summary>
+    public static readonly TimeSpan PathObservedWithin = TimeSpan.FromSeconds(90);
+
+    public static List<TrueEpisode> Episodes(IReadOnlyList<TruthBan> bans, Trajectory offender, Trajectory victim, IReadOnlyList<SentFix> fixes)
+    {
+        var start = offender.Start;
+        var end = offender.End;
+        var good = fixes.Where(f => !f.Duplicate && !f.Multipath).OrderBy(f => f.Ts).ToList();
+        var offenderFixes = good.Where(f => f.Device == Scenario.OffenderDevice).ToList();
+        var episodes = new List<TrueEpisode>();
+        foreach (var ban in bans)
+        {
+            var runs = new List<(DateTimeOffset From, DateTimeOffset To, double Max)>();
+            (DateTimeOffset From, DateTimeOffset To, double Max)? open = null;
+            for (var t = start; t <= end; t += TimeSpan.FromSeconds(1))
+            {
+                double depth = ban.Depth(t, offender.At(t), victim.At(t));
+                bool violating = depth > 0;
+                if (violating)
+                    open = open is { } o ? (o.From, t, Math.Max(o.Max, depth)) : (t, t, depth);
+                else if (open is { } o) { runs.Add(o); open = null; }
+            }
+            if (open is { } last) runs.Add(last);
+
+            var merged = new List<(DateTimeOffset From, DateTimeOffset To, double Max)>();
+            foreach (var r in runs)
+                if (merged.Count > 0 && r.From - merged[^1].To < MergeGap)
+                    merged[^1] = (merged[^1].From, r.To, Math.Max(merged[^1].Max, r.Max));
+                else merged.Add(r);
+
+            foreach (var (from, to, max) in merged)
+            {
+                int seen = 0;
+                foreach (var f in good)
+                {
+                    if (f.Ts < from || f.Ts > to) continue;
+                    var o = f.Device == Scenario.OffenderDevice ? f.True : offender.At(f.Ts);
+                    var v = f.Device == Scenario.VictimDevice ? f.True : victim.At(f.Ts);
+                    if (ban.Type != "contact" && f.Device != Scenario.OffenderDevice) continue;
+                    if (ban.Depth(f.Ts, o, v) >= 0.5 * f.Acc) seen++;
+                }
+                bool longEnough = to - from >= MinDuration && seen >= MinSeenFixes;
+                bool observedPath = offenderFixes.Any(f => f.Ts <= from && from - f.Ts <= PathObservedWithin) &&
+                                    offenderFixes.Any(f => f.Ts >= to && f.Ts - to <= PathObservedWithin);
+                bool deep = max >= DeepEnoughMeters && observedPath;
+                episodes.Add(new TrueEpisode(ban.Id, ban.BreachType, from, to, max, seen, longEnough || deep));
+            }
+        }
+        return episodes;
+    }
+}
