@@ -93,6 +93,14 @@ public sealed class Scenario
     public required IReadOnlyList<SentFix> Fixes { get; init; }
     public required IReadOnlyList<TrueEpisode> Episodes { get; init; }
 
+    /// <summary>The same scenario delivered differently (the truth does not change).</summary>
+    public Scenario WithFixes(IReadOnlyList<SentFix> fixes) => new()
+    {
+        Seed = Seed, Kind = Kind, Description = Description, Plane = Plane, Bans = Bans,
+        Offender = Offender, Victim = Victim, Fixes = fixes,
+        Episodes = GroundTruth.Episodes(Bans, Offender, Victim, fixes),
+    };
+
     public string CaseJson() =>
         $"{{\"offenders\":[{{\"id\":\"o1\",\"devices\":[\"{OffenderDevice}\"]}}],\"victims\":[{{\"id\":\"v1\",\"devices\":[\"{VictimDevice}\"]}}],\"bans\":[{string.Join(',', Bans.Select(b => b.ToJson()))}]}}";
 

@@ -4,6 +4,17 @@ namespace Proximity.Scenarios.Generator;
 /// Deterministic (per seed) generator of noisy monitoring scenarios around the real CBS neighbourhoods:
 /// true trajectories, GPS fixes with correlated error, delivery imperfections and the true episodes.
 /// </summary>
+/// <summary>Which imperfections a scenario gets besides the always-present correlated GPS error.</summary>
+public enum Noise
+{
+    /// <summary>Only the Gauss–Markov error with honest accuracies.</summary>
+    Clean,
+    /// <summary>Also canyons, losses, store-and-forward, duplicates and reordering at random.</summary>
+    NoMultipath,
+    /// <summary>Also rare multipath jumps.</summary>
+    Full,
+}
+
 public static class ScenarioGenerator
 {
     private static readonly (ScenarioKind Kind, int Weight)[] KindWeights =
@@ -16,24 +27,45 @@ public static class ScenarioGenerator
     private static readonly (double Seconds, int Weight)[] IntervalWeights =
         [(1, 15), (2, 10), (5, 25), (10, 20), (15, 10), (30, 12), (60, 8)];
 
-    /// <summary>A scenario of a kind drawn from the seed, with random delivery imperfections.</summary>
-    public static Scenario Generate(int seed)
+    /// <summary>A scenario of a kind drawn from the seed, with all random imperfections.</summary>
+    public static Scenario Generate(int seed) => Generate(seed, Noise.Full);
+
+    /// <summary>A scenario of a kind drawn from the seed (the same kind whatever the noise).</summary>
+    public static Scenario Generate(int seed, Noise noise)
     {
         var rng = new Random(seed);
-        return Generate(seed, Pick(rng, KindWeights), clean: false);
+        return Generate(seed, Pick(rng, KindWeights), noise);
     }
 
-    /// <param name="clean">No canyons, multipath, losses, store-and-forward, duplicates or reordering
-    /// unless the kind itself is about them; the correlated GPS error remains.</param>
-    public static Scenario Generate(int seed, ScenarioKind kind, bool clean = false, double? intervalSeconds = null)
+    /// <param name="noise">How many imperfections beyond the correlated GPS error (kinds about one keep it).</param>
+    public static Scenario Generate(int seed, ScenarioKind kind, Noise noise = Noise.Full, double? intervalSeconds = null)
     {
+        bool clean = noise == Noise.Clean;
         var rng = new Random(unchecked(seed * 7919 + (int)kind * 104729));
         int zoneIndex = rng.Next(CbsZones.Count);
         var (anchorLat, anchorLon) = CbsZones.Anchor(zoneIndex);
         var plane = new LocalPlane(anchorLat, anchorLon);
-        var b = new Builder(seed, kind, rng, plane, zoneIndex, clean, intervalSeconds);
+        var b = new Builder(seed, kind, rng, plane, zoneIndex, clean, noise == Noise.Full, intervalSeconds);
         return b.Build();
     }
+
+    /// <summary>A hand-made scenario: the given tracks sampled by the given devices, truth computed as usual.</summary>
+    public static Scenario Assemble(int seed, ScenarioKind kind, string description, LocalPlane plane, IReadOnlyList<TruthBan> bans,
+        Trajectory offender, DeviceProfile offenderProfile, Trajectory victim, DeviceProfile victimProfile)
+    {
+        var rng = new Random(seed);
+        var fixes = GpsDevice.Sample(Scenario.OffenderDevice, offender, offenderProfile, plane, rng);
+        fixes.AddRange(GpsDevice.Sample(Scenario.VictimDevice, victim, victimProfile, plane, rng, offender.Start, offender.End));
+        fixes.Sort(ArrivalOrder);
+        return new Scenario
+        {
+            Seed = seed, Kind = kind, Description = description, Plane = plane, Bans = bans,
+            Offender = offender, Victim = victim, Fixes = fixes,
+            Episodes = GroundTruth.Episodes(bans, offender, victim, fixes),
+        };
+    }
+
+    public static int ArrivalOrder(SentFix x, SentFix y) => x.Arrival != y.Arrival ? x.Arrival.CompareTo(y.Arrival) : x.Ts.CompareTo(y.Ts);
 
     internal static T Pick<T>(Random rng, (T Item, int Weight)[] weighted)
     {
@@ -47,7 +79,7 @@ public static class ScenarioGenerator
         return weighted[^1].Item;
     }
 
-    private sealed class Builder(int seed, ScenarioKind kind, Random rng, LocalPlane plane, int zoneIndex, bool clean, double? interval)
+    private sealed class Builder(int seed, ScenarioKind kind, Random rng, LocalPlane plane, int zoneIndex, bool clean, bool multipath, double? interval)
     {
         private double U(double a, double b) => a + (b - a) * rng.NextDouble();
         private TimeSpan Seconds(double a, double b) => TimeSpan.FromSeconds(U(a, b));
@@ -81,7 +113,7 @@ public static class ScenarioGenerator
                 };
                 var fixes = GpsDevice.Sample(Scenario.OffenderDevice, offender, profile, plane, rng);
                 fixes.AddRange(GpsDevice.Sample(Scenario.VictimDevice, victim, victimProfile, plane, rng, offender.Start, offender.End));
-                fixes.Sort((x, y) => x.Arrival != y.Arrival ? x.Arrival.CompareTo(y.Arrival) : x.Ts.CompareTo(y.Ts));
+                fixes.Sort(ArrivalOrder);
                 return new Scenario
                 {
                     Seed = seed, Kind = kind, Description = description, Plane = plane, Bans = bans,
@@ -132,7 +164,7 @@ public static class ScenarioGenerator
                 Canyons = canyons,
                 Losses = losses,
                 StoreAndForward = stored,
-                MultipathPerHour = rng.NextDouble() < 0.3 ? 2 : 0,
+                MultipathPerHour = rng.NextDouble() < 0.3 && multipath ? 2 : 0,
                 DuplicateRate = rng.NextDouble() < 0.5 ? 0.01 : 0,
                 ReorderRate = rng.NextDouble() < 0.5 ? 0.01 : 0,
             };
