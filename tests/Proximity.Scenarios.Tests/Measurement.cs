@@ -71,18 +71,19 @@ public sealed class MeasurementTests
 {
     /// <summary>
     /// Over many random seeded scenarios: missed must-detect episodes, false breach alerts and alerts per episode
-    /// of the core versus the naive decider; writes scenario-report-{noise}.md. Environment: SCENARIO_COUNT (100),
-    /// SCENARIO_FIRST_SEED (1), SCENARIO_NOISE (overrides the row's noise), SCENARIO_REPORT_DIR, SCENARIO_DUMP_DIR
+    /// of the core versus the naive decider; writes scenario-report-{noise}.md. Environment: SCENARIO_COUNT (60),
+    /// SCENARIO_FIRST_SEED (1), SCENARIO_NOISE, SCENARIO_REPORT_DIR, SCENARIO_DUMP_DIR
     /// (writes case.json, fixes.ndjson, truth.json, fixes-truth.ndjson and core-alerts.ndjson per seed).
     /// </summary>
     [Theory]
     [InlineData(Noise.NoMultipath)]
-    [InlineData(Noise.Full, Skip = "core: multipath fixes that are not impossible at 250 km/h (intervals >= 2 s, or 2-3 agreeing fixes) raise " +
-                                   "Certain breaches at once; over long nights this gives as many false alerts as the naive decider")]
+    [InlineData(Noise.Full, Skip = "core: multipath fixes that do not imply > 250 km/h (intervals >= 2 s, or 2-3 agreeing fixes) raise " +
+                                   "Certain breaches at once; 500 seeds: 95 false alerts against the naive decider's 179 (run with SCENARIO_NOISE=Full)")]
     public void Core_versus_naive_over_random_scenarios(Noise noise)
     {
-        int count = int.TryParse(Environment.GetEnvironmentVariable("SCENARIO_COUNT"), out int c) ? c : 100;
+        int count = int.TryParse(Environment.GetEnvironmentVariable("SCENARIO_COUNT"), out int c) ? c : 60;
         int first = int.TryParse(Environment.GetEnvironmentVariable("SCENARIO_FIRST_SEED"), out int f) ? f : 1;
+        // SCENARIO_NOISE=Full runs the unskipped row with every imperfection, to reproduce the figures of the skipped one.
         if (Enum.TryParse<Noise>(Environment.GetEnvironmentVariable("SCENARIO_NOISE"), out var n)) noise = n;
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var scenarios = Enumerable.Range(first, count).AsParallel().AsOrdered().Select(seed => ScenarioGenerator.Generate(seed, noise)).ToList();
@@ -100,6 +101,7 @@ public sealed class MeasurementTests
         string report = $"Noise: {noise}; generated in {generated.TotalSeconds:F1} s, decided in {(watch.Elapsed - generated).TotalSeconds:F1} s\n" +
                         Measurement.Report(first, count, [core, naive]);
         string directory = Environment.GetEnvironmentVariable("SCENARIO_REPORT_DIR") is { Length: > 0 } d ? d : AppContext.BaseDirectory;
+        Directory.CreateDirectory(directory);
         string path = Path.Combine(directory, $"scenario-report-{noise}.md");
         File.WriteAllText(path, report);
         TestContext.Current.SendDiagnosticMessage($"scenario report written to {path}");

@@ -9,18 +9,6 @@ public sealed class ScenarioTests
 
     public static TheoryData<int> Seeds(int count) => new(Enumerable.Range(1, count));
 
-    /// <summary>Seeds 1..count; the ones the core currently gets wrong are skipped with the reason (see the report).</summary>
-    private static IEnumerable<TheoryDataRow<int>> SeedsSkipping(int count, IReadOnlyDictionary<int, string> skip) =>
-        Enumerable.Range(1, count).Select(seed => skip.TryGetValue(seed, out var reason)
-            ? new TheoryDataRow<int>(seed) { Skip = reason }
-            : new TheoryDataRow<int>(seed));
-
-    public static IEnumerable<TheoryDataRow<int>> NearMissSeeds() => SeedsSkipping(12, new Dictionary<int, string>
-    {
-        [8] = "core: urban canyon (acc ~63 m, biased) 32 m outside a circle: 60 possible fixes averaging 12 m inside with " +
-              "standard error 12 m pass PersistenceZ = 1; the canyon bias does not average out",
-    });
-
     [Theory]
     [MemberData(nameof(Seeds), 12)]
     public void Exclusion_zone_visit_gives_one_breach_alert(int seed)
@@ -31,7 +19,7 @@ public sealed class ScenarioTests
     }
 
     [Theory]
-    [MemberData(nameof(NearMissSeeds))]
+    [MemberData(nameof(Seeds), 12)]
     public void Walking_just_outside_a_zone_edge_gives_no_breach(int seed)
     {
         var s = ScenarioGenerator.Generate(seed, ScenarioKind.ExclusionNearMiss, Noise.NoMultipath);

@@ -18,15 +18,15 @@ public static class GroundTruth
     /// <summary>Or so deep (a car cutting through a zone between sparse fixes) that the path alone shows it.</summary>
     public const double DeepEnoughMeters = 75;
 
-    /// <summary>...as long as fixes before and after it lie within this time of it.</summary>
-    public static readonly TimeSpan PathObservedWithin = TimeSpan.FromSeconds(90);
+    /// <summary>...as long as the offender fixes just before and just after it lie at most this far apart
+    /// (over a longer gap the route between them is unknown: the person may have stopped or turned).</summary>
+    public static readonly TimeSpan PathObservedWithin = TimeSpan.FromSeconds(120);
 
     public static List<TrueEpisode> Episodes(IReadOnlyList<TruthBan> bans, Trajectory offender, Trajectory victim, IReadOnlyList<SentFix> fixes)
     {
         var start = offender.Start;
         var end = offender.End;
-        var good = fixes.Where(f => !f.Duplicate && !f.Multipath).OrderBy(f => f.Ts).ToList();
-        var offenderFixes = good.Where(f => f.Device == Scenario.OffenderDevice).ToList();
+        var offenderFixes = fixes.Where(f => !f.Duplicate && !f.Multipath && f.Device == Scenario.OffenderDevice).OrderBy(f => f.Ts).ToList();
         var episodes = new List<TrueEpisode>();
         foreach (var ban in bans)
         {
@@ -51,17 +51,16 @@ public static class GroundTruth
             foreach (var (from, to, max) in merged)
             {
                 int seen = 0;
-                foreach (var f in good)
+                // Only the offender's fixes show where the offender was (a victim's fix alone cannot).
+                foreach (var f in offenderFixes)
                 {
                     if (f.Ts < from || f.Ts > to) continue;
-                    var o = f.Device == Scenario.OffenderDevice ? f.True : offender.At(f.Ts);
-                    var v = f.Device == Scenario.VictimDevice ? f.True : victim.At(f.Ts);
-                    if (ban.Type != "contact" && f.Device != Scenario.OffenderDevice) continue;
-                    if (ban.Depth(f.Ts, o, v) >= 0.5 * f.Acc) seen++;
+                    if (ban.Depth(f.Ts, f.True, victim.At(f.Ts)) >= 0.5 * f.Acc) seen++;
                 }
                 bool longEnough = to - from >= MinDuration && seen >= MinSeenFixes;
-                bool observedPath = offenderFixes.Any(f => f.Ts <= from && from - f.Ts <= PathObservedWithin) &&
-                                    offenderFixes.Any(f => f.Ts >= to && f.Ts - to <= PathObservedWithin);
+                var before = offenderFixes.LastOrDefault(f => f.Ts <= from);
+                var after = offenderFixes.FirstOrDefault(f => f.Ts >= to);
+                bool observedPath = before is not null && after is not null && after.Ts - before.Ts <= PathObservedWithin;
                 bool deep = max >= DeepEnoughMeters && observedPath;
                 episodes.Add(new TrueEpisode(ban.Id, ban.BreachType, from, to, max, seen, longEnough || deep));
             }
