@@ -121,7 +121,7 @@ public sealed class BanStoreTests(PostgresFixture fixture) : DatabaseTest(fixtur
         Assert.Equal(1L, await ScalarAsync<long>(
             "SELECT count(*) FROM ban_current WHERE ST_Contains(area, ST_SetSRID(ST_MakePoint(4.90, 52.378), 4326)) AND valid_until > '2026-03-20'"));
         Assert.Equal(1L, await ScalarAsync<long>(
-            "SELECT count(*) FROM ban_current WHERE GeometryType(area) = 'POINT' AND ST_DWithin(area::geography, ST_SetSRID(ST_MakePoint(4.95, 52.3627), 4326)::geography, radius_m)"));
+            "SELECT count(*) FROM ban_current WHERE GeometryType(area) = 'POINT' AND ST_DWithin(area::geography, ST_SetSRID(ST_MakePoint(4.95, 52.3626), 4326)::geography, radius_m)"));
         Assert.Equal("ban_version_area", await ScalarAsync<string>(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'ban_version' AND indexdef LIKE '%USING gist (area)%'"));
     }
