@@ -6,13 +6,6 @@ using Orleans.Storage;
 
 namespace Proximity.Storage.Orleans;
 
-public sealed class PostgresGrainStorageOptions
-{
-    public string ConnectionString { get; set; } = "";
-    /// <summary>Separates deployments sharing one database (Orleans' ServiceId by default).</summary>
-    public string? ServiceId { get; set; }
-}
-
 /// <summary>
 /// Grain state in <c>orleans_grain_state</c>, serialised with Orleans' grain storage serializer.
 /// The etag is a row version: a write names the version it read and fails with

@@ -20,9 +20,10 @@ public static class ProximityOrleansExtensions
     public static ISiloBuilder UseProximityPostgresClustering(this ISiloBuilder builder, string connectionString, bool migrate = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        builder.Services.AddProximityDatabase(connectionString);
         builder.Services.AddSingleton<IMembershipTable>(sp =>
         {
-            var database = ProximityDatabase.Open(connectionString);
+            var database = sp.GetProximityDatabase(connectionString);
             var table = new PostgresMembershipTable(database, sp.GetRequiredService<IOptions<ClusterOptions>>());
             return migrate ? new MigratingMembershipTable(database, table) : table;
         });
@@ -33,8 +34,9 @@ public static class ProximityOrleansExtensions
     public static IClientBuilder UseProximityPostgresClustering(this IClientBuilder builder, string connectionString)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        builder.Services.AddProximityDatabase(connectionString);
         builder.Services.AddSingleton<IGatewayListProvider>(sp => new PostgresGatewayListProvider(
-            ProximityDatabase.Open(connectionString),
+            sp.GetProximityDatabase(connectionString),
             sp.GetRequiredService<IOptions<ClusterOptions>>(),
             sp.GetRequiredService<IOptions<GatewayOptions>>()));
         return builder;
@@ -45,10 +47,11 @@ public static class ProximityOrleansExtensions
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        builder.Services.AddProximityDatabase(connectionString);
         builder.Services.AddGrainStorage(name, (sp, storageName) => new PostgresGrainStorage(
             storageName,
             sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
-            ProximityDatabase.Open(connectionString),
+            sp.GetProximityDatabase(connectionString),
             sp.GetRequiredService<IGrainStorageSerializer>()));
         return builder;
     }
