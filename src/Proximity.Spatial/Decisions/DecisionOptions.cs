@@ -12,10 +12,10 @@ public sealed record DecisionOptions
     public TimeSpan PossibleDuration { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How many standard errors the mean depth of a possible run must lie on the violating side.</summary>
-    public double PersistenceZ { get; init; } = 1.0;
+    public double PersistenceZ { get; init; } = 1.5;
 
     /// <summary>GPS errors of fixes closer together than this are largely the same error, not new evidence.</summary>
-    public TimeSpan ErrorCorrelationTime { get; init; } = TimeSpan.FromSeconds(20);
+    public TimeSpan ErrorCorrelationTime { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>An episode ends after the offender has been clearly out for this long...</summary>
     public TimeSpan ClearHold { get; init; } = TimeSpan.FromSeconds(60);
@@ -24,7 +24,7 @@ public sealed record DecisionOptions
     public int ClearFixes { get; init; } = 2;
 
     /// <summary>"Clearly out": the best estimate lies this many sigma on the safe side.</summary>
-    public double ClearZ { get; init; } = 2.0;
+    public double ClearZ { get; init; } = 2.45;
 
     /// <summary>Faster than this between fixes is impossible for a person (250 km/h): the fix is suspect.</summary>
     public double ImpossibleSpeedMetersPerSecond { get; init; } = 250 / 3.6;
