@@ -1,4 +1,7 @@
+using Npgsql;
+using Polly.CircuitBreaker;
 using Proximity.Storage.Positions;
+using Proximity.Storage.Resilience;
 
 namespace Proximity.Storage.Tests;
 
@@ -46,6 +49,53 @@ public sealed class PositionWriteBufferTests : IAsyncLifetime
         Assert.Equal(0, buffer.Pending);
         var stored = await store.ReadDeviceAsync("dev-a", now.AddDays(-1), now.AddDays(1), TestContext.Current.CancellationToken);
         Assert.Equal(Enumerable.Range(0, refusedFrom).Select(i => (long)i), stored.Select(f => f.Fix.Seq));
+    }
+
+    [Fact]
+    public async Task Database_calls_retry_transient_failures_and_fail_fast_while_the_circuit_is_open()
+    {
+        var server = _server!;
+        string cs = await server.CreateDatabaseAsync(migrate: false);
+        await using var db = ProximityDatabase.Open(cs, new DatabaseResilienceOptions
+        {
+            MaxRetryAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(10),
+            FailureRatio = 0.5, MinimumThroughput = 3, SamplingDuration = TimeSpan.FromSeconds(30), BreakDuration = TimeSpan.FromSeconds(1),
+        });
+        var ct = TestContext.Current.CancellationToken;
+        int attempts = 0;
+        async ValueTask<int> SelectOne(CancellationToken c)
+        {
+            Interlocked.Increment(ref attempts);
+            await using var cmd = db.DataSource.CreateCommand("SELECT 1");
+            return (int)(await cmd.ExecuteScalarAsync(c))!;
+        }
+
+        // A bad statement is not transient: one attempt, no retry.
+        await Assert.ThrowsAsync<PostgresException>(async () => await db.RunAsync(async c =>
+        {
+            Interlocked.Increment(ref attempts);
+            await using var cmd = db.DataSource.CreateCommand("SELEC 1");
+            return await cmd.ExecuteScalarAsync(c);
+        }, ct));
+        Assert.Equal(1, attempts);
+
+        await server.StopAsync();
+        attempts = 0;
+        var first = await Assert.ThrowsAnyAsync<Exception>(async () => await db.RunAsync(SelectOne, ct));
+        Assert.True(first is NpgsqlException or BrokenCircuitException, first.GetType().Name);
+        Assert.True(attempts >= 2, $"{attempts} attempts: transient failures are retried");
+        // The circuit is open now: calls fail at once without touching the database.
+        attempts = 0;
+        await Assert.ThrowsAsync<BrokenCircuitException>(async () => await db.RunAsync(SelectOne, ct));
+        Assert.Equal(0, attempts);
+
+        await server.StartAgainAsync();
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            try { Assert.Equal(1, await db.RunAsync(SelectOne, ct)); break; }
+            catch (BrokenCircuitException) when (DateTime.UtcNow < deadline) { await Task.Delay(100, ct); }
+        }
     }
 
     private static async Task WaitUntil(Func<bool> condition)
