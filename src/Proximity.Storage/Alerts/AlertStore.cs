@@ -25,10 +25,18 @@ public sealed class AlertStore(ProximityDatabase database)
 {
     private const string AlertColumns = "id, idempotency_key, state, document::text, recorded_at, published_at";
 
-    /// <summary>Stores a newly raised alert with its evidence and the fixes it rests on; idempotent per key.</summary>
+    /// <summary>
+    /// Stores a newly raised alert with its evidence and the fixes it rests on; idempotent per key,
+    /// so it runs through the retry pipeline (a retry after a lost commit acknowledgement finds the stored alert).
+    /// </summary>
     public async Task<AlertWrite> RecordAsync(Alert alert, string idempotencyKey, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(idempotencyKey)) throw new ArgumentException("an idempotency key is required", nameof(idempotencyKey));
+        return await database.RunAsync(ct => new ValueTask<AlertWrite>(RecordOnceAsync(alert, idempotencyKey, ct)), cancellationToken);
+    }
+
+    private async Task<AlertWrite> RecordOnceAsync(Alert alert, string idempotencyKey, CancellationToken cancellationToken)
+    {
         await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await using (var insert = new NpgsqlCommand("""
@@ -109,16 +117,18 @@ public sealed class AlertStore(ProximityDatabase database)
     }
 
     /// <summary>The outbox: stored alerts not yet published, oldest first.</summary>
-    public Task<IReadOnlyList<StoredAlert>> UnpublishedAsync(int limit, CancellationToken cancellationToken = default) =>
-        QueryAsync($"SELECT {AlertColumns} FROM alert WHERE published_at IS NULL ORDER BY recorded_at LIMIT $1", [limit], cancellationToken);
+    public async Task<IReadOnlyList<StoredAlert>> UnpublishedAsync(int limit, CancellationToken cancellationToken = default) =>
+        await database.RunAsync(ct => new ValueTask<IReadOnlyList<StoredAlert>>(
+            QueryAsync($"SELECT {AlertColumns} FROM alert WHERE published_at IS NULL ORDER BY recorded_at LIMIT $1", [limit], ct)), cancellationToken);
 
     /// <summary>Marks an alert published; false when it already was (a second publisher lost the race).</summary>
-    public async Task<bool> MarkPublishedAsync(string alertId, CancellationToken cancellationToken = default)
-    {
-        await using var cmd = database.DataSource.CreateCommand("UPDATE alert SET published_at = now() WHERE id = $1 AND published_at IS NULL");
-        cmd.Parameters.Add(new() { Value = alertId });
-        return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+    public async Task<bool> MarkPublishedAsync(string alertId, CancellationToken cancellationToken = default) =>
+        await database.RunAsync(async ct =>
+        {
+            await using var cmd = database.DataSource.CreateCommand("UPDATE alert SET published_at = now() WHERE id = $1 AND published_at IS NULL");
+            cmd.Parameters.Add(new() { Value = alertId });
+            return await cmd.ExecuteNonQueryAsync(ct) == 1;
+        }, cancellationToken);
 
     public async Task<StoredAlert?> GetAsync(string alertId, CancellationToken cancellationToken = default) =>
         (await QueryAsync($"SELECT {AlertColumns} FROM alert WHERE id = $1", [alertId], cancellationToken)).SingleOrDefault();
