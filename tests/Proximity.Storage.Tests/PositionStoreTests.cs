@@ -103,7 +103,7 @@ public sealed class PositionStoreTests(PostgresFixture fixture) : DatabaseTest(f
         sw.Stop();
 
         Assert.Equal(total, await ScalarAsync<long>("SELECT count(*) FROM position_fix"));
-        TestContext.Current.SendDiagnosticMessage($"position history: {total} fixes in {sw.ElapsedMilliseconds} ms = {total / sw.Elapsed.TotalSeconds:F0} fixes/s (batches of {batchSize})");
-        Console.WriteLine($"position history: {total} fixes in {sw.ElapsedMilliseconds} ms = {total / sw.Elapsed.TotalSeconds:F0} fixes/s (batches of {batchSize})");
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"position history: {total} fixes in {sw.ElapsedMilliseconds} ms = {total / sw.Elapsed.TotalSeconds:F0} fixes/s (batches of {batchSize})");
     }
 }
