@@ -22,6 +22,7 @@ public static class DatabaseCommands
         proximity audit verify --connection "Host=...;Database=...;Username=..."
 
           Walks the audit log's hash chain. Exit code 0: intact; 1: broken (the first bad record is named).
+          Prints the head hash: keep it outside the database to detect a later cut-off of the newest records.
           --connection defaults to the PROXIMITY_CONNECTION environment variable.
         """;
 
@@ -56,6 +57,7 @@ public static class DatabaseCommands
         if (result.Intact)
         {
             Console.Out.WriteLine($"audit log intact: {result.RecordsChecked} records");
+            Console.Out.WriteLine($"head {Convert.ToHexStringLower(result.HeadHash)}");
             return 0;
         }
         Console.Error.WriteLine($"audit log BROKEN at record {result.FirstBrokenSeq}: {result.Problem} ({result.RecordsChecked} records before it are intact)");

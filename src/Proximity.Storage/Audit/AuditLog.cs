@@ -15,6 +15,9 @@ public sealed record AuditRecord(long Seq, DateTimeOffset At, AuditEntry Entry, 
 /// <summary>Outcome of checking the chain: <see cref="FirstBrokenSeq"/> is null when it is intact.</summary>
 public sealed record AuditVerification(long RecordsChecked, long? FirstBrokenSeq, string? Problem)
 {
+    /// <summary>Hash of the last intact record (all zeros for an empty log): keep it elsewhere to detect a cut-off tail later.</summary>
+    public byte[] HeadHash { get; init; } = new byte[32];
+
     public bool Intact => FirstBrokenSeq is null;
 }
 
@@ -96,16 +99,16 @@ public sealed class AuditLog(ProximityDatabase database, TimeProvider? time = nu
         {
             var r = Read(reader);
             if (r.Seq != expectedSeq)
-                return new(checkedCount, expectedSeq, $"record {expectedSeq} is missing (next is {r.Seq})");
+                return new(checkedCount, expectedSeq, $"record {expectedSeq} is missing (next is {r.Seq})") { HeadHash = prev };
             if (!CryptographicOperations.FixedTimeEquals(r.PrevHash, prev))
-                return new(checkedCount, r.Seq, $"record {r.Seq} does not follow record {r.Seq - 1} (previous hash differs)");
+                return new(checkedCount, r.Seq, $"record {r.Seq} does not follow record {r.Seq - 1} (previous hash differs)") { HeadHash = prev };
             if (!CryptographicOperations.FixedTimeEquals(r.Hash, ComputeHash(prev, r.Seq, r.At, r.Entry)))
-                return new(checkedCount, r.Seq, $"record {r.Seq} was altered (its content does not match its hash)");
+                return new(checkedCount, r.Seq, $"record {r.Seq} was altered (its content does not match its hash)") { HeadHash = prev };
             prev = r.Hash;
             expectedSeq++;
             checkedCount++;
         }
-        return new(checkedCount, null, null);
+        return new(checkedCount, null, null) { HeadHash = prev };
     }
 
     /// <summary>SHA-256 over the previous hash and this record's fields, each length-prefixed so no two records encode alike.</summary>
