@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
@@ -26,7 +25,6 @@ public static class Program
         var config = ManualConfig.Create(DefaultConfig.Instance)
             .AddJob(job)
             .AddColumn(StatisticColumn.Median)
-            .AddExporter(MarkdownExporter.GitHub)
             .WithSummaryStyle(SummaryStyle.Default.WithRatioStyle(RatioStyle.Trend))
             .WithOptions(ConfigOptions.DisableLogFile);
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);

@@ -16,7 +16,8 @@ public readonly record struct BanHit(int Index, ZoneKind Kind, bool Inside)
 
 /// <summary>
 /// An immutable index of zone bans that answers, for police on the street, "which bans are in force at this
-/// point, now": bounding boxes in a packed Hilbert R-tree find the candidates, each zone's prepared geometry
+/// point, now": bounding boxes in a uniform grid (zones spanning many cells in a packed Hilbert R-tree) find the
+/// candidates, each zone's prepared geometry
 /// (in its home plane) decides inside and warning buffer exactly, and the ban's validity and schedule decide
 /// whether it is in force. Queries are thread-safe and allocation-free; to change the bans, build a new index.
 /// </summary>
@@ -31,7 +32,9 @@ public sealed class BanZoneIndex
     private readonly PreparedZone[] _zones;
     private readonly PlaneProjection[] _planes;
     private readonly double[] _buffers;
-    private readonly PackedHilbertRTree _tree;
+    // Validity as UTC ticks beside the boxes, so that expired bans are dropped before touching their geometry.
+    private readonly long[] _validFrom, _validUntil;
+    private readonly BoxGrid _boxes;
 
     public BanZoneIndex(IEnumerable<ZoneBan> bans)
     {
@@ -41,6 +44,8 @@ public sealed class BanZoneIndex
         _zones = new PreparedZone[n];
         _planes = new PlaneProjection[n];
         _buffers = new double[n];
+        _validFrom = new long[n];
+        _validUntil = new long[n];
         var minX = new double[n];
         var minY = new double[n];
         var maxX = new double[n];
@@ -53,6 +58,8 @@ public sealed class BanZoneIndex
             _zones[i] = area.PreparedIn(area.HomePlane);
             double buffer = ban.Kind == ZoneKind.Exclusion && double.IsFinite(ban.WarningBufferMeters) ? Math.Max(0, ban.WarningBufferMeters) : 0;
             _buffers[i] = buffer;
+            _validFrom[i] = ban.ValidFrom.UtcTicks;
+            _validUntil[i] = ban.ValidUntil is { } until ? until.UtcTicks : long.MaxValue;
 
             var (south, west, north, east) = area.Bounds;
             double dLat = (buffer + SlackMeters) / MetersPerDegree;
@@ -63,7 +70,7 @@ public sealed class BanZoneIndex
             // A box that runs past the antimeridian would miss points on the far side: take every longitude.
             if (minX[i] < -180 || maxX[i] > 180) { minX[i] = -180; maxX[i] = 180; }
         }
-        _tree = new PackedHilbertRTree(minX, minY, maxX, maxY);
+        _boxes = new BoxGrid(minX, minY, maxX, maxY);
     }
 
     public IReadOnlyList<ZoneBan> Bans => _bans;
@@ -80,7 +87,7 @@ public sealed class BanZoneIndex
     {
         if (point.Problem() is { } problem) throw new ArgumentException($"point {point}: {problem}", nameof(point));
         var visitor = new HitCollector(this, point, now, hits);
-        _tree.Query(point.Longitude, point.Latitude, ref visitor);
+        _boxes.Query(point.Longitude, point.Latitude, ref visitor);
         return visitor.Found;
     }
 
@@ -105,6 +112,8 @@ public sealed class BanZoneIndex
     private bool TryHit(int i, GeoPoint point, DateTimeOffset now, ref PlaneProjection? plane, ref PlanePoint projected, out BanHit hit)
     {
         hit = default;
+        long ticks = now.UtcTicks;
+        if (ticks < _validFrom[i] || ticks >= _validUntil[i]) return false;
         var zonePlane = _planes[i];
         // Candidates in one region share a plane: project the point once per plane, not once per zone.
         if (!ReferenceEquals(zonePlane, plane))

@@ -23,10 +23,12 @@ internal sealed class PackedHilbertRTree
     // Exclusive end position of each level (level 0 = items).
     private readonly int[] _levelEnd;
 
-    public PackedHilbertRTree(ReadOnlySpan<double> minX, ReadOnlySpan<double> minY, ReadOnlySpan<double> maxX, ReadOnlySpan<double> maxY)
+    /// <param name="ids">What to report for each box (default: its position in the arrays).</param>
+    public PackedHilbertRTree(ReadOnlySpan<double> minX, ReadOnlySpan<double> minY, ReadOnlySpan<double> maxX, ReadOnlySpan<double> maxY,
+        ReadOnlySpan<int> ids = default)
     {
         int n = minX.Length;
-        if (minY.Length != n || maxX.Length != n || maxY.Length != n) throw new ArgumentException("box arrays differ in length");
+        if (minY.Length != n || maxX.Length != n || maxY.Length != n || (!ids.IsEmpty && ids.Length != n)) throw new ArgumentException("box arrays differ in length");
         Count = n;
 
         var levels = new List<int>();
@@ -65,7 +67,7 @@ internal sealed class PackedHilbertRTree
         {
             int i = order[p];
             _minX[p] = minX[i]; _minY[p] = minY[i]; _maxX[p] = maxX[i]; _maxY[p] = maxY[i];
-            _index[p] = i;
+            _index[p] = ids.IsEmpty ? i : ids[i];
         }
 
         // Each node covers NodeSize consecutive entries of the level below.
