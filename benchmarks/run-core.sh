@@ -23,7 +23,7 @@ out=benchmarks/results/core.md
     echo "## $(basename "$f" -report-github.md | sed 's/^Proximity\.Benchmarks\.//')"
     echo
     # BenchmarkDotNet's environment header is the same for every table: keep it once, above.
-    sed -n '/^| /,$p' "$f"
+    sed -n '/^| /,$p' "$f" | sed "s/&#39;//g; s/'//g"
   done
   echo
   echo '```'

@@ -17,10 +17,12 @@ public static class Program
         // A short job in process: 1 launch, 3 warm-up and 5 measured iterations of ~250 ms, no project rebuild,
         // so the whole suite runs in a few minutes on a shared 2-core machine.
         var job = Job.ShortRun
-            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(20), logOutput: true))
             .WithWarmupCount(3)
             .WithIterationCount(5)
             .WithIterationTime(TimeInterval.FromMilliseconds(250))
+            // No forced full collection before each iteration: with a million zones on the heap it takes seconds.
+            .WithGcForce(false)
             .WithId("Short");
         var config = ManualConfig.Create(DefaultConfig.Instance)
             .AddJob(job)
