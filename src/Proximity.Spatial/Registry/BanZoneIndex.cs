@@ -29,23 +29,38 @@ public sealed class BanZoneIndex
     private const double MetersPerDegree = 110_000; // less than any degree of latitude: boxes err on the wide side
 
     private readonly ZoneBan[] _bans;
-    private readonly PreparedZone[] _zones;
+    private readonly Item[] _items;
+    private readonly PreparedZone?[] _polygons;
     private readonly PlaneProjection[] _planes;
-    private readonly double[] _buffers;
-    // Validity as UTC ticks beside the boxes, so that expired bans are dropped before touching their geometry.
-    private readonly long[] _validFrom, _validUntil;
     private readonly BoxGrid _boxes;
+
+    /// <summary>
+    /// What a query needs of one ban, in one 64-byte cache line: validity as UTC ticks (expired bans are dropped
+    /// before any geometry), the warning buffer, the home plane, kind and flags, and for circles the centre and
+    /// radius in that plane, so that the most common zone is decided without touching another object.
+    /// </summary>
+    private readonly struct Item(long validFrom, long validUntil, PlanePoint centre, double planeRadius, double scale, double buffer,
+        int plane, ZoneKind kind, bool isCircle, bool hasSchedule)
+    {
+        public readonly long ValidFrom = validFrom, ValidUntil = validUntil;
+        public readonly PlanePoint Centre = centre;
+        public readonly double PlaneRadius = planeRadius, Scale = scale, Buffer = buffer;
+        public readonly int Plane = plane;
+        private readonly byte _flags = (byte)((isCircle ? 1 : 0) | (hasSchedule ? 2 : 0) | (kind == ZoneKind.Inclusion ? 4 : 0));
+
+        public bool IsCircle => (_flags & 1) != 0;
+        public bool HasSchedule => (_flags & 2) != 0;
+        public ZoneKind Kind => (_flags & 4) != 0 ? ZoneKind.Inclusion : ZoneKind.Exclusion;
+    }
 
     public BanZoneIndex(IEnumerable<ZoneBan> bans)
     {
         ArgumentNullException.ThrowIfNull(bans);
         _bans = bans.ToArray();
         int n = _bans.Length;
-        _zones = new PreparedZone[n];
-        _planes = new PlaneProjection[n];
-        _buffers = new double[n];
-        _validFrom = new long[n];
-        _validUntil = new long[n];
+        _items = new Item[n];
+        _polygons = new PreparedZone?[n];
+        var planes = new List<PlaneProjection>();
         var minX = new double[n];
         var minY = new double[n];
         var maxX = new double[n];
@@ -54,12 +69,23 @@ public sealed class BanZoneIndex
         {
             var ban = _bans[i] ?? throw new ArgumentException($"ban {i} is null", nameof(bans));
             var area = ban.Area;
-            _planes[i] = area.HomePlane;
-            _zones[i] = area.PreparedIn(area.HomePlane);
+            var home = area.HomePlane;
+            int plane = planes.IndexOf(home);
+            if (plane < 0) { plane = planes.Count; planes.Add(home); }
             double buffer = ban.Kind == ZoneKind.Exclusion && double.IsFinite(ban.WarningBufferMeters) ? Math.Max(0, ban.WarningBufferMeters) : 0;
-            _buffers[i] = buffer;
-            _validFrom[i] = ban.ValidFrom.UtcTicks;
-            _validUntil[i] = ban.ValidUntil is { } until ? until.UtcTicks : long.MaxValue;
+            long from = ban.ValidFrom.UtcTicks, until = ban.ValidUntil is { } u ? u.UtcTicks : long.MaxValue;
+            if (area.CircleCentre is { } c)
+            {
+                // The same arithmetic as the prepared circle, without an object per circle.
+                var centre = home.Project(c);
+                double scale = home.ScaleAt(centre);
+                _items[i] = new Item(from, until, centre, area.CircleRadiusMeters * scale, scale, buffer, plane, ban.Kind, true, ban.Schedule is not null);
+            }
+            else
+            {
+                _polygons[i] = area.PreparedIn(home);
+                _items[i] = new Item(from, until, default, 0, 1, buffer, plane, ban.Kind, false, ban.Schedule is not null);
+            }
 
             var (south, west, north, east) = area.Bounds;
             double dLat = (buffer + SlackMeters) / MetersPerDegree;
@@ -70,6 +96,7 @@ public sealed class BanZoneIndex
             // A box that runs past the antimeridian would miss points on the far side: take every longitude.
             if (minX[i] < -180 || maxX[i] > 180) { minX[i] = -180; maxX[i] = 180; }
         }
+        _planes = planes.ToArray();
         _boxes = new BoxGrid(minX, minY, maxX, maxY);
     }
 
@@ -109,32 +136,43 @@ public sealed class BanZoneIndex
         }
     }
 
-    private bool TryHit(int i, GeoPoint point, DateTimeOffset now, ref PlaneProjection? plane, ref PlanePoint projected, out BanHit hit)
+    private bool TryHit(int i, GeoPoint point, DateTimeOffset now, ref int plane, ref PlanePoint projected, out BanHit hit)
     {
         hit = default;
+        ref readonly var item = ref _items[i];
         long ticks = now.UtcTicks;
-        if (ticks < _validFrom[i] || ticks >= _validUntil[i]) return false;
-        var zonePlane = _planes[i];
+        if (ticks < item.ValidFrom || ticks >= item.ValidUntil) return false;
         // Candidates in one region share a plane: project the point once per plane, not once per zone.
-        if (!ReferenceEquals(zonePlane, plane))
+        if (item.Plane != plane)
         {
-            plane = zonePlane;
-            projected = zonePlane.Project(point);
+            plane = item.Plane;
+            projected = _planes[plane].Project(point);
         }
-        double buffer = _buffers[i];
-        var location = _zones[i].Locate(projected, buffer);
-        bool inBuffer = !location.Inside && location.BoundaryDistanceMeters <= buffer && buffer > 0;
-        if (!location.Inside && !inBuffer) return false;
-        var ban = _bans[i];
-        if (!ban.IsInForce(now)) return false;
-        hit = new BanHit(i, ban.Kind, location.Inside);
+        double buffer = item.Buffer;
+        bool inside, inBuffer;
+        if (item.IsCircle)
+        {
+            double d = projected.DistanceTo(item.Centre);
+            double boundary = Math.Abs(d - item.PlaneRadius);
+            inside = d < item.PlaneRadius;
+            inBuffer = !inside && buffer > 0 && boundary <= buffer * item.Scale && boundary / item.Scale <= buffer;
+        }
+        else
+        {
+            var location = _polygons[i]!.Locate(projected, buffer);
+            inside = location.Inside;
+            inBuffer = !inside && buffer > 0 && location.BoundaryDistanceMeters <= buffer;
+        }
+        if (!inside && !inBuffer) return false;
+        if (item.HasSchedule && !_bans[i].Schedule!.IsActive(now)) return false;
+        hit = new BanHit(i, item.Kind, inside);
         return true;
     }
 
     private ref struct HitCollector(BanZoneIndex index, GeoPoint point, DateTimeOffset now, Span<BanHit> hits) : IItemVisitor
     {
         private readonly Span<BanHit> _hits = hits;
-        private PlaneProjection? _plane;
+        private int _plane = -1;
         private PlanePoint _projected;
 
         public int Found { get; private set; }
