@@ -32,6 +32,9 @@ public class OffenderFixBenchmarks
     /// <summary>Off: no warning buffers or warning distance (used by the profiling loop to find allocations).</summary>
     public bool Warnings { get; set; } = true;
 
+    /// <summary>When set, collects the events the monitor raised (the profiling loop prints them).</summary>
+    internal List<MonitorEvent>? Trace { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -84,6 +87,7 @@ public class OffenderFixBenchmarks
             _monitor.OnVictimFix(Scenario.VictimId, new PositionFix("dev-v1", ++_victimSeq, _now, victim.Latitude, victim.Longitude, 10), false, _events);
         _monitor.OnOffenderFix(new PositionFix("dev-o1", _seq, _now, p.Latitude, p.Longitude, Accuracy), false, _events);
         int n = _events.Count;
+        Trace?.AddRange(_events);
         _events.Clear();
         return n;
     }

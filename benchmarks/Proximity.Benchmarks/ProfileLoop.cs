@@ -16,11 +16,15 @@ internal static class ProfileLoop
         int n = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
         foreach (bool warnings in new[] { true, false })
         {
-            var b = new OffenderFixBenchmarks { Warnings = warnings };
+            // A fresh monitor per case, as BenchmarkDotNet's per-case setup gives: one offender does not teleport between them.
+            var b = new OffenderFixBenchmarks { Warnings = warnings, Trace = [] };
             b.Setup();
             string w = warnings ? "with warnings" : "no warning buffers/distances";
             Measure($"monitor, far, {w}", n, () => b.MonitorFar());
+            b = new OffenderFixBenchmarks { Warnings = warnings, Trace = b.Trace };
+            b.Setup();
             Measure($"monitor, edge, {w}", n, () => b.MonitorEdge());
+            foreach (var e in b.Trace!.Take(4)) Console.WriteLine($"  event: {e.Kind} {e.Alert.Type} {e.Alert.BanId} at {e.Alert.RaisedAt:O}: {e.Alert.Evidence.Summary} {e.Alert.ClearReason}");
         }
 
         var bans = Scenario.OffenderBans(out var zones);
