@@ -13,6 +13,17 @@ internal static class ProfileLoop
 {
     public static int Run(string[] args)
     {
+        if (args.Contains("--memory"))
+        {
+            // What one zone area costs on the heap before any index.
+            long before = GC.GetTotalMemory(true);
+            var areas = Enumerable.Range(0, 100_000).Select(i => Proximity.Spatial.Zones.ZoneArea.Circle(new GeoPoint(52 + i * 1e-6, 5), 100)).ToArray();
+            long after = GC.GetTotalMemory(true);
+            Console.WriteLine($"ZoneArea.Circle: {(after - before) / (double)areas.Length:F0} bytes each");
+            GC.KeepAlive(areas);
+            return 0;
+        }
+
         int n = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
         foreach (bool warnings in new[] { true, false })
         {
