@@ -87,7 +87,7 @@ public sealed class ProximityRegistry
     // Ids become MQTT topic levels and grain keys: no separators or wildcards.
     private static void CheckId(string id, string what)
     {
-        if (string.IsNullOrWhiteSpace(id) || id.Length > 128 || id.AsSpan().IndexOfAny("/+#\0 ") >= 0)
-            throw new CaseFileException($"{what} id '{id}' must be 1–128 characters without '/', '+', '#' or spaces");
+        if (string.IsNullOrWhiteSpace(id) || id.Length > 128 || id[0] == '$' || id.AsSpan().IndexOfAny("/+#\0 ") >= 0)
+            throw new CaseFileException($"{what} id '{id}' must be 1–128 characters without '/', '+', '#', spaces or a leading '$'");
     }
 }
