@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Proximity.Grains.Outputs;
@@ -23,7 +24,7 @@ public sealed class AlertState
 public sealed class AlertGrain(
     [PersistentState("alert", ProximitySilo.StorageName)] IPersistentState<AlertState> state,
     IAlertOutbox outbox,
-    TimeProvider time,
+    [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
     IOptions<ProximityOptions> options,
     ILogger<AlertGrain> logger) : Grain, IAlertGrain
 {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -34,7 +35,7 @@ public sealed class DeviceState
 public sealed class DeviceGrain(
     [PersistentState("device", ProximitySilo.StorageName)] IPersistentState<DeviceState> state,
     ProximityRegistry registry,
-    TimeProvider time,
+    [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
     IOptions<ProximityOptions> options,
     ILogger<DeviceGrain> logger) : Grain, IDeviceGrain
 {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Proximity.Grains.Outputs;
 using Proximity.Grains.Registry;
@@ -14,7 +15,7 @@ namespace Proximity.Grains;
 public sealed class OffenderGrain(
     ProximityRegistry registry,
     IDeviceMessenger messenger,
-    TimeProvider time,
+    [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
     IOptions<ProximityOptions> options) : Grain, IOffenderGrain
 {
     private readonly ProximityOptions _options = options.Value;

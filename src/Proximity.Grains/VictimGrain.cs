@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Proximity.Grains.Outputs;
 using Proximity.Grains.Registry;
@@ -20,7 +21,7 @@ public sealed class VictimState
 public sealed class VictimGrain(
     ProximityRegistry registry,
     IDeviceMessenger messenger,
-    TimeProvider time,
+    [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
     IOptions<ProximityOptions> options) : Grain, IVictimGrain
 {
     private const int KeepNotices = 50;

@@ -23,6 +23,12 @@ public static class ProximitySilo
     public const string StorageName = "proximity";
 
     /// <summary>
+    /// The key of the <see cref="TimeProvider"/> the grains and outputs judge time by. Keyed, so tests can fake
+    /// monitoring time while Orleans' own loops stay on real time.
+    /// </summary>
+    public const string ClockKey = "proximity-clock";
+
+    /// <summary>
     /// A single-node silo (localhost clustering, in-memory grain storage) with the proximity grains, the
     /// registry loaded from <paramref name="caseFile"/> and the output routes.
     /// </summary>
@@ -49,7 +55,7 @@ public static class ProximitySilo
             options.Bind(configuration.GetSection(ProximityOptions.Section));
             outputs.Bind(configuration.GetSection(OutputOptions.Section));
         }
-        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddKeyedSingleton(ClockKey, TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton(sp => new ProximityRegistry(caseFile,
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProximityOptions>>().Value.SecretHashIterations));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -41,7 +42,7 @@ public sealed class ProximityOutputs : IAlertOutbox, IDeviceMessenger, IHostedSe
     private readonly HttpClient _http;
     private int _disposed;
 
-    public ProximityOutputs(IOptions<OutputOptions> options, OutputMetrics metrics, ILoggerFactory loggers, TimeProvider time,
+    public ProximityOutputs(IOptions<OutputOptions> options, OutputMetrics metrics, ILoggerFactory loggers, [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
         IEnumerable<IMqttPublisher> publishers)
     {
         var o = options.Value;
