@@ -14,6 +14,8 @@ public interface IIngestStatus
 {
     bool IsReady { get; }
     string Description { get; }
+    /// <summary>Completes when ingest first becomes able to take messages.</summary>
+    Task WhenReady { get; }
 }
 
 /// <summary>
@@ -31,7 +33,10 @@ public sealed class EmbeddedBroker(
 {
     /// <summary>The sender id of messages the service itself publishes (not a valid device id).</summary>
     public const string ServiceClientId = "$proximity";
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private MqttServer? _server;
+
+    public Task WhenReady => _ready.Task;
 
     public bool IsReady => _server?.IsStarted == true;
     public string Description => $"embedded MQTT broker on port {options.Port}";
@@ -49,6 +54,7 @@ public sealed class EmbeddedBroker(
         _server.InterceptingSubscriptionAsync += InterceptSubscription;
         _server.InterceptingPublishAsync += InterceptPublish;
         await _server.StartAsync();
+        _ready.TrySetResult();
         logger.LogInformation("embedded MQTT broker listening on {Address}:{Port}", options.BindAddress, options.Port);
     }
 

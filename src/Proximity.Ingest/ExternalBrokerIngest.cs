@@ -26,7 +26,10 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
     private readonly ResiliencePipeline _connect;
     private readonly CancellationTokenSource _stop = new();
     private TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _supervisor = Task.CompletedTask;
+
+    public Task WhenReady => _ready.Task;
 
     public ExternalBrokerIngest(IngestOptions options, IngestRouter router, ILogger<ExternalBrokerIngest> logger, TimeProvider time)
     {
@@ -141,6 +144,7 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
         foreach (var item in sub.Items)
             if (item.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2)
                 throw new InvalidOperationException($"the broker refused the subscription {item.TopicFilter.Topic}: {item.ResultCode}");
+        _ready.TrySetResult();
         _logger.LogInformation("connected to MQTT broker {Host}:{Port} as {Client} (session present: {Session}), subscribed to {Filters}",
             _options.BrokerHost, _options.BrokerPort, _options.ClientId, result.IsSessionPresent, string.Join(", ", Filters));
     }

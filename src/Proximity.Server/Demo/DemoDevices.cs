@@ -43,7 +43,7 @@ public sealed class DemoDevices(DemoSetup demo, IngestOptions ingest, IIngestSta
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var ct = stoppingToken;
-        while (!status.IsReady) await Task.Delay(200, ct);
+        await status.WhenReady.WaitAsync(ct);
         logger.LogInformation(
             "demo: watch the alerts with: mosquitto_sub -h localhost -p {Port} -V mqttv5 -i {Id} -u {Id} -P {Secret} -t 'proximity/v1/alerts/#' -v",
             ingest.Port, DemoSetup.Integration, DemoSetup.Integration, demo.IntegrationSecret);
