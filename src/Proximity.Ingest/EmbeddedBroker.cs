@@ -48,6 +48,7 @@ public sealed class EmbeddedBroker(
             .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(options.BindAddress))
             .WithDefaultEndpointPort(options.Port)
             .WithPersistentSessions()
+            .WithMaxPendingMessagesPerClient(options.MaxPendingMessagesPerClient)
             .Build();
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);
         _server.ValidatingConnectionAsync += ValidateConnection;

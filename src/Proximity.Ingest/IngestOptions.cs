@@ -19,6 +19,12 @@ public sealed class IngestOptions
     public int Port { get; set; } = 1883;
     public string BindAddress { get; set; } = "0.0.0.0";
 
+    /// <summary>
+    /// Embedded broker: messages queued for one slow subscriber (a control room reading alerts) before the oldest
+    /// are dropped. MQTTnet's default of 250 loses alerts in a burst.
+    /// </summary>
+    public int MaxPendingMessagesPerClient { get; set; } = 100_000;
+
     /// <summary>Bigger messages are refused (a store-and-forward array of a day of fixes fits easily).</summary>
     public int MaxPayloadBytes { get; set; } = 1024 * 1024;
 

@@ -65,6 +65,14 @@ public sealed class AuthAndAclTests(EmbeddedFixture f)
     }
 
     [Fact]
+    public async Task An_integration_from_configuration_logs_in_and_reads_alerts_only()
+    {
+        await using var dispatch = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "dispatch-cfg", "cfg-secret");
+        Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await dispatch.SubscribeAsync("proximity/v1/alerts/#"));
+        Assert.Equal(MqttClientSubscribeResultCode.NotAuthorized, await dispatch.SubscribeAsync("proximity/v1/devices/A2/notify"));
+    }
+
+    [Fact]
     public async Task An_integration_may_not_publish()
     {
         await using var meldkamer = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "meldkamer-1", "meldkamer-secret");

@@ -38,6 +38,8 @@ public sealed class ServiceHost : IAsyncDisposable
             ["Proximity:Silo:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Proximity:Silo:ClusterId"] = "test-" + Guid.NewGuid().ToString("N")[..8],
             ["Proximity:SecretHashIterations"] = "1000",
+            ["Proximity:Integrations:0:Id"] = "dispatch-cfg",
+            ["Proximity:Integrations:0:Secret"] = "cfg-secret",
         });
         builder.AddProximitySilo(caseFile);
         builder.AddProximityIngest(o =>

@@ -18,6 +18,19 @@ public sealed class SiloOptions
     public string ClusterId { get; set; } = "proximity-dev";
 }
 
+/// <summary>A control-room integration from configuration: <c>Proximity:Integrations:0:Id</c>, <c>...:Secret</c>.</summary>
+public sealed class IntegrationOptions
+{
+    public const string Section = "Proximity:Integrations";
+    public string Id { get; set; } = "";
+    public string Secret { get; set; } = "";
+
+    public IntegrationSpec ToSpec() =>
+        string.IsNullOrWhiteSpace(Id) || string.IsNullOrEmpty(Secret)
+            ? throw new CaseFileException($"{Section}: every integration needs an Id and a Secret")
+            : new IntegrationSpec(Id, Secret);
+}
+
 public static class ProximitySilo
 {
     public const string StorageName = "proximity";
@@ -35,6 +48,10 @@ public static class ProximitySilo
     public static IHostApplicationBuilder AddProximitySilo(this IHostApplicationBuilder builder, CaseFile caseFile)
     {
         var silo = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
+        // Control-room integrations may also come from configuration (secrets from the environment, not the case file).
+        var configured = builder.Configuration.GetSection(IntegrationOptions.Section).Get<List<IntegrationOptions>>() ?? [];
+        if (configured.Count > 0)
+            caseFile = caseFile with { Integrations = [.. caseFile.Integrations, .. configured.Select(i => i.ToSpec())] };
         builder.UseOrleans(s =>
         {
             s.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: "proximity", clusterId: silo.ClusterId);
