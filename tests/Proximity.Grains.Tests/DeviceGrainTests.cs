@@ -32,6 +32,19 @@ public sealed class DeviceGrainTests(ClusterFixture f)
     }
 
     [Fact]
+    public async Task A_device_that_talks_but_has_no_fix_raises_no_position_fix()
+    {
+        var device = f.Grains.DeviceGrain("p9");
+        await device.OnEvent(new DeviceEvent(1, f.Time.GetUtcNow(), DeviceEventType.Heartbeat, 70));
+        f.Time.Advance(2 * TimeSpan.FromSeconds(60) + TimeSpan.FromSeconds(5)); // the victim devices' default profile
+        await device.OnEvent(new DeviceEvent(2, f.Time.GetUtcNow(), DeviceEventType.Heartbeat, 70));
+        var raised = await f.Mqtt.WaitFor(m => m.Topic == "proximity/v1/alerts/high" && m.Payload.Contains("NoPositionFix", StringComparison.Ordinal)
+            && m.Payload.Contains("\"deviceId\":\"p9\"", StringComparison.Ordinal), "p9 no fix");
+        Assert.Equal("V9", AlertJson.Deserialize(raised.Payload)!.VictimId);
+        await f.Mqtt.WaitFor(m => m.Topic == "proximity/v1/devices/p9/notify" && m.Payload.Contains("protection_degraded", StringComparison.Ordinal), "degraded to p9");
+    }
+
+    [Fact]
     public async Task An_opened_strap_raises_a_critical_tamper_alert_that_clears_when_it_closes()
     {
         var now = f.Time.GetUtcNow();

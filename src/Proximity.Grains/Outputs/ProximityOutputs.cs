@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Proximity.Protocol;
+using Proximity.Spatial.Bans;
 using Proximity.Spatial.Monitoring;
 
 namespace Proximity.Grains.Outputs;
@@ -35,9 +36,10 @@ public readonly record struct DeviceMessage(string Topic, object Body);
 /// </summary>
 public sealed class ProximityOutputs : IAlertOutbox, IDeviceMessenger, IHostedService, IAsyncDisposable
 {
+    private const AlertRecipients Everyone = AlertRecipients.MonitoringCentre | AlertRecipients.PoliceControlRoom;
     private static readonly JsonSerializerOptions DeviceJson = new(JsonSerializerDefaults.Web);
-    private readonly List<OutputChannel<Alert>> _alertChannels = [];
-    private readonly List<(WebhookOptions Hook, OutputChannel<Alert> Channel)> _webhooks = [];
+    /// <summary>Each alert route with the recipients it serves.</summary>
+    private readonly List<(OutputChannel<Alert> Channel, AlertRecipients Serves)> _alertChannels = [];
     private readonly OutputChannel<DeviceMessage>? _deviceChannel;
     private readonly HttpClient _http;
     private int _disposed;
@@ -50,8 +52,8 @@ public sealed class ProximityOutputs : IAlertOutbox, IDeviceMessenger, IHostedSe
         var mqtt = publishers.FirstOrDefault();
         if (mqtt is not null)
         {
-            _alertChannels.Add(new OutputChannel<Alert>("mqtt-alerts",
-                (a, ct) => mqtt.PublishAsync(Topics.Alert(a.Severity), AlertJson.SerializeToUtf8(a), ct), o, metrics, logger, time));
+            _alertChannels.Add((new OutputChannel<Alert>("mqtt-alerts",
+                (a, ct) => mqtt.PublishAsync(Topics.Alert(a.Severity), AlertJson.SerializeToUtf8(a), ct), o, metrics, logger, time), Everyone));
             _deviceChannel = new OutputChannel<DeviceMessage>("device-messages",
                 (m, ct) => mqtt.PublishAsync(m.Topic, JsonSerializer.SerializeToUtf8Bytes(m.Body, DeviceJson), ct), o, metrics, logger, time);
         }
@@ -59,19 +61,14 @@ public sealed class ProximityOutputs : IAlertOutbox, IDeviceMessenger, IHostedSe
         foreach (var hook in o.Webhooks)
         {
             if (hook.Url is null) throw new OptionsValidationException(OutputOptions.Section, typeof(WebhookOptions), [$"webhook '{hook.Name}' has no Url"]);
-            var channel = new OutputChannel<Alert>($"webhook-{hook.Name}", (a, ct) => PostAsync(hook, a, time, ct), o, metrics, logger, time);
-            _webhooks.Add((hook, channel));
-            _alertChannels.Add(channel);
+            _alertChannels.Add((new OutputChannel<Alert>($"webhook-{hook.Name}", (a, ct) => PostAsync(hook, a, time, ct), o, metrics, logger, time), hook.Recipients));
         }
     }
 
     public void Publish(Alert alert)
     {
-        foreach (var channel in _alertChannels)
-        {
-            if (_webhooks.Find(w => w.Channel == channel) is { Hook: { } hook } && (hook.Recipients & alert.Recipients) == 0) continue;
-            channel.TryEnqueue(alert);
-        }
+        foreach (var (channel, serves) in _alertChannels)
+            if ((serves & alert.Recipients) != 0) channel.TryEnqueue(alert);
     }
 
     public void Notify(string deviceId, VictimNotice notice) =>
@@ -116,7 +113,7 @@ public sealed class ProximityOutputs : IAlertOutbox, IDeviceMessenger, IHostedSe
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var c in _alertChannels) c.Start();
+        foreach (var (c, _) in _alertChannels) c.Start();
         _deviceChannel?.Start();
         return Task.CompletedTask;
     }
@@ -126,7 +123,7 @@ public sealed class ProximityOutputs : IAlertOutbox, IDeviceMessenger, IHostedSe
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        foreach (var c in _alertChannels) await c.DisposeAsync();
+        foreach (var (c, _) in _alertChannels) await c.DisposeAsync();
         if (_deviceChannel is not null) await _deviceChannel.DisposeAsync();
         _http.Dispose();
     }
