@@ -43,7 +43,12 @@ public sealed class OffenderGrain(
             switch (_gate.Admit(fix.DeviceId, fix.Seq, fix.Timestamp))
             {
                 case FixAdmission.Duplicate: duplicates++; continue;
-                case FixAdmission.Stale: stale++; continue;
+                case FixAdmission.Stale:
+                    // Older than what was judged already (a backlog after a live fix): judged as history,
+                    // without moving the current position backwards, as replay does.
+                    stale++;
+                    _monitor.OnOffenderBackfill(fix, _events);
+                    continue;
             }
             evaluated++;
             _monitor.OnOffenderFix(fix, now - fix.Timestamp > _options.Decisions.LateAfter, _events);
