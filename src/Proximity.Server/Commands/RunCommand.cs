@@ -54,7 +54,18 @@ public static class RunCommand
         app.Logger.LogWarning("storage is in memory: nothing is persisted; alerts and device state are lost when the process stops");
         app.Logger.LogInformation("{Offenders} offenders, {Victims} victims, {Bans} bans, {Integrations} integrations loaded; HTTP on port {Http}, health at /health",
             caseFile.Offenders.Count, caseFile.Victims.Count, caseFile.Bans.Count, caseFile.Integrations.Count, httpPort);
-        await app.RunAsync();
+        try
+        {
+            await app.RunAsync();
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+        {
+            return CommandLine.Fail($"a port is already in use ({e.Message}); choose others with --mqtt-port, --http-port, --silo-port, --gateway-port");
+        }
+        catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+        {
+            return CommandLine.Fail($"a port is already in use ({e.Message}); choose others with --mqtt-port, --http-port, --silo-port, --gateway-port");
+        }
         return 0;
     }
 }
