@@ -200,6 +200,8 @@ internal sealed class SimulationSpec
     public int Seed { get; set; } = 1;
     public AlertsSpec? Alerts { get; set; }
     public Dictionary<string, DeviceSimSpec>? Devices { get; set; }
+    /// <summary>Load mode's layout (written by gen-case); not used by scenarios.</summary>
+    public JsonElement? Load { get; set; }
 }
 
 internal sealed class AlertsSpec

@@ -25,7 +25,8 @@ public sealed record ScenarioRunOptions
     public TextWriter ProgressWriter { get; init; } = Console.Error;
 }
 
-public sealed record ReceivedAlert(string Topic, string Type, string? Severity, string? OffenderId, string? DeviceId, bool Cleared, string Json);
+public sealed record ReceivedAlert(string Topic, string Type, string? Severity, string? OffenderId, string? DeviceId, bool Cleared,
+    [property: System.Text.Json.Serialization.JsonIgnore] string Json);
 
 public sealed record ScenarioSummary
 {
