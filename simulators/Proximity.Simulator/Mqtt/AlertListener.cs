@@ -18,7 +18,8 @@ public sealed class AlertListener : IAsyncDisposable
         _client = factory.CreateMqttClient();
         var builder = factory.CreateClientOptionsBuilder()
             .WithTcpServer(broker.Host, broker.Port)
-            .WithClientId($"{user}-sim-{Guid.NewGuid():N}"[..Math.Min(64, user.Length + 13)])
+            // Client id = username, as for devices: a broker that ties the two together accepts it.
+            .WithClientId(user)
             .WithProtocolVersion(broker.MqttV5 ? MqttProtocolVersion.V500 : MqttProtocolVersion.V311)
             .WithCleanStart(true)
             .WithKeepAlivePeriod(broker.KeepAlive)
