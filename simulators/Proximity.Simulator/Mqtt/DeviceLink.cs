@@ -56,6 +56,8 @@ public sealed class DeviceLink : IAsyncDisposable
 
     public bool IsConnected => _client.IsConnected;
 
+    public string DeviceId => _deviceId;
+
     public async Task ConnectAsync(bool subscribe, CancellationToken ct)
     {
         var result = await _client.ConnectAsync(_options, ct);

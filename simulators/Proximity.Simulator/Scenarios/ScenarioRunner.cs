@@ -64,11 +64,7 @@ public sealed class ScenarioRunner(Scenario scenario, ScenarioRunOptions options
     public async Task<ScenarioSummary> RunAsync(CancellationToken ct)
     {
         if (options.Broker.Problem() is { } bp) throw new ScenarioException(bp);
-        var sessions = scenario.Devices.Select((d, i) => new Session(
-            new VirtualDevice(d.Options, d.Movement(new Random(HashCode.Combine(scenario.Seed, i))), DateTimeOffset.MinValue, new Random(scenario.Seed * 7919 + i)),
-            new DeviceLink(options.Broker, d.Options.Id, d.Secret))).ToList();
-        // Devices are created with a placeholder start and rebuilt below once the clock starts; creating them first
-        // validates every route before any connection is made.
+        var sessions = scenario.Devices.Select(d => new Session(new DeviceLink(options.Broker, d.Options.Id, d.Secret))).ToList();
         AlertListener? listener = null;
         string? alertsUser = options.AlertsUser ?? scenario.AlertsUser;
         try
@@ -80,12 +76,14 @@ public sealed class ScenarioRunner(Scenario scenario, ScenarioRunOptions options
             }
             await ConnectAllAsync(sessions, ct);
 
+            // The simulated clock starts once every device is connected, so no device misses the beginning.
             var start = scenario.Start ?? TruncateToMs(DateTimeOffset.UtcNow);
             _clock = new SimClock(start, options.Speed);
             for (int i = 0; i < sessions.Count; i++)
             {
                 var d = scenario.Devices[i];
-                sessions[i].Device = new VirtualDevice(d.Options, d.Movement(new Random(HashCode.Combine(scenario.Seed, i))), start, new Random(scenario.Seed * 7919 + i));
+                sessions[i].Device = new VirtualDevice(d.Options, d.Movement(new Random(HashCode.Combine(scenario.Seed, i))), start,
+                    new Random(HashCode.Combine(scenario.Seed, i, 1)));
             }
             var end = start.AddSeconds(scenario.DurationSeconds);
             Log($"scenario: {sessions.Count} devices, {scenario.DurationSeconds:0} s simulated from {DevicePayload.Time(start)} at {options.Speed:0.##}x");
@@ -124,7 +122,7 @@ public sealed class ScenarioRunner(Scenario scenario, ScenarioRunOptions options
             }
             catch (Exception e) when (e is MqttCommunicationException or MqttLinkException or System.Net.Sockets.SocketException)
             {
-                throw new ScenarioException($"device {s.Device.Id}: cannot connect to {options.Broker.Host}:{options.Broker.Port}: {e.Message}");
+                throw new ScenarioException($"device {s.Link.DeviceId}: cannot connect to {options.Broker.Host}:{options.Broker.Port}: {e.Message}");
             }
             finally { gate.Release(); }
         }));
@@ -148,6 +146,7 @@ public sealed class ScenarioRunner(Scenario scenario, ScenarioRunOptions options
 
     private async Task PublishAsync(Session s, List<DeviceMessage> messages, CancellationToken ct)
     {
+        if (messages.Count > 0 && !s.Link.IsConnected) await ReconnectAsync(s, ct);
         foreach (var m in messages)
         {
             long t0 = Stopwatch.GetTimestamp();
@@ -161,6 +160,20 @@ public sealed class ScenarioRunner(Scenario scenario, ScenarioRunOptions options
             {
                 if (Interlocked.Increment(ref _errors) <= 10) Log($"{s.Device.Id}: publish failed: {e.Message}");
             }
+        }
+    }
+
+    // A real device reconnects after a broken connection (for example a server restart).
+    private async Task ReconnectAsync(Session s, CancellationToken ct)
+    {
+        try
+        {
+            await s.Link.ConnectAsync(subscribe: true, ct);
+            Log($"{Elapsed(s.Device.Now)} {s.Device.Id} reconnected");
+        }
+        catch (Exception e) when (e is MqttCommunicationException or MqttLinkException or System.Net.Sockets.SocketException)
+        {
+            if (Interlocked.Increment(ref _errors) <= 10) Log($"{s.Device.Id}: reconnect failed: {e.Message}");
         }
     }
 
@@ -258,9 +271,10 @@ public sealed class ScenarioRunner(Scenario scenario, ScenarioRunOptions options
 
     private static DateTimeOffset TruncateToMs(DateTimeOffset t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
 
-    private sealed class Session(VirtualDevice device, DeviceLink link)
+    private sealed class Session(DeviceLink link)
     {
-        public VirtualDevice Device { get; set; } = device;
+        /// <summary>Set when the simulated clock starts.</summary>
+        public VirtualDevice Device { get; set; } = null!;
         public DeviceLink Link { get; } = link;
         public ConcurrentQueue<byte[]> Commands { get; } = new();
         public SemaphoreSlim Wake { get; } = new(0);

@@ -1,0 +1,65 @@
+using Proximity.Protocol;
+using Proximity.Simulator.Cli;
+using Proximity.Simulator.Scenarios;
+
+namespace Proximity.Simulator.Tests;
+
+public class CommandLineTests
+{
+    [Fact]
+    public async Task Gen_case_writes_a_case_file_the_server_format_accepts()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"sim-case-{Guid.NewGuid():N}.json");
+        try
+        {
+            int rc = await CommandLine.RunAsync(["gen-case", "--devices", "6", "--out", path, "--seed", "4"], CancellationToken.None);
+            Assert.Equal(0, rc);
+            var file = CaseFile.Load(path);
+            Assert.Equal(6, file.Devices().Count());
+            Assert.Equal(3 + 3, file.Bans.Count);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("load", "--devices", "0")]
+    [InlineData("load", "--rate", "fast")]
+    [InlineData("load", "--devcies", "10")]
+    [InlineData("gen-case", "--out", "x.json")]
+    [InlineData("scenario")]
+    [InlineData("frobnicate")]
+    public async Task Bad_arguments_fail_with_exit_code_2_before_connecting(params string[] args)
+    {
+        Assert.Equal(2, await CommandLine.RunAsync(args, CancellationToken.None));
+    }
+
+    [Fact]
+    public void The_example_scenario_parses()
+    {
+        string dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "Proximity.sln"))) dir = Path.GetDirectoryName(dir)!;
+        var scenario = Scenario.Load(Path.Combine(dir, "simulators", "Proximity.Simulator", "examples", "amsterdam.json"));
+        Assert.Equal(2, scenario.Devices.Count);
+        Assert.Equal("control-room", scenario.AlertsUser);
+        Assert.Equal(2, scenario.Case.Bans.Count);
+    }
+
+    [Theory]
+    [InlineData("\"route\": [[52.37, 4.89]], \"mode\": \"skate\"", "mode 'skate'")]
+    [InlineData("\"route\": []", "needs a \\\"route\\\"")]
+    [InlineData("\"route\": [[52.37, 4.89]], \"events\": [{\"at\": 5, \"type\": \"explode\"}]", "unknown event type 'explode'")]
+    [InlineData("\"route\": [[52.37, 4.89]], \"intervalSecs\": 5", "intervalSecs")]
+    [InlineData("\"route\": [[95, 4.89]]", "latitude 95")]
+    public void A_bad_scenario_is_refused_with_a_clear_error(string deviceSpec, string expected)
+    {
+        string json = $$"""
+            { "offenders": [ { "id": "o", "devices": [ { "id": "d", "secret": "s" } ] } ],
+              "simulation": { "devices": { "d": { {{deviceSpec}} } } } }
+            """;
+        var e = Assert.Throws<ScenarioException>(() => Scenario.Parse(json, "."));
+        Assert.Contains(expected.Replace("\\\"", "\"", StringComparison.Ordinal), e.Message);
+    }
+}
