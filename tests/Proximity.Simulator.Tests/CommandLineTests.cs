@@ -62,4 +62,48 @@ public class CommandLineTests
         var e = Assert.Throws<ScenarioException>(() => Scenario.Parse(json, "."));
         Assert.Contains(expected.Replace("\\\"", "\"", StringComparison.Ordinal), e.Message);
     }
+
+    [Fact]
+    public void A_YAML_scenario_reads_like_the_same_JSON()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"sim-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, """
+            offenders:
+              - id: off-1
+                devices: [ { id: dev-o, secret: "0042" } ]
+            victims:
+              - id: vic-1
+                devices: [ { id: dev-v, secret: sv } ]
+            bans:
+              - { id: b1, type: contact, offenderId: off-1, victimId: vic-1, minDistanceMeters: 500 }
+            simulation:
+              durationSeconds: 90
+              devices:
+                dev-o:
+                  intervalSeconds: 5
+                  mode: drive
+                  route: [[52.37, 4.89], { lat: 52.38, lon: 4.90, stopSeconds: 30, env: urban_canyon }]
+                  gps: { indoorFallback: cell }
+                  events:
+                    - { at: 10, type: coverage_gap, duration: 20 }
+                dev-v:
+                  route: [[52.40, 4.95]]
+                  mode: stationary
+            """);
+        try
+        {
+            var scenario = Scenario.Load(path);
+            Assert.Equal(90, scenario.DurationSeconds);
+            var o = scenario.Devices.Single(d => d.Options.Id == "dev-o");
+            Assert.Equal("0042", o.Secret);
+            Assert.Equal(5, o.Options.IntervalSeconds);
+            Assert.Equal(Models.IndoorFallback.Cell, o.Options.Gps.IndoorFallback);
+            Assert.Equal(new Devices.ScriptedEvent(10, "coverage_gap", 20), o.Options.Events.Single());
+            Assert.Equal(500, ((Proximity.Spatial.Bans.ContactBan)scenario.Case.Bans.Single()).MinDistanceMeters);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -16,7 +16,8 @@ internal static class LoadCommand
           --rate R                 fixes per second over all devices (default 1000)
           --duration S             seconds of publishing (default 30)
           --credentials-file PATH  a case file (from gen-case) with the devices' ids and secrets
-          --alerts-user ID         integration id (default sim-alerts, with its generated secret)
+          --alerts-user ID         integration id (default: the credentials file's first integration, else
+                                   sim-alerts with its generated secret)
           --alerts-password S      its secret
           --connect-concurrency N  connections set up at once (default 200)
           --max-inflight N         publishes awaiting PUBACK at most (default 20000)
@@ -33,8 +34,13 @@ internal static class LoadCommand
         int devices = args.Int("devices", 1000, 1, 10_000_000);
         IReadOnlyList<(string, string?)>? credentials = null;
         LoadLayout? fileLayout = null;
+        IntegrationSpec? integration = null;
         if (args.Get("credentials-file") is { } path)
-            (credentials, fileLayout) = ReadCredentials(path);
+            (credentials, fileLayout, integration) = ReadCredentials(path);
+        string? alertsUser = args.Get("alerts-user");
+        string? alertsPassword = args.Get("alerts-password");
+        if (alertsUser is null && integration is not null)
+            (alertsUser, alertsPassword) = (integration.Id, alertsPassword ?? integration.Secret);
         var options = new LoadOptions
         {
             Broker = broker,
@@ -44,8 +50,8 @@ internal static class LoadCommand
             ConnectConcurrency = args.Int("connect-concurrency", 200, 1, 100_000),
             MaxInFlight = args.Int("max-inflight", 20_000, 1, 10_000_000),
             Subscribe = !args.Flag("no-subscribe"),
-            AlertsUser = args.Get("alerts-user"),
-            AlertsPassword = args.Get("alerts-password"),
+            AlertsUser = alertsUser,
+            AlertsPassword = alertsPassword,
             LingerSeconds = args.Double("linger", 2, 0, 3600),
             HistogramPath = args.Get("histogram-out"),
             Layout = LayoutArgs.Parse(args, fileLayout),
@@ -66,8 +72,8 @@ internal static class LoadCommand
         return report.Errors == 0 ? 0 : 1;
     }
 
-    /// <summary>Devices in load order (offender k, victim k, offender k+1, ...) and the layout gen-case stored.</summary>
-    private static (IReadOnlyList<(string, string?)>, LoadLayout?) ReadCredentials(string path)
+    /// <summary>Devices in load order (offender k, victim k, offender k+1, ...), the layout gen-case stored, and the first integration.</summary>
+    private static (IReadOnlyList<(string, string?)>, LoadLayout?, IntegrationSpec?) ReadCredentials(string path)
     {
         CaseFile file;
         string text;
@@ -93,6 +99,6 @@ internal static class LoadCommand
             try { layout = load.Deserialize<LoadLayout>(JsonOutput.Options); }
             catch (JsonException e) { throw new UsageException($"--credentials-file {path}: simulation.load: {e.Message}"); }
         }
-        return (list, layout);
+        return (list, layout, file.Integrations.FirstOrDefault());
     }
 }

@@ -30,6 +30,8 @@ public sealed record Scenario(
         string text;
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ScenarioException($"cannot read scenario {path}: {e.Message}"); }
+        if (path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+            text = YamlToJson.Convert(text);
         return Parse(text, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".");
     }
 
