@@ -37,6 +37,8 @@ public sealed class VirtualDevice
     private readonly Random _random;
     private readonly List<ScriptedEvent> _script;
     private readonly List<(DateTimeOffset At, Action End)> _endings = [];
+    // Endings run without Advance's record list; the events they announce are sent on the same call.
+    private readonly List<string> _pending = [];
     private readonly DateTimeOffset _start;
     private int _nextScripted;
     private DateTimeOffset _now;
@@ -96,7 +98,7 @@ public sealed class VirtualDevice
             _movement.Advance(dt);
             _gps.Advance(dt, View);
             _clock.Advance(dt);
-            OnBattery(_battery.Advance(dt), records, now);
+            OnBattery(_battery.Advance(dt), records);
             _now = now;
         }
 
@@ -109,7 +111,6 @@ public sealed class VirtualDevice
             }
         while (_nextScripted < _script.Count && _start.AddSeconds(_script[_nextScripted].AtSeconds) <= now)
             Apply(_script[_nextScripted++], records);
-        // Endings scheduled by the scripted events themselves may already be due (zero-length windows are refused).
 
         if (now >= _nextReport)
         {
@@ -195,7 +196,7 @@ public sealed class VirtualDevice
         {
             case "strap_tamper":
                 Event("strap_open", records);
-                if (end is { } st) _endings.Add((st, () => Pending.Add("strap_closed")));
+                if (end is { } st) _endings.Add((st, () => _pending.Add("strap_closed")));
                 break;
             case "indoor": Window(ref _indoor, end, () => _indoor--); break;
             case "urban_canyon": Window(ref _urban, end, () => _urban--); break;
@@ -204,12 +205,12 @@ public sealed class VirtualDevice
             case "shutdown":
                 Event("power_off", records);
                 _poweredOff = true;
-                if (end is { } sd) _endings.Add((sd, () => { _poweredOff = false; Pending.Add("power_on"); }));
+                if (end is { } sd) _endings.Add((sd, () => { _poweredOff = false; _pending.Add("power_on"); }));
                 break;
             case "charge":
                 _battery.StartCharging();
                 Event("charging_started", records);
-                _endings.Add((end!.Value, () => { _battery.StopCharging(); Pending.Add("charging_stopped"); }));
+                _endings.Add((end!.Value, () => { _battery.StopCharging(); _pending.Add("charging_stopped"); }));
                 if (_poweredOff && !IsSilent) { _poweredOff = false; Event("power_on", records); }
                 break;
             case "clock_step": _clock.Step(e.Value!.Value); break;
@@ -225,13 +226,10 @@ public sealed class VirtualDevice
         FlushPending(records);
     }
 
-    // Endings run outside Advance's record list; what they announce is picked up on the same call.
-    private List<string> Pending { get; } = [];
-
     private void FlushPending(List<Recorded> records)
     {
-        foreach (var type in Pending) Event(type, records);
-        Pending.Clear();
+        foreach (var type in _pending) Event(type, records);
+        _pending.Clear();
     }
 
     private void Window(ref int counter, DateTimeOffset? end, Action close)
@@ -247,9 +245,8 @@ public sealed class VirtualDevice
         Stats.Events++;
     }
 
-    private void OnBattery(BatteryEvent e, List<Recorded> records, DateTimeOffset now)
+    private void OnBattery(BatteryEvent e, List<Recorded> records)
     {
-        _ = now;
         switch (e)
         {
             case BatteryEvent.LowBattery: Event("low_battery", records); break;
