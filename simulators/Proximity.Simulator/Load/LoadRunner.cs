@@ -65,13 +65,14 @@ public sealed class LoadRunner(LoadOptions options)
             int workers = Math.Clamp(Environment.ProcessorCount * 2, 1, live.Length);
             await Task.WhenAll(Enumerable.Range(0, workers).Select(w =>
                 PublishSliceAsync(live.Where((_, i) => i % workers == w).ToArray(), options.Rate / workers, pairs, inflight, ct)));
+            // From here on a cancellation (Ctrl+C) has only stopped the publishing: still drain and report.
             _phase = "draining";
             var drainDeadline = Stopwatch.StartNew();
             while (inflight.CurrentCount < options.MaxInFlight && drainDeadline.Elapsed < TimeSpan.FromSeconds(30))
-                await Task.Delay(10, ct);
+                await Task.Delay(10, CancellationToken.None);
             double publishSeconds = _clock.Elapsed.TotalSeconds;
             _phase = "waiting for alerts";
-            if (listener is not null) await Task.Delay(TimeSpan.FromSeconds(options.LingerSeconds), ct);
+            if (listener is not null && !ct.IsCancellationRequested) await Task.Delay(TimeSpan.FromSeconds(options.LingerSeconds), CancellationToken.None);
             return Report(connectTime.Elapsed.TotalSeconds, publishSeconds, clientMemory);
         }
         finally
@@ -125,7 +126,7 @@ public sealed class LoadRunner(LoadOptions options)
             long due = (long)(rate * elapsed.TotalSeconds) - sent;
             for (long k = 0; k < due; k++)
             {
-                if (!inflight.Wait(0, CancellationToken.None)) await inflight.WaitAsync(ct);
+                if (!inflight.Wait(0, CancellationToken.None) && !await WaitQuietlyAsync(inflight, ct)) return;
                 var d = slice[next];
                 next = (next + 1) % slice.Length;
                 double t = _clock.Elapsed.TotalSeconds;
@@ -144,7 +145,21 @@ public sealed class LoadRunner(LoadOptions options)
                 _ = PublishOneAsync(d, message, t0, inflight, ct);
                 sent++;
             }
-            await Task.Delay(1, ct);
+            try { await Task.Delay(1, ct); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    private static async Task<bool> WaitQuietlyAsync(SemaphoreSlim semaphore, CancellationToken ct)
+    {
+        try
+        {
+            await semaphore.WaitAsync(ct);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 

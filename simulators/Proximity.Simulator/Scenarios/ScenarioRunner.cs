@@ -91,7 +91,7 @@ public sealed class ScenarioRunner(Scenario scenario, ScenarioRunOptions options
             await using (new ProgressDisplay(options.ProgressWriter, TimeSpan.FromSeconds(1), ProgressLine, options.Progress))
                 await Task.WhenAll(sessions.Select(s => RunDeviceAsync(s, end, ct)));
 
-            if (listener is not null) await Task.Delay(options.Linger, ct);
+            if (listener is not null && !ct.IsCancellationRequested) await Task.Delay(options.Linger, CancellationToken.None);
             return Summarise(sessions);
         }
         finally
@@ -131,17 +131,24 @@ public sealed class ScenarioRunner(Scenario scenario, ScenarioRunOptions options
     private async Task RunDeviceAsync(Session s, DateTimeOffset end, CancellationToken ct)
     {
         var clock = _clock!;
-        while (!ct.IsCancellationRequested)
+        try
         {
-            while (s.Commands.TryDequeue(out var command))
-                Log($"{Elapsed(s.Device.Now)} {s.Device.Id} command: {s.Device.ApplyCommand(command)}");
-            var target = s.Device.NextWakeAt;
-            if (target > end) target = end;
-            if (target > s.Device.Now && await clock.WaitUntilAsync(target, s.Wake, ct)) continue;
-            await PublishAsync(s, s.Device.Advance(target), ct);
-            if (target >= end) break;
+            while (!ct.IsCancellationRequested)
+            {
+                while (s.Commands.TryDequeue(out var command))
+                    Log($"{Elapsed(s.Device.Now)} {s.Device.Id} command: {s.Device.ApplyCommand(command)}");
+                var target = s.Device.NextWakeAt;
+                if (target > end) target = end;
+                if (target > s.Device.Now && await clock.WaitUntilAsync(target, s.Wake, ct)) continue;
+                await PublishAsync(s, s.Device.Advance(target), ct);
+                if (target >= end) break;
+            }
+            await PublishAsync(s, s.Device.Finish(), ct);
         }
-        await PublishAsync(s, s.Device.Finish(), ct);
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Interrupted: the summary still covers what was sent.
+        }
     }
 
     private async Task PublishAsync(Session s, List<DeviceMessage> messages, CancellationToken ct)
