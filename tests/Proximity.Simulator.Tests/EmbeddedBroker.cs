@@ -36,6 +36,7 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         {
             bool ok = _secrets.TryGetValue(e.ClientId, out var secret) && e.UserName == e.ClientId && e.Password == secret;
             if (!ok) RefusedConnections.Enqueue(e.ClientId);
+            else ConnectedFrom[e.ClientId] = e.RemoteEndPoint;
             e.ReasonCode = ok ? MqttConnectReasonCode.Success : MqttConnectReasonCode.BadUserNameOrPassword;
             return Task.CompletedTask;
         };
@@ -57,6 +58,7 @@ public sealed class EmbeddedBroker : IAsyncDisposable
 
     public ConcurrentQueue<Published> Messages { get; } = new();
     public ConcurrentQueue<string> RefusedConnections { get; } = new();
+    public ConcurrentDictionary<string, EndPoint> ConnectedFrom { get; } = new();
     public int Port { get; private set; }
 
     /// <summary>Called for every accepted publish, on the broker's thread.</summary>

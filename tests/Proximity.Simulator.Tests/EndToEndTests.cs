@@ -198,6 +198,28 @@ public class EndToEndTests
     }
 
     [Fact]
+    public async Task Load_mode_spreads_connections_over_the_given_source_addresses()
+    {
+        var layout = new LoadLayout { Seed = 6 };
+        var secrets = Enumerable.Range(0, 4).Select(LoadLayout.DeviceId).ToDictionary(id => id, layout.Secret);
+        await using var broker = await EmbeddedBroker.StartAsync(secrets);
+        var sources = new[] { System.Net.IPAddress.Parse("127.0.0.2"), System.Net.IPAddress.Parse("127.0.0.3") };
+        var report = await new LoadRunner(new LoadOptions
+        {
+            Broker = new BrokerOptions { Host = "127.0.0.1", Port = broker.Port, SourceAddresses = sources },
+            Devices = 4, Rate = 40, DurationSeconds = 0.5, Layout = layout, Progress = false, LingerSeconds = 0,
+            AlertsUser = "nobody",
+        }).RunAsync(new CancellationTokenSource(Generous).Token);
+
+        Assert.Equal(4, report.Connected);
+        Assert.Equal(0, report.Errors);
+        var from = broker.ConnectedFrom.Where(kv => kv.Key.StartsWith("sim-", StringComparison.Ordinal))
+            .Select(kv => ((System.Net.IPEndPoint)kv.Value).Address).ToList();
+        Assert.Equal(4, from.Count);
+        Assert.Equal(sources.ToHashSet(), from.ToHashSet());
+    }
+
+    [Fact]
     public void Gen_case_writes_a_case_file_whose_zones_the_load_tracks_cross()
     {
         var layout = new LoadLayout { Seed = 9, BreachFraction = 0.5 };

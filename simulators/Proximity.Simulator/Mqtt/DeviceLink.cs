@@ -31,14 +31,10 @@ public sealed class DeviceLink : IAsyncDisposable
             .WithCleanStart(true)
             .WithKeepAlivePeriod(broker.KeepAlive)
             .WithTimeout(broker.Timeout);
-        builder = broker.SourceAddresses.Count == 0
-            ? builder.WithTcpServer(broker.Host, broker.Port)
-            : builder.WithTcpServer(o =>
-            {
-                o.RemoteEndpoint = new DnsEndPoint(broker.Host, broker.Port);
-                o.LocalEndpoint = new IPEndPoint(broker.SourceAddresses[sourceIndex % broker.SourceAddresses.Count], 0);
-                o.NoDelay = true;
-            });
+        builder = builder.WithTcpServer(broker.Host, broker.Port);
+        // The action only amends the endpoint set just above (on its own it leaves none).
+        if (broker.SourceAddresses.Count > 0)
+            builder = builder.WithTcpServer(o => o.LocalEndpoint = new IPEndPoint(broker.SourceAddresses[sourceIndex % broker.SourceAddresses.Count], 0));
         if (secret is not null) builder = builder.WithCredentials(deviceId, secret);
         _options = builder.Build();
         _client.ApplicationMessageReceivedAsync += e =>
