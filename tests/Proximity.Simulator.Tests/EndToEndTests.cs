@@ -129,6 +129,33 @@ public class EndToEndTests
     }
 
     [Fact]
+    public async Task The_same_seed_and_start_give_the_same_messages()
+    {
+        async Task<Dictionary<string, string[]>> RunOnce()
+        {
+            await using var broker = await EmbeddedBroker.StartAsync(Secrets);
+            string json = ScenarioJson.Replace("\"durationSeconds\": 240", "\"start\": \"2026-11-23T10:00:00Z\", \"durationSeconds\": 240", StringComparison.Ordinal);
+            var runner = new ScenarioRunner(Scenario.Parse(json, "."), new ScenarioRunOptions
+            {
+                Broker = new BrokerOptions { Host = "127.0.0.1", Port = broker.Port },
+                Speed = 1000, Progress = false, Log = TextWriter.Null, Linger = TimeSpan.Zero,
+            });
+            await runner.RunAsync(new CancellationTokenSource(Generous).Token);
+            return broker.Messages.GroupBy(m => m.ClientId)
+                .ToDictionary(g => g.Key, g => g.Select(m => System.Text.Encoding.UTF8.GetString(m.Payload)).ToArray());
+        }
+
+        var first = await RunOnce();
+        var second = await RunOnce();
+        Assert.Equal(["dev-o", "dev-v"], first.Keys.Order());
+        foreach (var id in new[] { "dev-o", "dev-v" })
+        {
+            Assert.True(first[id].Length > 5);
+            Assert.Equal(first[id], second[id]);
+        }
+    }
+
+    [Fact]
     public async Task A_device_with_a_wrong_secret_is_refused_with_a_clear_error()
     {
         await using var broker = await EmbeddedBroker.StartAsync(new Dictionary<string, string>(Secrets) { ["dev-v"] = "other" });

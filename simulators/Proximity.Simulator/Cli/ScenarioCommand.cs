@@ -44,6 +44,9 @@ internal static class ScenarioCommand
                 $"summary: {summary.Devices} devices, {summary.SimulatedSeconds:0} s simulated in {summary.RealSeconds:0.0} s, {summary.Messages} messages ({summary.Fixes} fixes, {summary.Events} events), " +
                 $"{summary.StoreAndForwardUploads} store-and-forward uploads, {summary.Duplicates} duplicates, {summary.Reordered} reordered, {summary.Commands} commands, " +
                 $"{summary.Notifies} notifications, {summary.Alerts} alerts, {summary.Errors} errors, ack p50 {summary.AckP50Ms} ms p99 {summary.AckP99Ms} ms");
+            foreach (var d in summary.PerDevice)
+                Console.Out.WriteLine($"  {d.Id} ({d.Role}): {d.Fixes} fixes, {d.Events} events, {d.NoFix} without fix, {d.Uploads} uploads, " +
+                    $"{d.Duplicates} duplicates, {d.Reordered} reordered, {d.Commands} commands, interval {d.IntervalSeconds} s, battery {d.BatteryPercent} %");
             foreach (var (type, count) in summary.AlertsByType.OrderBy(kv => kv.Key)) Console.Out.WriteLine($"  alerts {type}: {count}");
         }
         return summary.Errors == 0 ? 0 : 1;

@@ -112,7 +112,7 @@ public sealed class LoadRunner(LoadOptions options)
     private async Task PublishSliceAsync(LoadDevice[] slice, double rate, int pairs, SemaphoreSlim inflight, CancellationToken ct)
     {
         if (slice.Length == 0) return;
-        var random = new Random(HashCode.Combine(options.Layout.Seed, slice[0].Index));
+        var random = new Random(Seeds.For(options.Layout.Seed, slice[0].Index));
         var gps = new GpsErrorOptions();
         foreach (var d in slice) d.Gps = new GpsErrorModel(gps, random);
         var plane = options.Layout.Plane;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using MQTTnet.Exceptions;
 using Proximity.Simulator.Devices;
+using Proximity.Simulator.Models;
 using Proximity.Simulator.Mqtt;
 using Proximity.Simulator.Reporting;
 
@@ -50,7 +51,11 @@ public sealed record ScenarioSummary
     public double? AckP50Ms { get; init; }
     public double? AckP99Ms { get; init; }
     public IReadOnlyList<ReceivedAlert> ReceivedAlerts { get; init; } = [];
+    public IReadOnlyList<DeviceSummary> PerDevice { get; init; } = [];
 }
+
+public sealed record DeviceSummary(string Id, string Role, long Fixes, long Events, long NoFix, long Uploads, long Duplicates,
+    long Reordered, long Commands, double IntervalSeconds, double BatteryPercent);
 
 /// <summary>Runs a scenario's devices against a broker in (accelerated) simulated time.</summary>
 public sealed class ScenarioRunner(Scenario scenario, ScenarioRunOptions options)
@@ -82,8 +87,8 @@ public sealed class ScenarioRunner(Scenario scenario, ScenarioRunOptions options
             for (int i = 0; i < sessions.Count; i++)
             {
                 var d = scenario.Devices[i];
-                sessions[i].Device = new VirtualDevice(d.Options, d.Movement(new Random(HashCode.Combine(scenario.Seed, i))), start,
-                    new Random(HashCode.Combine(scenario.Seed, i, 1)));
+                sessions[i].Device = new VirtualDevice(d.Options, d.Movement(new Random(Seeds.For(scenario.Seed, i))), start,
+                    new Random(Seeds.For(scenario.Seed, i, 1)));
             }
             var end = start.AddSeconds(scenario.DurationSeconds);
             Log($"scenario: {sessions.Count} devices, {scenario.DurationSeconds:0} s simulated from {DevicePayload.Time(start)} at {options.Speed:0.##}x");
@@ -265,6 +270,9 @@ public sealed class ScenarioRunner(Scenario scenario, ScenarioRunOptions options
             AckP50Ms = ack.P50Ms,
             AckP99Ms = ack.P99Ms,
             ReceivedAlerts = alerts,
+            PerDevice = sessions.Select(x => x.Device).Select(d => new DeviceSummary(d.Id, d.Role.ToString().ToLowerInvariant(),
+                d.Stats.Fixes, d.Stats.Events, d.Stats.NoFix, d.Stats.Uploads, d.Stats.Duplicates, d.Stats.Reordered, d.Stats.Commands,
+                d.IntervalSeconds, Math.Round(d.BatteryPercent, 1))).ToList(),
         };
     }
 
