@@ -49,11 +49,11 @@ public sealed class ReplayRunner
         {
             lines++;
             if (string.IsNullOrWhiteSpace(line)) continue;
-            PositionFix fix;
+            List<(PositionFix Fix, DateTimeOffset? ReceivedAt)> parsed;
             try
             {
                 using var doc = JsonDocument.Parse(line);
-                fix = FixJson.Parse(doc.RootElement, null);
+                parsed = ParseLine(doc.RootElement);
             }
             catch (Exception e) when (e is JsonException or MessageRejectedException)
             {
@@ -61,38 +61,73 @@ public sealed class ReplayRunner
                 errors.WriteLine($"line {lines}: {(e is JsonException ? "not valid JSON: " : "")}{e.Message}");
                 continue;
             }
-            if (!_devices.TryGetValue(fix.DeviceId, out var owner))
+            foreach (var (fix, receivedAt) in parsed)
             {
-                rejected++;
-                errors.WriteLine($"line {lines}: unknown device {fix.DeviceId}");
-                continue;
-            }
-            if (fix.Timestamp > clock) clock = fix.Timestamp;
-            if (!_gates.TryGetValue(owner.PersonId, out var gate)) _gates[owner.PersonId] = gate = new FixGate();
-            switch (gate.Admit(fix.DeviceId, fix.Seq, fix.Timestamp))
-            {
-                case FixAdmission.Duplicate: duplicates++; continue;
-                case FixAdmission.Stale: stale++; continue;
-            }
-            evaluated++;
-            bool late = clock - fix.Timestamp > _options.LateAfter;
-            events.Clear();
-            if (owner.IsOffender)
-            {
-                if (_monitors.TryGetValue(owner.PersonId, out var monitor)) monitor.OnOffenderFix(fix, late, events);
-            }
-            else if (_protectedFrom.TryGetValue(owner.PersonId, out var monitors))
-            {
-                foreach (var monitor in monitors) monitor.OnVictimFix(owner.PersonId, fix, late, events);
-            }
-            foreach (var e in events)
-            {
-                if (e.Kind == MonitorEventKind.Raised) { index[e.Alert.Id] = alerts.Count; alerts.Add(e.Alert); }
-                else if (index.TryGetValue(e.Alert.Id, out int i)) alerts[i] = e.Alert;
+                if (!_devices.TryGetValue(fix.DeviceId, out var owner))
+                {
+                    rejected++;
+                    errors.WriteLine($"line {lines}: unknown device {fix.DeviceId}");
+                    continue;
+                }
+                if (fix.Timestamp > clock) clock = fix.Timestamp;
+                if (receivedAt > clock) clock = receivedAt.Value;
+                if (!_gates.TryGetValue(owner.PersonId, out var gate)) _gates[owner.PersonId] = gate = new FixGate();
+                switch (gate.Admit(fix.DeviceId, fix.Seq, fix.Timestamp))
+                {
+                    case FixAdmission.Duplicate: duplicates++; continue;
+                    case FixAdmission.Stale:
+                        stale++;
+                        events.Clear();
+                        if (owner.IsOffender && _monitors.TryGetValue(owner.PersonId, out var m)) m.OnOffenderBackfill(fix, events);
+                        Collect(events, alerts, index);
+                        continue;
+                }
+                evaluated++;
+                bool late = (receivedAt ?? clock) - fix.Timestamp > _options.LateAfter;
+                events.Clear();
+                if (owner.IsOffender)
+                {
+                    if (_monitors.TryGetValue(owner.PersonId, out var monitor)) monitor.OnOffenderFix(fix, late, events);
+                }
+                else if (_protectedFrom.TryGetValue(owner.PersonId, out var monitors))
+                {
+                    foreach (var monitor in monitors) monitor.OnVictimFix(owner.PersonId, fix, late, events);
+                }
+                Collect(events, alerts, index);
             }
         }
 
         foreach (var alert in alerts) alertsOut.WriteLine(AlertJson.Serialize(alert));
         return new ReplaySummary(lines, evaluated, duplicates, stale, rejected, alerts.Count);
     }
+
+    private static void Collect(List<MonitorEvent> events, List<Alert> alerts, Dictionary<string, int> index)
+    {
+        foreach (var e in events)
+        {
+            if (e.Kind == MonitorEventKind.Raised) { index[e.Alert.Id] = alerts.Count; alerts.Add(e.Alert); }
+            else if (index.TryGetValue(e.Alert.Id, out int i)) alerts[i] = e.Alert;
+        }
+    }
+
+    /// <summary>A line holds one fix, or an array of fixes (a store-and-forward upload). A recording may add the
+    /// server's receive time ("receivedAt"); without it, lateness is judged against the newest time seen.</summary>
+    private static List<(PositionFix, DateTimeOffset?)> ParseLine(JsonElement root)
+    {
+        var result = new List<(PositionFix, DateTimeOffset?)>();
+        if (root.ValueKind == JsonValueKind.Array)
+            foreach (var e in root.EnumerateArray()) result.Add((FixJson.Parse(e, null), ReceivedAt(e)));
+        else result.Add((FixJson.Parse(root, null), ReceivedAt(root)));
+        return result;
+    }
+
+    private static DateTimeOffset? ReceivedAt(JsonElement fix)
+    {
+        foreach (var name in ReceivedAtNames)
+            if (fix.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String)
+                return FixJson.Timestamp(v, name);
+        return null;
+    }
+
+    private static readonly string[] ReceivedAtNames = ["receivedAt", "received_at", "rxTs", "serverTs", "arrivedAt"];
 }

@@ -12,10 +12,14 @@ public sealed record DecisionOptions
     public TimeSpan PossibleDuration { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How many standard errors the mean depth of a possible run must lie on the violating side.</summary>
-    public double PersistenceZ { get; init; } = 1.0;
+    public double PersistenceZ { get; init; } = 1.5;
 
     /// <summary>GPS errors of fixes closer together than this are largely the same error, not new evidence.</summary>
-    public TimeSpan ErrorCorrelationTime { get; init; } = TimeSpan.FromSeconds(20);
+    public TimeSpan ErrorCorrelationTime { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The share of a fix's sigma that is bias lasting minutes (urban canyon, multipath): the floor of the
+    /// standard error of a run's mean, however many fixes it has.</summary>
+    public double PersistentBiasFraction { get; init; } = 0.4;
 
     /// <summary>An episode ends after the offender has been clearly out for this long...</summary>
     public TimeSpan ClearHold { get; init; } = TimeSpan.FromSeconds(60);
@@ -24,10 +28,19 @@ public sealed record DecisionOptions
     public int ClearFixes { get; init; } = 2;
 
     /// <summary>"Clearly out": the best estimate lies this many sigma on the safe side.</summary>
-    public double ClearZ { get; init; } = 2.0;
+    public double ClearZ { get; init; } = 2.45;
 
     /// <summary>Faster than this between fixes is impossible for a person (250 km/h): the fix is suspect.</summary>
     public double ImpossibleSpeedMetersPerSecond { get; init; } = 250 / 3.6;
+
+    /// <summary>Acceleration a person in a car can reach: a jump beyond the last leg's speed plus this is suspect.</summary>
+    public double PlausibleAccelerationMetersPerSecondSquared { get; init; } = 2.5;
+
+    /// <summary>Suspect fixes that agree with each other become the track after this many fixes...</summary>
+    public int SuspectChainFixesToConfirm { get; init; } = 4;
+
+    /// <summary>...or after lasting this long (multipath reflections last seconds).</summary>
+    public TimeSpan SuspectChainTimeToConfirm { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Worst-case speed used to age an old position's uncertainty (a fast car).</summary>
     public double AgingSpeedMetersPerSecond { get; init; } = 40;
@@ -47,7 +60,7 @@ public sealed record DecisionOptions
     /// <summary>Warn when the closing speed would bring the offender within the minimum distance this soon.</summary>
     public TimeSpan ApproachHorizon { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>This many suspect fixes within <see cref="JammingWindow"/> raise SuspectedJamming.</summary>
+    /// <summary>This many separate impossible jumps within <see cref="JammingWindow"/> raise SuspectedJamming.</summary>
     public int SuspectFixesForJamming { get; init; } = 3;
 
     public TimeSpan JammingWindow { get; init; } = TimeSpan.FromMinutes(10);

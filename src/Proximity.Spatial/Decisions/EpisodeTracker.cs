@@ -2,6 +2,18 @@ namespace Proximity.Spatial.Decisions;
 
 public enum EpisodeStep : byte { Nothing, Raised, Cleared }
 
+public readonly record struct EvidenceSample(DateTimeOffset At, double Depth, double Weight);
+
+/// <summary>What an <see cref="EpisodeTracker"/> must remember across a restart.</summary>
+public sealed record TrackerState(
+    bool IsOpen,
+    DateTimeOffset OpenedAt,
+    int RunLength,
+    DateTimeOffset RunStart,
+    DateTimeOffset ClearSince,
+    int ClearCount,
+    IReadOnlyList<EvidenceSample> Window);
+
 /// <summary>Why an episode was raised.</summary>
 public enum RaiseRule : byte
 {
@@ -22,11 +34,12 @@ public enum RaiseRule : byte
 /// </summary>
 public sealed class EpisodeTracker
 {
-    private const int Window = 8;
+    private const int Window = 32;
 
     private readonly DecisionOptions _options;
     private readonly double[] _depth = new double[Window];
     private readonly double[] _weight = new double[Window];
+    private readonly DateTimeOffset[] _at = new DateTimeOffset[Window];
     private int _count, _head;
     private int _runLength;
     private DateTimeOffset _runStart;
@@ -48,13 +61,48 @@ public sealed class EpisodeTracker
         if (sw <= 0) return (0, double.PositiveInfinity);
         double mean = swd / sw;
         // Fixes closer in time than the error correlation time repeat the same error: count independent ones.
-        double span = Math.Max(0, (now - _runStart).TotalSeconds);
+        int oldest = (_head - _count + Window) % Window;
+        double span = Math.Max(0, (now - _at[oldest]).TotalSeconds);
         double independent = Math.Min(_count, 1 + span / _options.ErrorCorrelationTime.TotalSeconds);
         double se = Math.Sqrt(_count / sw / independent);
-        return (mean, se);
+        // Part of GPS error is bias that lasts minutes (urban canyons, multipath): averaging cannot remove it.
+        double bias = _options.PersistentBiasFraction * Math.Sqrt(_count / sw);
+        return (mean, Math.Max(se, bias));
     }
 
     public EpisodeStep Observe(in Observation o) => IsOpen ? ObserveOpen(o) : ObserveClosed(o);
+
+    /// <summary>The tracker's state, to survive a restart of the process that holds it.</summary>
+    public TrackerState Save()
+    {
+        var window = new EvidenceSample[_count];
+        for (int i = 0; i < _count; i++)
+        {
+            int k = (_head - _count + i + Window) % Window;
+            window[i] = new EvidenceSample(_at[k], _depth[k], _weight[k]);
+        }
+        return new TrackerState(IsOpen, OpenedAt, _runLength, _runStart, _clearSince, _clearCount, window);
+    }
+
+    public void Restore(TrackerState state)
+    {
+        IsOpen = state.IsOpen;
+        OpenedAt = state.OpenedAt;
+        _runLength = state.RunLength;
+        _runStart = state.RunStart;
+        _clearSince = state.ClearSince;
+        _clearCount = state.ClearCount;
+        _count = 0;
+        _head = 0;
+        foreach (var s in state.Window.TakeLast(Window))
+        {
+            _depth[_head] = s.Depth;
+            _weight[_head] = s.Weight;
+            _at[_head] = s.At;
+            _head = (_head + 1) % Window;
+            _count++;
+        }
+    }
 
     /// <summary>Opens the episode without evidence of its own (a higher level already raised).</summary>
     public void ForceOpen(DateTimeOffset at)
@@ -74,6 +122,7 @@ public sealed class EpisodeTracker
 
     private EpisodeStep ObserveClosed(in Observation o)
     {
+        if (o.Suspect) return EpisodeStep.Nothing; // a suspect fix is no evidence either way until confirmed
         if (o.Certainty == Certainty.None)
         {
             ResetRun();
@@ -82,7 +131,7 @@ public sealed class EpisodeTracker
         if (_runLength == 0) _runStart = o.At;
         _runLength++;
         Add(o);
-        if (o.Certainty == Certainty.Certain && !o.Suspect) return Open(o.At);
+        if (o.Certainty == Certainty.Certain) return Open(o.At);
 
         bool persisted = _runLength >= _options.PossibleFixes ||
                          (_runLength >= 2 && o.At - _runStart >= _options.PossibleDuration);
@@ -123,6 +172,7 @@ public sealed class EpisodeTracker
         double sigma = Math.Max(o.SigmaMeters, 0.5);
         _depth[_head] = double.IsFinite(o.DepthMeters) ? o.DepthMeters : Math.CopySign(o.RadiusMeters * 3, o.DepthMeters);
         _weight[_head] = 1 / (sigma * sigma);
+        _at[_head] = o.At;
         _head = (_head + 1) % Window;
         if (_count < Window) _count++;
     }

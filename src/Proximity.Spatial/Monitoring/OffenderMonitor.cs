@@ -6,6 +6,28 @@ using Proximity.Spatial.Zones;
 
 namespace Proximity.Spatial.Monitoring;
 
+public readonly record struct PlaneKey(int OriginLatitude, int CentralMeridian);
+
+public readonly record struct DistanceSample(DateTimeOffset At, double Distance, double Sigma);
+
+/// <summary>The decision state of one ban: its two episode trackers and open alerts.</summary>
+public sealed record BanMonitorState(
+    string BanId,
+    TrackerState Breach,
+    TrackerState Warning,
+    Alert? BreachAlert,
+    Alert? WarningAlert,
+    IReadOnlyList<DistanceSample> Distances);
+
+/// <summary>An <see cref="OffenderMonitor"/>'s state, plain data that serialises to JSON.</summary>
+public sealed record MonitorState(
+    PlaneKey? Plane,
+    IReadOnlyList<TrackedFix> Offender,
+    IReadOnlyDictionary<string, IReadOnlyList<TrackedFix>> Victims,
+    IReadOnlyList<BanMonitorState> Bans,
+    IReadOnlyList<DateTimeOffset> SuspectTimes,
+    Alert? Jamming);
+
 /// <summary>
 /// Judges one offender's bans against the offender's fixes and the fixes of the victims the offender must
 /// keep away from. The same code runs in the live grains and in replay. Not thread-safe: one caller at a
@@ -21,6 +43,8 @@ public sealed class OffenderMonitor
     private BanState[] _bans = [];
     private PlaneProjection? _plane;
     private PartyTrack? _offender;
+    private PartyTrack? _backfill;
+    private DateTimeOffset _backfillNewest;
     private readonly DateTimeOffset[] _suspectTimes = new DateTimeOffset[8];
     private int _suspectCount;
     private Alert? _jamming;
@@ -65,11 +89,12 @@ public sealed class OffenderMonitor
         EnsurePlane(fix);
         bool hasLeg = _offender!.TryGetLastTrusted(out var legStart);
         var point = _offender.Add(fix);
-        if (point.Suspect) NoteSuspect(point, late, events);
-        else ExpireJamming(point.At, events);
+        if (_offender.StartedImpossibleJump) NoteSuspect(point, late, events);
+        else if (!point.Suspect) ExpireJamming(point.At, events);
 
         foreach (var state in _bans)
         {
+            state.AdoptBackfillEpisode();
             if (!state.Ban.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
             switch (state.Ban)
             {
@@ -99,6 +124,99 @@ public sealed class OffenderMonitor
         }
     }
 
+    /// <summary>
+    /// Judges an offender fix older than the newest one already judged: a backlog the device sent after a live
+    /// fix. It does not move the current position backwards; it runs through its own episode trackers, and a
+    /// breach found there that no alerted episode covers is raised late, with the time it happened.
+    /// </summary>
+    public void OnOffenderBackfill(in PositionFix fix, List<MonitorEvent> events)
+    {
+        if (_plane is null || _offender is null) return;
+        if (_backfill is null || fix.Timestamp <= _backfillNewest || fix.Timestamp - _backfillNewest > _options.MaxPathGap)
+        {
+            _backfill = new PartyTrack(_plane, _options);
+            if (_offender.TryGetNearestTrusted(fix.Timestamp, out var anchor) && anchor.At < fix.Timestamp)
+                _backfill.Restore([new TrackedFix(anchor.Fix, false)]);
+        }
+        _backfillNewest = fix.Timestamp;
+        var point = _backfill.Add(fix);
+        foreach (var state in _bans)
+        {
+            if (!state.Ban.IsInForce(fix.Timestamp)) { state.Backfill.Close(); continue; }
+            Observation observation;
+            Witnesses witnesses;
+            bool? inside = null;
+            double? signed = null, distance = null;
+            switch (state.Ban)
+            {
+                case ZoneBan zoneBan:
+                    observation = ZoneObservation(state, zoneBan, point, out var location, out double s);
+                    witnesses = new Witnesses(point, point.Fix.AccuracyMeters, null, 0, point.At);
+                    inside = location.Inside;
+                    signed = s;
+                    break;
+                case ContactBan contact when _victims.TryGetValue(contact.VictimId, out var victimTrack) &&
+                                             victimTrack.TryGetNearestTrusted(fix.Timestamp, out var victim) &&
+                                             Math.Abs((fix.Timestamp - victim.At).TotalSeconds) <= _options.MaxPartnerAge.TotalSeconds:
+                    observation = ContactObservation(contact, point, _backfill, victim, victimTrack, point, out double d, out witnesses);
+                    distance = d;
+                    break;
+                default:
+                    continue;
+            }
+            var step = state.Backfill.Observe(observation);
+            if (step == EpisodeStep.Raised && !state.Covers(point.At, _options.ClearHold + _options.ClearHold) &&
+                !state.Breach.IsOpen && state.BackfillAlert is null)
+            {
+                var rule = observation.Certainty == Certainty.Certain ? RaiseRule.Certain : RaiseRule.Persistent;
+                double limit = state.Ban is ContactBan c ? c.MinDistanceMeters : 0;
+                var alert = BuildAlert(state, BreachType(state.Ban), rule, observation, point.At, point.At, true, witnesses.ToArray(),
+                    inside, signed, distance, null, limit, state.Backfill);
+                state.BackfillAlert = alert;
+                events.Add(new MonitorEvent(MonitorEventKind.Raised, alert));
+            }
+            else if (step == EpisodeStep.Cleared && state.BackfillAlert is { } open)
+            {
+                state.BackfillAlert = null;
+                state.RememberEpisode(open.RaisedAt, point.At);
+                events.Add(new MonitorEvent(MonitorEventKind.Cleared, open with { ClearedAt = point.At, ClearReason = "backlog shows the offender clearly out for the hold time" }));
+            }
+        }
+    }
+
+    /// <summary>Everything the monitor must remember to go on deciding after a restart: the plane, recent tracks,
+    /// open episodes with their alerts, and the evidence gathered so far.</summary>
+    public MonitorState Save() => new(
+        _plane is null ? null : new PlaneKey(_plane.OriginLatitude, _plane.CentralMeridian),
+        _offender?.Save() ?? [],
+        _victims.ToDictionary(v => v.Key, v => v.Value.Save()),
+        _bans.Select(b => b.Save()).ToArray(),
+        _suspectTimes.Take(_suspectCount).ToArray(),
+        _jamming);
+
+    /// <summary>Restores a saved state onto this monitor (built with the current bans); bans that no longer
+    /// exist are dropped, new bans start fresh.</summary>
+    public void Restore(MonitorState state)
+    {
+        if (state.Plane is { } key) UsePlane(PlaneProjection.For(key.OriginLatitude, key.CentralMeridian));
+        _offender?.Restore(state.Offender);
+        _victims.Clear();
+        if (_plane is not null)
+        {
+            foreach (var (victimId, points) in state.Victims)
+            {
+                var track = new PartyTrack(_plane, _options);
+                track.Restore(points);
+                _victims[victimId] = track;
+            }
+        }
+        foreach (var saved in state.Bans)
+            if (_byId.TryGetValue(saved.BanId, out var ban)) ban.Restore(saved);
+        _suspectCount = Math.Min(state.SuspectTimes.Count, _suspectTimes.Length);
+        for (int i = 0; i < _suspectCount; i++) _suspectTimes[i] = state.SuspectTimes[i];
+        _jamming = state.Jamming;
+    }
+
     /// <summary>Ends episodes of bans that went out of force (schedule or validity) by this instant.</summary>
     public void OnClock(DateTimeOffset now, List<MonitorEvent> events)
     {
@@ -109,15 +227,11 @@ public sealed class OffenderMonitor
 
     private void JudgeZone(BanState state, ZoneBan ban, in TrackPoint point, TrackPoint? legStart, bool late, List<MonitorEvent> events)
     {
-        var zone = state.Zone!;
         double acc = point.Fix.AccuracyMeters;
-        double buffer = ban.Kind == ZoneKind.Exclusion ? Math.Max(0, ban.WarningBufferMeters) : 0;
-        double search = 3 * acc + buffer + 50;
-        var location = zone.Locate(point.Position, search);
-        double signed = double.IsFinite(location.BoundaryDistanceMeters) ? location.SignedDepth : (location.Inside ? search : -search);
-        double depth = ban.Kind == ZoneKind.Exclusion ? signed : -signed;
-        var observation = new Observation(Observation.Classify(depth, acc), depth, acc, acc * K, point.At, point.Suspect);
-        var type = ban.Kind == ZoneKind.Exclusion ? AlertType.ExclusionZoneBreach : AlertType.InclusionZoneBreach;
+        double buffer = WarningBuffer(ban);
+        var observation = ZoneObservation(state, ban, point, out var location, out double signed);
+        double depth = observation.DepthMeters;
+        var type = BreachType(ban);
 
         var step = state.Breach.Observe(observation);
         if (step == EpisodeStep.Raised)
@@ -136,8 +250,48 @@ public sealed class OffenderMonitor
             DepthMeters = depth + buffer,
             Certainty = Observation.Classify(depth + buffer, acc),
         };
-        JudgeWarning(state, warning, RaiseRule.Certain, late, [Evidence("offender", point, point.At)],
+        JudgeWarning(state, warning, RaiseRule.Certain, late, new Witnesses(point, point.Fix.AccuracyMeters, null, 0, point.At),
             location.Inside, signed, null, null, buffer, events);
+    }
+
+    private static double WarningBuffer(ZoneBan ban) => ban.Kind == ZoneKind.Exclusion ? Math.Max(0, ban.WarningBufferMeters) : 0;
+
+    private static AlertType BreachType(Ban ban) => ban switch
+    {
+        ContactBan => AlertType.ContactBanBreach,
+        ZoneBan { Kind: ZoneKind.Exclusion } => AlertType.ExclusionZoneBreach,
+        _ => AlertType.InclusionZoneBreach,
+    };
+
+    /// <summary>Where a fix lies against a zone ban: depth on the violating side, uncertainty = its accuracy.</summary>
+    private static Observation ZoneObservation(BanState state, ZoneBan ban, in TrackPoint point, out ZoneLocation location, out double signed)
+    {
+        double acc = point.Fix.AccuracyMeters;
+        double search = 3 * acc + WarningBuffer(ban) + 50;
+        location = state.Zone!.Locate(point.Position, search);
+        signed = double.IsFinite(location.BoundaryDistanceMeters) ? location.SignedDepth : (location.Inside ? search : -search);
+        double depth = ban.Kind == ZoneKind.Exclusion ? signed : -signed;
+        return new Observation(Observation.Classify(depth, acc), depth, acc, acc * K, point.At, point.Suspect);
+    }
+
+    /// <summary>Offender against victim, each fix aged to the moment of the trigger fix.</summary>
+    private Observation ContactObservation(ContactBan ban, in TrackPoint offender, PartyTrack offenderTrack, in TrackPoint victim,
+        PartyTrack victimTrack, in TrackPoint trigger, out double distance, out Witnesses witnesses)
+    {
+        var at = trigger.At;
+        double offenderAge = Math.Abs((at - offender.At).TotalSeconds);
+        double victimAge = Math.Abs((at - victim.At).TotalSeconds);
+        distance = _plane!.DistanceMeters(offender.Position, victim.Position);
+        double aging = _options.AgingSpeedMetersPerSecond;
+        double offenderRadius = offender.Fix.AccuracyMeters + aging * offenderAge;
+        double victimRadius = victim.Fix.AccuracyMeters + aging * victimAge;
+        double radius = offenderRadius + victimRadius;
+        double offenderSigma = (offender.Fix.AccuracyMeters + offenderTrack.TypicalSpeed() * offenderAge) * K;
+        double victimSigma = (victim.Fix.AccuracyMeters + victimTrack.TypicalSpeed() * victimAge) * K;
+        double sigma = Math.Sqrt(offenderSigma * offenderSigma + victimSigma * victimSigma);
+        double depth = ban.MinDistanceMeters - distance;
+        witnesses = new Witnesses(offender, offenderRadius, victim, victimRadius, at);
+        return new Observation(Observation.Classify(depth, radius), depth, radius, sigma, at, trigger.Suspect);
     }
 
     private void JudgeZonePath(BanState state, ZoneBan ban, in TrackPoint from, in TrackPoint to, bool late, List<MonitorEvent> events)
@@ -172,23 +326,14 @@ public sealed class OffenderMonitor
         double victimAge = Math.Abs((at - victim.At).TotalSeconds);
         if (Math.Max(offenderAge, victimAge) > _options.MaxPartnerAge.TotalSeconds) return; // cannot judge: protection degraded
 
-        double distance = _plane!.DistanceMeters(offender.Position, victim.Position);
-        double aging = _options.AgingSpeedMetersPerSecond;
-        double offenderRadius = offender.Fix.AccuracyMeters + aging * offenderAge;
-        double victimRadius = victim.Fix.AccuracyMeters + aging * victimAge;
-        double radius = offenderRadius + victimRadius;
-        double offenderSigma = (offender.Fix.AccuracyMeters + _offender!.TypicalSpeed() * offenderAge) * K;
-        double victimSigma = (victim.Fix.AccuracyMeters + victimTrack.TypicalSpeed() * victimAge) * K;
-        double sigma = Math.Sqrt(offenderSigma * offenderSigma + victimSigma * victimSigma);
-        double depth = ban.MinDistanceMeters - distance;
-        var observation = new Observation(Observation.Classify(depth, radius), depth, radius, sigma, at, trigger.Suspect);
-        FixEvidence[] Fixes() => [Evidence("offender", offender, at, offenderRadius), Evidence("victim", victim, at, victimRadius)];
+        var observation = ContactObservation(ban, offender, _offender!, victim, victimTrack, trigger, out double distance, out var witnesses);
+        double radius = observation.RadiusMeters, sigma = observation.SigmaMeters;
 
         var step = state.Breach.Observe(observation);
         if (step == EpisodeStep.Raised)
         {
             var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
-            Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late, Fixes(), null, null, distance, null, events);
+            Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late, witnesses.ToArray(), null, null, distance, null, events);
         }
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, at, "offender clearly beyond the minimum distance for the hold time", events);
         else if (!state.Breach.IsOpen && legStart is { } from && !trigger.Suspect)
@@ -208,7 +353,7 @@ public sealed class OffenderMonitor
             warning = warning with { Certainty = Certainty.Certain };
             rule2 = RaiseRule.Approach;
         }
-        JudgeWarning(state, warning, rule2, late, Fixes(), null, null, distance, double.IsNaN(closing) ? null : closing,
+        JudgeWarning(state, warning, rule2, late, witnesses, null, null, distance, double.IsNaN(closing) ? null : closing,
             ban.WarningDistanceMeters, events);
     }
 
@@ -246,7 +391,7 @@ public sealed class OffenderMonitor
                length > from.Fix.AccuracyMeters + to.Fix.AccuracyMeters;
     }
 
-    private void JudgeWarning(BanState state, in Observation warning, RaiseRule rule, bool late, FixEvidence[] fixes,
+    private void JudgeWarning(BanState state, in Observation warning, RaiseRule rule, bool late, in Witnesses witnesses,
         bool? inside, double? signed, double? distance, double? closing, double limit, List<MonitorEvent> events)
     {
         if (state.Breach.IsOpen) state.Warning.ForceOpen(warning.At);
@@ -254,7 +399,7 @@ public sealed class OffenderMonitor
         if (step == EpisodeStep.Raised)
         {
             if (warning.Certainty != Certainty.Certain || warning.Suspect) rule = RaiseRule.Persistent;
-            var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late, fixes,
+            var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late, witnesses.ToArray(),
                 inside, signed, distance, closing, limit);
             state.WarningAlert = alert;
             events.Add(new MonitorEvent(MonitorEventKind.Raised, alert));
@@ -274,9 +419,10 @@ public sealed class OffenderMonitor
     }
 
     private Alert BuildAlert(BanState state, AlertType type, RaiseRule rule, in Observation o, DateTimeOffset raisedAt,
-        DateTimeOffset decidedAt, bool late, FixEvidence[] fixes, bool? inside, double? signed, double? distance, double? closing, double limit)
+        DateTimeOffset decidedAt, bool late, FixEvidence[] fixes, bool? inside, double? signed, double? distance, double? closing, double limit,
+        EpisodeTracker? tracker = null)
     {
-        var tracker = type == AlertType.ProximityWarning ? state.Warning : state.Breach;
+        tracker ??= type == AlertType.ProximityWarning ? state.Warning : state.Breach;
         var (mean, se) = tracker.RunEvidence(o.At);
         bool hasRun = rule == RaiseRule.Persistent && tracker.RunLength > 0;
         var ban = state.Ban;
@@ -342,6 +488,7 @@ public sealed class OffenderMonitor
     private void Clear(BanState state, bool isWarning, DateTimeOffset at, string reason, List<MonitorEvent> events)
     {
         var alert = isWarning ? state.WarningAlert : state.BreachAlert;
+        if (!isWarning && alert is not null) state.RememberEpisode(alert.RaisedAt, at);
         if (isWarning) state.WarningAlert = null; else state.BreachAlert = null;
         if (alert is not null)
             events.Add(new MonitorEvent(MonitorEventKind.Cleared, alert with { ClearedAt = at, ClearReason = reason }));
@@ -422,6 +569,14 @@ public sealed class OffenderMonitor
             if (state.Ban is ZoneBan z) state.Zone = z.Area.PreparedIn(_plane!);
     }
 
+    /// <summary>The fixes a decision used; turned into evidence only when an alert is raised.</summary>
+    private readonly record struct Witnesses(TrackPoint Offender, double OffenderRadius, TrackPoint? Victim, double VictimRadius, DateTimeOffset At)
+    {
+        public FixEvidence[] ToArray() => Victim is { } v
+            ? [Evidence("offender", Offender, At, OffenderRadius), Evidence("victim", v, At, VictimRadius)]
+            : [Evidence("offender", Offender, At, OffenderRadius)];
+    }
+
     private sealed class BanState(Ban ban, DecisionOptions options)
     {
         private const int DistanceMemory = 16;
@@ -434,6 +589,49 @@ public sealed class OffenderMonitor
         public EpisodeTracker Warning { get; } = new(options);
         public Alert? BreachAlert { get; set; }
         public Alert? WarningAlert { get; set; }
+        public EpisodeTracker Backfill { get; } = new(options);
+        public Alert? BackfillAlert { get; set; }
+        private readonly List<(DateTimeOffset From, DateTimeOffset To)> _episodes = [];
+
+        public void RememberEpisode(DateTimeOffset from, DateTimeOffset to)
+        {
+            if (_episodes.Count == 8) _episodes.RemoveAt(0);
+            _episodes.Add((from, to));
+        }
+
+        /// <summary>Was an episode alerted that covers this instant (within a margin)?</summary>
+        public bool Covers(DateTimeOffset at, TimeSpan margin)
+        {
+            if (BreachAlert is { } open && at >= open.RaisedAt - margin) return true;
+            foreach (var (from, to) in _episodes)
+                if (at >= from - margin && at <= to + margin) return true;
+            return false;
+        }
+
+        /// <summary>A breach found in a backlog and still open continues as the live episode.</summary>
+        public void AdoptBackfillEpisode()
+        {
+            if (BackfillAlert is not { } alert || Breach.IsOpen) return;
+            Breach.ForceOpen(alert.RaisedAt);
+            Warning.ForceOpen(alert.RaisedAt);
+            BreachAlert = alert;
+            BackfillAlert = null;
+            Backfill.Close();
+        }
+
+        public BanMonitorState Save() => new(Ban.Id, Breach.Save(), Warning.Save(), BreachAlert, WarningAlert,
+            Enumerable.Range(0, _distanceCount).Select(i => _distances[(_distanceHead - _distanceCount + 1 + i + DistanceMemory) % DistanceMemory])
+                .Select(d => new DistanceSample(d.At, d.Distance, d.Sigma)).ToArray());
+
+        public void Restore(BanMonitorState state)
+        {
+            Breach.Restore(state.Breach);
+            Warning.Restore(state.Warning);
+            BreachAlert = state.BreachAlert;
+            WarningAlert = state.WarningAlert;
+            _distanceCount = 0;
+            foreach (var d in state.Distances.TakeLast(DistanceMemory)) RememberDistance(d.At, d.Distance, d.Sigma, false);
+        }
 
         public void RememberDistance(DateTimeOffset at, double distance, double sigma, bool suspect)
         {

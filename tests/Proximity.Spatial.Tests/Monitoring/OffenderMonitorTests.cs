@@ -1,0 +1,226 @@
+using Proximity.Spatial.Bans;
+using Proximity.Spatial.Geodesy;
+using Proximity.Spatial.Monitoring;
+using Proximity.Spatial.Schedules;
+using Proximity.Spatial.Zones;
+
+namespace Proximity.Spatial.Tests.Monitoring;
+
+public class OffenderMonitorTests
+{
+    private static readonly GeoPoint Home = Track.Utrecht;
+
+    private static ContactBan Contact(double min = 500, double warn = 1000) => new()
+    {
+        Id = "ban-c", OffenderId = "off-1", VictimId = "vic-1", MinDistanceMeters = min, WarningDistanceMeters = warn,
+    };
+
+    private static ZoneBan Circle(double radius = 300, double buffer = 0, ZoneKind kind = ZoneKind.Exclusion, WeeklySchedule? schedule = null,
+        DateTimeOffset? until = null) => new()
+    {
+        Id = "ban-z", OffenderId = "off-1", Kind = kind, Area = ZoneArea.Circle(Home, radius), WarningBufferMeters = buffer,
+        Schedule = schedule, ValidUntil = until,
+    };
+
+    [Fact]
+    public void An_approach_to_the_victim_gives_one_warning_one_breach_and_both_clear_after_leaving()
+    {
+        var monitor = new OffenderMonitor("off-1", [Contact()]);
+        var victim = new Track("dev-v", Home);
+        var offender = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        events.AddRange(monitor.Victim("vic-1", victim.At(0, 0, 0)));
+        double x = 2000;
+        for (int t = 0; t <= 1800; t += 5)
+        {
+            if (t % 30 == 0) events.AddRange(monitor.Victim("vic-1", victim.At(t, 0, 0)));
+            x = t < 600 ? 2000 - 3 * t : t < 900 ? 200 : 200 + 3 * (t - 900);
+            events.AddRange(monitor.Offender(offender.At(t, x, 0)));
+        }
+        var raised = events.Where(e => e.Kind == MonitorEventKind.Raised).Select(e => e.Alert).ToList();
+        Assert.Equal([AlertType.ProximityWarning, AlertType.ContactBanBreach], raised.Select(a => a.Type));
+        var breach = raised[1];
+        Assert.Equal(AlertSeverity.Critical, breach.Severity);
+        Assert.Equal("vic-1", breach.VictimId);
+        Assert.InRange(breach.Evidence.DistanceMeters!.Value, 0, 500);
+        Assert.Contains(breach.Evidence.Fixes, f => f.Role == "victim");
+        // The offender crosses 500 m at t = 500 s; the breach must not be raised before that.
+        Assert.InRange((breach.RaisedAt - Track.T0).TotalSeconds, 480, 560);
+        var cleared = events.Where(e => e.Kind == MonitorEventKind.Cleared).Select(e => e.Alert).ToList();
+        Assert.Equal(2, cleared.Count);
+        Assert.All(cleared, c => Assert.NotNull(c.ClearedAt));
+    }
+
+    [Fact]
+    public void An_old_victim_position_is_aged_and_cannot_make_a_breach_certain()
+    {
+        var fresh = new OffenderMonitor("off-1", [Contact(warn: 0)]);
+        var stale = new OffenderMonitor("off-1", [Contact(warn: 0)]);
+        fresh.Victim("vic-1", new Track("dev-v", Home).At(299, 0, 0));
+        stale.Victim("vic-1", new Track("dev-v", Home).At(0, 0, 0));
+        var f = new Track("dev-o", Home).At(300, 400, 0);
+        var freshEvents = fresh.Offender(f);
+        var staleEvents = stale.Offender(f);
+        Assert.Single(freshEvents);
+        Assert.Equal("Certain", freshEvents[0].Alert.Evidence.Certainty);
+        Assert.Empty(staleEvents); // 300 s old: the victim may have moved 12 km; possible, not certain
+        var victimEvidence = freshEvents[0].Alert.Evidence.Fixes.Single(x => x.Role == "victim");
+        Assert.Equal(1, victimEvidence.AgeSeconds, 0.001);
+        Assert.True(victimEvidence.UncertaintyMeters > victimEvidence.AccuracyMeters);
+    }
+
+    [Fact]
+    public void A_multipath_jump_into_a_zone_raises_no_breach()
+    {
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        for (int t = 0; t < 300; t += 5)
+        {
+            bool jump = t == 150;
+            events.AddRange(monitor.Offender(jump ? track.At(t, 0, 0, acc: 5) : track.At(t, 800 + t, 0)));
+        }
+        Assert.DoesNotContain(events, e => e.Alert.Type == AlertType.ExclusionZoneBreach);
+    }
+
+    [Fact]
+    public void A_real_jump_confirmed_by_fixes_that_last_is_trusted()
+    {
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        monitor.Offender(track.At(0, 5000, 0));
+        Assert.Empty(monitor.Offender(track.At(2, 0, 0)));      // 5 km in 2 s: suspect
+        Assert.Empty(monitor.Offender(track.At(4, 5, 0)));      // agrees with the jump, but a reflection can last seconds
+        Assert.Empty(monitor.Offender(track.At(6, 0, 5)));
+        var events = monitor.Offender(track.At(8, 5, 5));        // four agreeing fixes: the old position was wrong
+        Assert.Equal(AlertType.ExclusionZoneBreach, Assert.Single(events).Alert.Type);
+    }
+
+    [Fact]
+    public void A_reflection_lasting_three_fixes_raises_no_breach()
+    {
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        for (int t = 0; t < 120; t++)
+        {
+            bool reflected = t is >= 60 and < 63;
+            events.AddRange(monitor.Offender(reflected ? track.At(t, 20 + t % 2, 0, acc: 6) : track.At(t, 400, 0, acc: 6)));
+        }
+        Assert.Empty(events);
+    }
+
+    [Fact]
+    public void A_jump_far_beyond_the_recent_walking_speed_cannot_raise_on_its_own()
+    {
+        // 250 m in 10 s is possible for a car, not for someone who was standing still: one such fix is no proof.
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        for (int t = 0; t < 600; t += 10)
+            events.AddRange(monitor.Offender(t == 300 ? track.At(t, 100, 0, acc: 5) : track.At(t, 350, 0, acc: 5)));
+        Assert.Empty(events);
+    }
+
+    [Fact]
+    public void A_corner_cut_between_sparse_fixes_is_judged_from_the_path()
+    {
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        // Driving east at 15 m/s, 150 m north of the centre: the chord runs 150 m deep into a 300 m circle.
+        Assert.Empty(monitor.Offender(track.At(0, -900, 150)));
+        var events = monitor.Offender(track.At(120, 900, 150));
+        var alert = Assert.Single(events).Alert;
+        Assert.Equal(AlertType.ExclusionZoneBreach, alert.Type);
+        Assert.Equal("Path", alert.Evidence.Rule);
+        Assert.InRange((alert.RaisedAt - Track.T0).TotalSeconds, 40, 80);
+        Assert.Equal(Track.T0.AddSeconds(120), alert.DecidedAt);
+    }
+
+    [Fact]
+    public void A_shallow_chord_across_a_corner_is_not_enough()
+    {
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        monitor.Offender(track.At(0, -900, 290));
+        Assert.Empty(monitor.Offender(track.At(120, 900, 290)));
+    }
+
+    [Fact]
+    public void Late_fixes_raise_alerts_marked_late_with_the_time_they_happened()
+    {
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        var alert = Assert.Single(monitor.Offender(track.At(10, 0, 0), late: true)).Alert;
+        Assert.True(alert.Late);
+        Assert.Equal(Track.T0.AddSeconds(10), alert.RaisedAt);
+    }
+
+    [Fact]
+    public void An_episode_ends_when_the_ban_goes_out_of_force()
+    {
+        var monitor = new OffenderMonitor("off-1", [Circle(300, until: Track.T0.AddSeconds(60))]);
+        var track = new Track("dev-o", Home);
+        Assert.Single(monitor.Offender(track.At(0, 0, 0)));
+        var events = monitor.Offender(track.At(65, 0, 0));
+        var cleared = Assert.Single(events);
+        Assert.Equal(MonitorEventKind.Cleared, cleared.Kind);
+        Assert.Equal("ban no longer in force", cleared.Alert.ClearReason);
+        Assert.Empty(monitor.OpenAlerts);
+    }
+
+    [Fact]
+    public void Closing_speed_warns_before_the_warning_ring_is_reached()
+    {
+        var monitor = new OffenderMonitor("off-1", [Contact(500, 1000)]);
+        var victim = new Track("dev-v", Home);
+        var offender = new Track("dev-o", Home);
+        monitor.Victim("vic-1", victim.At(0, 0, 0));
+        MonitorEvent? warning = null;
+        for (int t = 0; t <= 120 && warning is null; t += 5)
+        {
+            if (t % 30 == 0) monitor.Victim("vic-1", victim.At(t, 0, 0));
+            var events = monitor.Offender(offender.At(t, 3000 - 15 * t, 0));
+            warning = events.FirstOrDefault(e => e.Alert.Type == AlertType.ProximityWarning);
+        }
+        Assert.NotNull(warning);
+        Assert.Equal("Approach", warning.Alert.Evidence.Rule);
+        Assert.True(warning.Alert.Evidence.DistanceMeters > 1000);
+        Assert.True(warning.Alert.Evidence.ClosingSpeedMetersPerSecond > 5);
+    }
+
+    [Fact]
+    public void Inclusion_zone_is_enforced_only_during_its_schedule()
+    {
+        var nights = new WeeklySchedule([ScheduleWindow.Create(Enum.GetValues<DayOfWeek>(), new TimeSpan(22, 0, 0), new TimeSpan(6, 0, 0))]);
+        var monitor = new OffenderMonitor("off-1", [Circle(200, kind: ZoneKind.Inclusion, schedule: nights)]);
+        var track = new Track("dev-o", Home);
+        // T0 is 13:00 Amsterdam time: away from home is allowed.
+        Assert.Empty(monitor.Offender(track.At(0, 1000, 0)));
+        // 21:30 UTC = 22:30 local, still 1 km from home.
+        var events = monitor.Offender(track.At(9.5 * 3600, 1000, 0));
+        Assert.Equal(AlertType.InclusionZoneBreach, Assert.Single(events).Alert.Type);
+        Assert.Equal(AlertSeverity.High, events[0].Alert.Severity);
+    }
+
+    [Fact]
+    public void Warning_buffer_of_an_exclusion_zone_warns_before_the_breach()
+    {
+        var monitor = new OffenderMonitor("off-1", [Circle(300, buffer: 200)]);
+        var track = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        for (int t = 0; t <= 400; t += 5) events.AddRange(monitor.Offender(track.At(t, 1000 - 2 * t, 0)));
+        Assert.Equal([AlertType.ProximityWarning, AlertType.ExclusionZoneBreach], events.Select(e => e.Alert.Type));
+    }
+
+    [Fact]
+    public void A_ban_amended_to_a_new_version_keeps_its_open_episode()
+    {
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        Assert.Single(monitor.Offender(track.At(0, 0, 0)));
+        monitor.UpdateBans([Circle(400) with { Version = 2 }]);
+        Assert.Empty(monitor.Offender(track.At(5, 10, 0)));
+        Assert.Single(monitor.OpenAlerts);
+    }
+}
