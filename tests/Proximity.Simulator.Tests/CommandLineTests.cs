@@ -36,15 +36,17 @@ public class CommandLineTests
         Assert.Equal(2, await CommandLine.RunAsync(args, CancellationToken.None));
     }
 
-    [Fact]
-    public void The_example_scenario_parses()
+    [Theory]
+    [InlineData("amsterdam.json", 2, 2)]
+    [InlineData("ci-breach.json", 3, 2)]
+    public void The_example_scenarios_parse(string name, int devices, int bans)
     {
         string dir = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(dir, "Proximity.sln"))) dir = Path.GetDirectoryName(dir)!;
-        var scenario = Scenario.Load(Path.Combine(dir, "simulators", "Proximity.Simulator", "examples", "amsterdam.json"));
-        Assert.Equal(2, scenario.Devices.Count);
-        Assert.Equal("control-room", scenario.AlertsUser);
-        Assert.Equal(2, scenario.Case.Bans.Count);
+        var scenario = Scenario.Load(Path.Combine(dir, "simulators", "Proximity.Simulator", "examples", name));
+        Assert.Equal(devices, scenario.Devices.Count);
+        Assert.NotNull(scenario.AlertsUser);
+        Assert.Equal(bans, scenario.Case.Bans.Count);
     }
 
     [Theory]

@@ -13,7 +13,7 @@ internal static class GenCaseCommand
         alerts topic. Start the server with it ('proximity run --case case.json').
           --devices N              number of devices (offender and victim devices alternate)
           --out PATH               where to write ('-' = stdout)
-        """ + LayoutArgs.Help;
+        """ + "\n" + LayoutArgs.Help;
 
     public static async Task<int> RunAsync(Args args, CancellationToken ct)
     {

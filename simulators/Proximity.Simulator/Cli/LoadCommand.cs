@@ -26,7 +26,7 @@ internal static class LoadCommand
           --histogram-out PATH     write the publish → alert latency distribution (HdrHistogram text, ms)
           --json                   print one JSON object on stdout
           --quiet                  no progress line
-        """ + BrokerArgs.Help + LayoutArgs.Help;
+        """ + "\n" + BrokerArgs.Help + "\n" + LayoutArgs.Help;
 
     public static async Task<int> RunAsync(Args args, CancellationToken ct)
     {

@@ -16,7 +16,7 @@ internal static class ScenarioCommand
           --linger SECONDS         keep listening for alerts after the end (default 2)
           --json                   print one JSON summary on stdout (event lines go to stderr)
           --quiet                  no progress line
-        """ + BrokerArgs.Help;
+        """ + "\n" + BrokerArgs.Help;
 
     public static async Task<int> RunAsync(Args args, CancellationToken ct)
     {
