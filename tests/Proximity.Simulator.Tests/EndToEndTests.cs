@@ -180,15 +180,18 @@ public class EndToEndTests
         var secrets = Enumerable.Range(0, devices).Select(LoadLayout.DeviceId).ToDictionary(id => id, layout.Secret);
         secrets[layout.IntegrationId] = layout.Secret(layout.IntegrationId);
         await using var broker = await EmbeddedBroker.StartAsync(secrets);
+        long offenderFixes = 0, alertSeq = 0;
         broker.OnPublish = p =>
         {
             if (p.ClientId != "sim-o-000000" || !p.Topic.EndsWith("/position", StringComparison.Ordinal)) return;
             var fix = FixJson.ParsePayload(p.Payload, p.ClientId)[0];
-            if (fix.Seq is not (5 or 6)) return;
+            long n = Interlocked.Increment(ref offenderFixes);
+            if (n is not (5 or 6)) return;
+            if (n == 5) Interlocked.Exchange(ref alertSeq, fix.Seq);
             // The service's alert for fix 5 and, for fix 6, the same alert cleared.
             string ts = DevicePayload.Time(fix.Timestamp);
-            string cleared = fix.Seq == 6 ? $",\"clearedAt\":\"{ts}\"" : "";
-            string alert = $$$"""{"id":"a-9","type":"ExclusionZoneBreach","severity":"Critical","offenderId":"off-000000","deviceId":"sim-o-000000","decidedAt":"{{{ts}}}"{{{cleared}}},"evidence":{"fixes":[{"role":"offender","deviceId":"sim-o-000000","seq":5,"timestamp":"{{{ts}}}"}]}}""";
+            string cleared = n == 6 ? $",\"clearedAt\":\"{ts}\"" : "";
+            string alert = $$$"""{"id":"a-9","type":"ExclusionZoneBreach","severity":"Critical","offenderId":"off-000000","deviceId":"sim-o-000000","decidedAt":"{{{ts}}}"{{{cleared}}},"evidence":{"fixes":[{"role":"offender","deviceId":"sim-o-000000","seq":{{{Interlocked.Read(ref alertSeq)}}},"timestamp":"{{{ts}}}"}]}}""";
             _ = Task.Run(() => broker.InjectAsync("proximity/v1/alerts/critical", alert));
         };
 
@@ -213,7 +216,8 @@ public class EndToEndTests
         {
             Assert.All(group, m => Assert.Equal(Topics.Position(group.Key), m.Topic));
             var seqs = group.SelectMany(m => FixJson.ParsePayload(m.Payload, group.Key)).Select(f => f.Seq).Order().ToList();
-            Assert.Equal(Enumerable.Range(1, seqs.Count).Select(i => (long)i), seqs);
+            Assert.Equal(Enumerable.Range(0, seqs.Count).Select(i => seqs[0] + i), seqs);
+            Assert.True(seqs[0] > 1_700_000_000_000, "sequence numbers start at the run's Unix milliseconds");
         }
         Assert.Equal(devices, positions.Select(m => m.ClientId).Distinct().Count());
 

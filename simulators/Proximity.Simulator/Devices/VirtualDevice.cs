@@ -18,6 +18,9 @@ public sealed record VirtualDeviceOptions
     public double ClockOffsetSeconds { get; init; }
     public double ClockDriftPpm { get; init; }
     public IReadOnlyList<ScriptedEvent> Events { get; init; } = [];
+    /// <summary>The first sequence number. Runners start at the run's Unix milliseconds, so a later run against the
+    /// same server continues above the last one's numbers instead of being dropped as duplicates.</summary>
+    public long FirstSeq { get; init; } = 1;
 }
 
 /// <summary>
@@ -63,6 +66,7 @@ public sealed class VirtualDevice
         _start = _now = _lastReport = start;
         _nextReport = start;
         IntervalSeconds = options.IntervalSeconds;
+        _seq = options.FirstSeq - 1;
     }
 
     public string Id => _options.Id;

@@ -60,6 +60,9 @@ public sealed class LoadRunner(LoadOptions options)
             }
 
             _phase = "publishing";
+            // Sequence numbers continue above any earlier run's (see VirtualDeviceOptions.FirstSeq).
+            long firstSeq = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            foreach (var d in live) d.Seq = firstSeq - 1;
             _clock.Start();
             using var inflight = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
             int workers = Math.Clamp(Environment.ProcessorCount * 2, 1, live.Length);

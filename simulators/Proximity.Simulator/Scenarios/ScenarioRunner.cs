@@ -87,7 +87,7 @@ public sealed class ScenarioRunner(Scenario scenario, ScenarioRunOptions options
             for (int i = 0; i < sessions.Count; i++)
             {
                 var d = scenario.Devices[i];
-                sessions[i].Device = new VirtualDevice(d.Options, d.Movement(new Random(Seeds.For(scenario.Seed, i))), start,
+                sessions[i].Device = new VirtualDevice(d.Options with { FirstSeq = start.ToUnixTimeMilliseconds() }, d.Movement(new Random(Seeds.For(scenario.Seed, i))), start,
                     new Random(Seeds.For(scenario.Seed, i, 1)));
             }
             var end = start.AddSeconds(scenario.DurationSeconds);
