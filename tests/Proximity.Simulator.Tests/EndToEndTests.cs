@@ -186,12 +186,13 @@ public class EndToEndTests
             if (p.ClientId != "sim-o-000000" || !p.Topic.EndsWith("/position", StringComparison.Ordinal)) return;
             var fix = FixJson.ParsePayload(p.Payload, p.ClientId)[0];
             long n = Interlocked.Increment(ref offenderFixes);
-            if (n is not (5 or 6)) return;
+            if (n is < 5 or > 8) return;
             if (n == 5) Interlocked.Exchange(ref alertSeq, fix.Seq);
-            // The service's alert for fix 5 and, for fix 6, the same alert cleared.
-            string ts = DevicePayload.Time(fix.Timestamp);
+            // The service's alert for fix 5; for fix 6 the same alert cleared; for fix 7 it again (an escalation);
+            // for fix 8 an alert decided long before the run.
+            string ts = n == 8 ? "2020-01-01T00:00:00.000Z" : DevicePayload.Time(fix.Timestamp);
             string cleared = n == 6 ? $",\"clearedAt\":\"{ts}\"" : "";
-            string alert = $$$"""{"id":"a-9","type":"ExclusionZoneBreach","severity":"Critical","offenderId":"off-000000","deviceId":"sim-o-000000","decidedAt":"{{{ts}}}"{{{cleared}}},"evidence":{"fixes":[{"role":"offender","deviceId":"sim-o-000000","seq":{{{Interlocked.Read(ref alertSeq)}}},"timestamp":"{{{ts}}}"}]}}""";
+            string alert = $$$"""{"id":"{{{(n == 8 ? "a-old" : "a-9")}}}","type":"ExclusionZoneBreach","severity":"Critical","offenderId":"off-000000","deviceId":"sim-o-000000","decidedAt":"{{{ts}}}"{{{cleared}}},"evidence":{"fixes":[{"role":"offender","deviceId":"sim-o-000000","seq":{{{Interlocked.Read(ref alertSeq)}}},"timestamp":"{{{ts}}}"}]}}""";
             _ = Task.Run(() => broker.InjectAsync("proximity/v1/alerts/critical", alert));
         };
 
@@ -224,6 +225,7 @@ public class EndToEndTests
         Assert.Equal(1, report.Alerts);
         Assert.Equal(1, report.AlertsCleared);
         Assert.Equal(1, report.AlertsMatched);
+        Assert.Equal(2, report.AlertsOther);
         Assert.NotNull(report.P50Ms);
         Assert.True(report.P50Ms > 0);
     }

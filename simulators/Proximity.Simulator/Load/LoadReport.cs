@@ -12,11 +12,13 @@ public sealed record LoadReport
     public long FixesAcked { get; init; }
     /// <summary>Fixes acknowledged by the broker per second of the publishing phase.</summary>
     public double FixesPerSecond { get; init; }
-    /// <summary>Alerts raised (not counting the same alert published again when cleared).</summary>
+    /// <summary>Alerts raised by this run's fixes, each counted once (not again when updated, escalated or cleared).</summary>
     public long Alerts { get; init; }
     public long AlertsCleared { get; init; }
     /// <summary>Alerts whose deciding fix was found among this run's publishes (exact latency); the rest use the device time.</summary>
     public long AlertsMatched { get; init; }
+    /// <summary>Alert messages not counted: decided before this run (escalations, old episodes) or a repeat of one already counted.</summary>
+    public long AlertsOther { get; init; }
     /// <summary>Publish → alert received, milliseconds.</summary>
     public double? P50Ms { get; init; }
     public double? P90Ms { get; init; }

@@ -20,6 +20,9 @@ public sealed class LoadRunner(LoadOptions options)
     private readonly LatencyHistogram _ackLatency = new();
     private readonly Dictionary<string, LoadDevice> _byId = new(StringComparer.Ordinal);
     private readonly Stopwatch _clock = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _alertIds = new(StringComparer.Ordinal);
+    private DateTimeOffset? _runStart;
+    private long _alertsOther;
     private long _sent, _acked, _publishErrors, _connectErrors, _connected, _alerts, _alertsCleared, _alertsMatched, _commands, _notifies;
     private string _phase = "connecting";
 
@@ -63,6 +66,7 @@ public sealed class LoadRunner(LoadOptions options)
             // Sequence numbers continue above any earlier run's (see VirtualDeviceOptions.FirstSeq).
             long firstSeq = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             foreach (var d in live) d.Seq = firstSeq - 1;
+            _runStart = DateTimeOffset.UtcNow;
             _clock.Start();
             using var inflight = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
             int workers = Math.Clamp(Environment.ProcessorCount * 2, 1, live.Length);
@@ -197,9 +201,21 @@ public sealed class LoadRunner(LoadOptions options)
         var wallNow = DateTimeOffset.UtcNow;
         var match = AlertMatch.Parse(payload);
         if (match is null) return;
+        // Alerts decided before this run (escalations or updates of older episodes) say nothing about its latency.
+        if (_runStart is not { } runStart || match.DecidedAt is { } decidedAt && decidedAt < runStart.AddSeconds(-1))
+        {
+            Interlocked.Increment(ref _alertsOther);
+            return;
+        }
         if (match.Cleared)
         {
             Interlocked.Increment(ref _alertsCleared);
+            return;
+        }
+        // The same alert published again (updated, escalated) is one alert.
+        if (match.Id is { } alertId && !_alertIds.TryAdd(alertId, 0))
+        {
+            Interlocked.Increment(ref _alertsOther);
             return;
         }
         Interlocked.Increment(ref _alerts);
@@ -246,6 +262,7 @@ public sealed class LoadRunner(LoadOptions options)
             Alerts = Interlocked.Read(ref _alerts),
             AlertsCleared = Interlocked.Read(ref _alertsCleared),
             AlertsMatched = Interlocked.Read(ref _alertsMatched),
+            AlertsOther = Interlocked.Read(ref _alertsOther),
             P50Ms = alerts.P50Ms, P90Ms = alerts.P90Ms, P99Ms = alerts.P99Ms, P999Ms = alerts.P999Ms, MaxMs = alerts.MaxMs,
             AckP50Ms = ack.P50Ms, AckP99Ms = ack.P99Ms, AckP999Ms = ack.P999Ms,
             ConnectErrors = Interlocked.Read(ref _connectErrors),
@@ -290,7 +307,7 @@ internal sealed class LoadDevice(int index, string id, DeviceLink link)
 }
 
 /// <summary>What load mode needs from an alert: cleared or raised, and which fix decided it.</summary>
-internal sealed record AlertMatch(bool Cleared, string? DeviceId, long Seq, DateTimeOffset? DecidedAt)
+internal sealed record AlertMatch(string? Id, bool Cleared, string? DeviceId, long Seq, DateTimeOffset? DecidedAt)
 {
     public static AlertMatch? Parse(byte[] payload)
     {
@@ -300,6 +317,7 @@ internal sealed record AlertMatch(bool Cleared, string? DeviceId, long Seq, Date
             var r = doc.RootElement;
             if (r.ValueKind != JsonValueKind.Object) return null;
             bool cleared = r.TryGetProperty("clearedAt", out var c) && c.ValueKind == JsonValueKind.String;
+            string? alertId = r.TryGetProperty("id", out var idProp) && idProp.ValueKind == JsonValueKind.String ? idProp.GetString() : null;
             string? decidedText = r.TryGetProperty("decidedAt", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
             DateTimeOffset? decided = decidedText is not null && DateTimeOffset.TryParse(decidedText, System.Globalization.CultureInfo.InvariantCulture,
                 System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var dt) ? dt : null;
@@ -318,9 +336,9 @@ internal sealed record AlertMatch(bool Cleared, string? DeviceId, long Seq, Date
                 }
                 if (best is { } b && b.TryGetProperty("deviceId", out var id) && id.ValueKind == JsonValueKind.String &&
                     b.TryGetProperty("seq", out var seq) && seq.TryGetInt64(out long s))
-                    return new AlertMatch(cleared, id.GetString(), s, decided);
+                    return new AlertMatch(alertId, cleared, id.GetString(), s, decided);
             }
-            return new AlertMatch(cleared, null, 0, decided);
+            return new AlertMatch(alertId, cleared, null, 0, decided);
         }
         catch (JsonException)
         {
