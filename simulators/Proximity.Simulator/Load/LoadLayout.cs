@@ -24,6 +24,9 @@ public sealed record LoadLayout
     public double SpeedMetersPerSecond { get; init; } = 5;
     public string IntegrationId { get; init; } = "sim-alerts";
 
+    /// <summary>Time zero of the load world's motion (load runs place devices by wall-clock time since then).</summary>
+    public static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     public string? Problem() =>
         new GeoPoint(CenterLatitude, CenterLongitude).Problem()
         ?? (BreachFraction is < 0 or > 1 ? "breach fraction must be within 0..1"

@@ -124,6 +124,10 @@ public sealed class LoadRunner(LoadOptions options)
         foreach (var d in slice) d.Gps = new GpsErrorModel(gps, random);
         var plane = options.Layout.Plane;
         var duration = TimeSpan.FromSeconds(options.DurationSeconds);
+        // Positions follow the wall clock, so a later run continues the motion where an earlier one left it
+        // and the server's open episodes end and begin again as they would with real devices.
+        double worldStart = (_runStart!.Value - LoadLayout.Epoch).TotalSeconds;
+        foreach (var d in slice) d.LastSeconds = worldStart;
         long sent = 0;
         int next = 0;
         while (!ct.IsCancellationRequested)
@@ -136,7 +140,7 @@ public sealed class LoadRunner(LoadOptions options)
                 if (!inflight.Wait(0, CancellationToken.None) && !await WaitQuietlyAsync(inflight, ct)) return;
                 var d = slice[next];
                 next = (next + 1) % slice.Length;
-                double t = _clock.Elapsed.TotalSeconds;
+                double t = worldStart + _clock.Elapsed.TotalSeconds;
                 var (truth, speed, heading) = options.Layout.TruePosition(d.Index, pairs, t);
                 d.Gps!.Advance(t - d.LastSeconds, SkyView.Open);
                 d.LastSeconds = t;
