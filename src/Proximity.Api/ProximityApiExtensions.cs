@@ -1,0 +1,103 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.IdentityModel.Tokens;
+using Proximity.Api.Alerts;
+using Proximity.Api.Audit;
+using Proximity.Api.Auth;
+using Proximity.Api.Endpoints;
+using Proximity.Api.Positions;
+using Proximity.Api.Problems;
+using Proximity.Api.Registry;
+using Proximity.Api.Web;
+
+namespace Proximity.Api;
+
+/// <summary>Wires the HTTP API, its authentication and the web pages into a host.</summary>
+public static class ProximityApiExtensions
+{
+    /// <summary>
+    /// Registers the API. Stores registered before this call win (grains, PostgreSQL); otherwise the in-memory
+    /// ones are used. Fails at start when no token can be validated (no signing key outside Development, no authority).
+    /// </summary>
+    public static WebApplicationBuilder AddProximityApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IRegistry, InMemoryRegistry>();
+        services.TryAddSingleton<IAlertDirectory>(sp => new InMemoryAlertDirectory(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<InMemoryPositionStore>(_ => new InMemoryPositionStore());
+        services.TryAddSingleton<IPositionReader>(sp => sp.GetRequiredService<InMemoryPositionStore>());
+        services.TryAddSingleton<IAuditLog>(sp => new InMemoryAuditLog(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddScoped<Access>();
+        services.Configure<ProximityApiOptions>(builder.Configuration.GetSection("Proximity:Map"));
+
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // so bad bodies get a problem detail
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ApiProblemHandler>();
+        services.AddOpenApi();
+
+        var auth = builder.Configuration.GetSection(ProximityAuthOptions.Section).Get<ProximityAuthOptions>() ?? new();
+        string? key = auth.EffectiveSigningKey(builder.Environment.IsDevelopment());
+        if (key is null && string.IsNullOrEmpty(auth.Authority))
+            throw new InvalidOperationException(
+                "No way to validate tokens: set Proximity:Auth:SigningKey (at least 32 characters) or Proximity:Auth:Authority " +
+                "(the development key is used only when ASPNETCORE_ENVIRONMENT=Development).");
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
+        {
+            o.MapInboundClaims = false;
+            if (!string.IsNullOrEmpty(auth.Authority))
+            {
+                o.Authority = auth.Authority;
+                o.Audience = auth.AuthorityAudience;
+            }
+            o.TokenValidationParameters = new TokenValidationParameters
+            {
+                NameClaimType = "sub",
+                RoleClaimType = "role",
+                ValidIssuers = [ProximityAuthOptions.Issuer],
+                ValidAudiences = string.IsNullOrEmpty(auth.AuthorityAudience) ? [ProximityAuthOptions.Audience] : [ProximityAuthOptions.Audience, auth.AuthorityAudience],
+                IssuerSigningKeys = key is null ? [] : [DevTokens.Key(key)],
+                ClockSkew = TimeSpan.FromSeconds(30),
+            };
+        });
+        services.AddAuthorization(o =>
+        {
+            foreach (var (name, roles) in Roles.Policies)
+                o.AddPolicy(name, p => p.RequireAuthenticatedUser().RequireRole(roles));
+        });
+        return builder;
+    }
+
+    /// <summary>Maps <c>/api/**</c>, <c>/openapi/v1.json</c> and the web pages at <c>/</c>.</summary>
+    public static WebApplication MapProximityApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi().AllowAnonymous();
+
+        var api = app.MapGroup("/api");
+        PeopleEndpoints.Map(api);
+        PositionEndpoints.Map(api);
+        DeviceEndpoints.Map(api);
+        BanEndpoints.Map(api);
+        AlertEndpoints.Map(api);
+        LookupEndpoints.Map(api);
+        AuditEndpoints.Map(api);
+        EmbeddedPages.Map(app);
+        return app;
+    }
+}
