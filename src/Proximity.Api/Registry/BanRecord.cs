@@ -80,5 +80,5 @@ public sealed record BanRecord
 
     /// <summary>The ban as the decision core evaluates it.</summary>
     [JsonIgnore]
-    public required Ban Core { get; init; }
+    public Ban Core { get; init; } = null!; // set by BanFactory; not required so that JSON can ignore it
 }

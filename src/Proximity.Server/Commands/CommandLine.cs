@@ -10,6 +10,9 @@ public static class CommandLine
           replay --case case.json --fixes fixes.ndjson --out alerts.ndjson
                  Replays recorded fixes through the decision core; writes one line per alert episode.
 
+          token --role ROLE --user NAME [--key KEY]
+                 Mints a bearer token for the HTTP API, signed with Proximity:Auth:SigningKey.
+
         Run 'proximity <command> --help' for the options of one command.
         """;
 
@@ -26,6 +29,7 @@ public static class CommandLine
             return args[0] switch
             {
                 "replay" => await ReplayCommand.RunAsync(options),
+                "token" => TokenCommand.Run(options),
                 _ => Fail($"unknown command '{args[0]}'\n\n{Usage}"),
             };
         }
