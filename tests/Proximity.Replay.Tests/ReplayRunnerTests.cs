@@ -133,10 +133,29 @@ public class ReplayRunnerTests
         long o = 0, v = 0;
         // The victim reports live; the offender's fixes inside the zone arrive ten minutes later in one burst.
         for (int t = 0; t <= 600; t += 30) lines.Add(Fix("dev-v1", ++v, t, -5000));
-        for (int t = 0; t <= 300; t += 10) lines.Add(Fix("dev-o1", ++o, t, t < 100 ? 400 : 0));
+        for (int t = 0; t <= 300; t += 10) lines.Add(Fix("dev-o1", ++o, t, Math.Max(0, 400 - 4 * t)));
         var breach = Assert.Single(Parse(Replay(lines).Alerts), a => a.GetProperty("type").GetString() == "ExclusionZoneBreach");
         Assert.True(breach.GetProperty("late").GetBoolean());
-        Assert.Equal("2026-03-10T21:01:40.000Z", breach.GetProperty("raisedAt").GetString());
+        Assert.Equal("2026-03-10T21:00:30.000Z", breach.GetProperty("raisedAt").GetString());
+    }
+
+    [Fact]
+    public void A_backlog_sent_after_the_first_live_fix_still_raises_the_breach_late()
+    {
+        var lines = new List<string>();
+        long v = 0;
+        for (int t = 0; t <= 900; t += 30) lines.Add(Fix("dev-v1", ++v, t, -5000));
+        lines.Add(Fix("dev-o1", 1, 0, 1500));
+        // Coverage lost from 10 s to 590 s; the device first sends its live fix (outside again), then the backlog.
+        lines.Add(Fix("dev-o1", 60, 600, 1500));
+        for (int t = 10; t < 600; t += 10) lines.Add(Fix("dev-o1", 1 + t / 10, t, t is > 200 and < 400 ? 0 : 1500 - Math.Min(t, 600 - t) * 5));
+        for (int t = 610; t <= 900; t += 10) lines.Add(Fix("dev-o1", 1 + t / 10, t, 1500));
+        var alerts = Parse(Replay(lines).Alerts);
+        var breach = Assert.Single(alerts, a => a.GetProperty("type").GetString() == "ExclusionZoneBreach");
+        Assert.True(breach.GetProperty("late").GetBoolean());
+        var raisedAt = DateTimeOffset.Parse(breach.GetProperty("raisedAt").GetString()!, CultureInfo.InvariantCulture);
+        Assert.InRange((raisedAt - new DateTimeOffset(2026, 3, 10, 21, 0, 0, TimeSpan.Zero)).TotalSeconds, 200, 260);
+        Assert.True(breach.TryGetProperty("clearedAt", out _));
     }
 
     [Fact]
