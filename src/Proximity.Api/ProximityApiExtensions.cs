@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.IdentityModel.Tokens;
+using Microsoft.OpenApi;
 using Proximity.Api.Alerts;
 using Proximity.Api.Audit;
 using Proximity.Api.Auth;
@@ -46,7 +47,21 @@ public static class ProximityApiExtensions
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // so bad bodies get a problem detail
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiProblemHandler>();
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Proximity API";
+            document.Info.Description = "Bans, people, devices, alerts, street lookup and audit. Every /api call needs a bearer token " +
+                "(roles: " + string.Join(", ", Roles.All) + "); reads of positions and tracks need a reason (query 'reason' or header 'X-Reason').";
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http, Scheme = "bearer", BearerFormat = "JWT",
+                Description = "A token from the identity provider, or for development: proximity token --role ROLE --user NAME",
+            };
+            document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", document)] = [] }];
+            return Task.CompletedTask;
+        }));
 
         var auth = builder.Configuration.GetSection(ProximityAuthOptions.Section).Get<ProximityAuthOptions>() ?? new();
         string? key = auth.EffectiveSigningKey(builder.Environment.IsDevelopment());

@@ -16,6 +16,13 @@ public sealed class BrowserTests : IAsyncLifetime
     private IBrowser _browser = null!;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>Set PROXIMITY_SCREENSHOTS to a folder to keep screenshots of the pages (for review, not asserted).</summary>
+    private static async Task ScreenshotAsync(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("PROXIMITY_SCREENSHOTS") is { Length: > 0 } dir)
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, name + ".png"), FullPage = true });
+    }
+
     public async ValueTask InitializeAsync()
     {
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run tests/install-services.sh (apt-get install chromium)");
@@ -73,6 +80,7 @@ public sealed class BrowserTests : IAsyncLifetime
         await page.Locator("#map path.leaflet-interactive").First.WaitForAsync();
         Assert.True(await page.Locator("#map path.leaflet-interactive").CountAsync() >= 5);
 
+        await ScreenshotAsync(page, "control-room");
         await page.Locator("#ack").ClickAsync();
         await page.Locator("#alert-state[data-state=Acknowledged]").WaitForAsync();
         await page.Locator("li[data-alert-id='browser-1'][data-state=Acknowledged]").WaitForAsync();
@@ -92,6 +100,7 @@ public sealed class BrowserTests : IAsyncLifetime
         await page.Locator("#lang").SelectOptionAsync("nl");
         Assert.Equal("Bevestigen", await page.Locator("#ack").InnerTextAsync());
         await page.Locator("#alert-state:text('Bevestigd')").WaitForAsync();
+        await ScreenshotAsync(page, "control-room-nl");
     }
 
     [Fact]
@@ -110,6 +119,7 @@ public sealed class BrowserTests : IAsyncLifetime
         await page.Locator("#check").ClickAsync();
         await page.Locator("#feasibility li[data-code=ZoneNarrow]").WaitForAsync();
 
+        await ScreenshotAsync(page, "probation-editor");
         await page.Locator("#save").ClickAsync();
         await page.Locator("#ban-status:text('Saved')").WaitForAsync();
         var bans = await _host.Registry.BansAsync("off-1");

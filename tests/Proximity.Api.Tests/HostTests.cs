@@ -22,6 +22,8 @@ public sealed class HostTests(CaseFixture fixture) : IClassFixture<CaseFixture>
                      "/api/alerts/{id}/acknowledge", "/api/alerts/{id}/dispatch", "/api/alerts/{id}/resolve", "/api/alerts/stream",
                      "/api/lookup/person/{id}", "/api/lookup/place", "/api/audit" })
             Assert.True(paths.Contains(p) || paths.Contains(p + "/"), $"{p} missing from the OpenAPI document");
+        var bearer = doc.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer");
+        Assert.Equal("bearer", bearer.GetProperty("scheme").GetString());
     }
 
     [Fact]

@@ -2,7 +2,7 @@
 'use strict';
 (() => {
   const P = Proximity, $ = id => document.getElementById(id);
-  let config = null, map = null, zoneLayers = [], drawn = [], drawLayer = null, offender = null, editing = null, bans = [];
+  let config = null, map = null, zoneLayers = [], drawn = [], drawLayer = null, draftLayer = null, offender = null, editing = null, bans = [];
 
   const dayNames = { ma: 'Mon', di: 'Tue', wo: 'Wed', do: 'Thu', vr: 'Fri', za: 'Sat', zo: 'Sun' };
 
@@ -105,7 +105,11 @@
   async function check() {
     $('editor-error').textContent = '';
     try {
-      const result = await P.api('/api/bans/feasibility', { method: 'POST', body: draft() });
+      const body = draft();
+      draftLayer?.remove();
+      draftLayer = body.area ? P.zoneLayer(body.area, { color: '#1f5fbf', weight: 2, dashArray: '6 4', fillOpacity: 0.1 }).addTo(map) : null;
+      if (draftLayer) P.fit(map, [draftLayer]);
+      const result = await P.api('/api/bans/feasibility', { method: 'POST', body });
       $('feasibility').innerHTML = result.warnings.length
         ? `<strong>${P.t('warnings')}</strong><ul class="warnings">${result.warnings.map(w => `<li data-code="${P.escape(w.code)}">${P.escape(w.message)}</li>`).join('')}</ul>`
         : `<p class="ok">${P.t('noWarnings')}</p>`;
