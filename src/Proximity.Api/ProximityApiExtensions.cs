@@ -16,7 +16,9 @@ using Proximity.Api.Endpoints;
 using Proximity.Api.Positions;
 using Proximity.Api.Problems;
 using Proximity.Api.Registry;
+using Proximity.Api.Storage;
 using Proximity.Api.Web;
+using Proximity.Storage;
 
 namespace Proximity.Api;
 
@@ -31,6 +33,16 @@ public static class ProximityApiExtensions
     {
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
+        if (string.Equals(builder.Configuration["Proximity:Storage"], "postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            // Location data and its audit trail are durable; registry and alerts stay on their own backings until wired.
+            string connection = builder.Configuration["Proximity:ConnectionString"] is { Length: > 0 } cs ? cs
+                : throw new InvalidOperationException("Proximity:Storage is postgres but Proximity:ConnectionString is not set.");
+            if (!services.Any(d => d.ServiceType == typeof(Proximity.Storage.ProximityDatabase)))
+                services.AddProximityStorage(connection);
+            services.TryAddSingleton<IAuditLog, PostgresAuditLog>();
+            services.TryAddSingleton<IPositionReader, PostgresPositionReader>();
+        }
         services.TryAddSingleton<IRegistry, InMemoryRegistry>();
         services.TryAddSingleton<IAlertDirectory>(sp => new InMemoryAlertDirectory(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<InMemoryPositionStore>(_ => new InMemoryPositionStore());
