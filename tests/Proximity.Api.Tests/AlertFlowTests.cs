@@ -35,6 +35,10 @@ public sealed class AlertFlowTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Conflict, (await op.PostAsJsonAsync($"/api/alerts/{id}/dispatch", new { unit = "AM-13" }, Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await op.PostAsync("/api/alerts/nope/acknowledge", null, Ct)).StatusCode);
 
+        var bogus = await op.GetAsync("/api/alerts?state=Bogus", Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, bogus.StatusCode);
+        Assert.Equal("application/problem+json", bogus.Content.Headers.ContentType?.MediaType);
+
         var filtered = await op.GetFromJsonAsync<JsonElement>("/api/alerts?state=Resolved&minSeverity=Critical", Ct);
         Assert.Contains(filtered.EnumerateArray(), a => a.GetProperty("id").GetString() == Uri.UnescapeDataString(id));
         Assert.DoesNotContain(filtered.EnumerateArray(), a => a.GetProperty("id").GetString() == "seed-alert");

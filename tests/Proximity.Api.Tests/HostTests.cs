@@ -32,6 +32,7 @@ public sealed class HostTests(CaseFixture fixture) : IClassFixture<CaseFixture>
         using var client = fixture.Host.Client(null);
         var index = await client.GetAsync("/", Ct);
         Assert.Equal("text/html", index.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("script-src 'self'", index.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
         foreach (var path in new[] { "/control-room.html", "/probation.html", "/app.js", "/lib/leaflet/leaflet.js", "/lib/leaflet/leaflet.css", "/lib/leaflet/LICENSE" })
             Assert.True((await client.GetAsync(path, Ct)).IsSuccessStatusCode, path);
         var missing = await client.GetAsync("/nope.html", Ct);

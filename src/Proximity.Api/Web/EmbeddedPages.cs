@@ -29,6 +29,15 @@ public static class EmbeddedPages
         if (!Types.TryGetContentType(path, out var type)) type = "application/octet-stream";
         if (type.StartsWith("text/", StringComparison.Ordinal) || type.EndsWith("javascript", StringComparison.Ordinal)) type += "; charset=utf-8";
         http.Response.Headers.CacheControl = "no-cache";
+        http.Response.Headers.XContentTypeOptions = "nosniff";
+        if (type.StartsWith("text/html", StringComparison.Ordinal))
+        {
+            // Scripts only from this host (the bearer token lives in the page); map tiles may come from the configured tile server.
+            http.Response.Headers.ContentSecurityPolicy =
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https: http:; " +
+                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+            http.Response.Headers["Referrer-Policy"] = "no-referrer";
+        }
         return TypedResults.Bytes(bytes, type);
     }
 
