@@ -585,7 +585,9 @@ public sealed class OffenderMonitor
 
         public Ban Ban { get; set; } = ban;
         public PreparedZone? Zone { get; set; }
-        public EpisodeTracker Breach { get; } = new(options);
+        // A curfew breach (inclusion zone) is confirmed by a second fix: a minute's delay costs nothing there,
+        // while a single reflected fix outside home at night would wake the control room for nothing.
+        public EpisodeTracker Breach { get; } = new(options, ban is ZoneBan { Kind: ZoneKind.Inclusion } ? 2 : 1);
         public EpisodeTracker Warning { get; } = new(options);
         public Alert? BreachAlert { get; set; }
         public Alert? WarningAlert { get; set; }
