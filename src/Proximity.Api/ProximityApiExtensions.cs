@@ -49,6 +49,7 @@ public static class ProximityApiExtensions
         services.TryAddSingleton<IPositionReader>(sp => sp.GetRequiredService<InMemoryPositionStore>());
         services.TryAddSingleton<IAuditLog>(sp => new InMemoryAuditLog(sp.GetRequiredService<TimeProvider>()));
         services.TryAddScoped<Access>();
+        services.TryAddSingleton<BanPlaceIndex>();
         services.Configure<ProximityApiOptions>(builder.Configuration.GetSection("Proximity:Map"));
 
         services.ConfigureHttpJsonOptions(o =>

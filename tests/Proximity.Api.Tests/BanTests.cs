@@ -56,6 +56,22 @@ public sealed class BanTests : IAsyncLifetime
         Assert.Equal(["ban-create", "ban-amend", "ban-end"], audit.Select(a => a.Action).Reverse().ToArray());
     }
 
+    [Fact]
+    public async Task Place_lookup_follows_bans_as_they_are_created_and_ended()
+    {
+        using var po = _host.Client(Roles.ProbationOfficer, "po1");
+        using var police = _host.Client(Roles.PoliceOfficer, "agent");
+        async Task<string[]> At() => (await police.GetFromJsonAsync<JsonElement>("/api/lookup/place?lat=52.2000&lon=5.0000", Ct))
+            .GetProperty("bans").EnumerateArray().Select(b => b.GetProperty("ban").GetProperty("id").GetString()!).ToArray();
+
+        Assert.Empty(await At());
+        const string circle = """{"type":"Circle","center":[5.0,52.2],"radiusMeters":300}""";
+        Assert.Equal(HttpStatusCode.Created, (await po.PostAsJsonAsync("/api/bans", Seed.ZoneBan(area: circle) with { Id = "ban-place" }, Ct)).StatusCode);
+        Assert.Equal(["ban-place"], await At());
+        Assert.Equal(HttpStatusCode.OK, (await po.PostAsJsonAsync("/api/bans/ban-place/end", new { reason = "revoked" }, Ct)).StatusCode);
+        Assert.Empty(await At());
+    }
+
     [Theory]
     [InlineData("""{"type":"Polygon","coordinates":[[[4.88,52.36],[4.89,52.36],[4.89,52.37],[4.88,52.37]]]}""", "not closed")]
     [InlineData("""{"type":"Polygon","coordinates":[[[4.88,52.36],[4.89,52.37],[4.89,52.36],[4.88,52.37],[4.88,52.36]]]}""", "invalid polygon")]

@@ -78,7 +78,7 @@ public static class LookupEndpoints
         return TypedResults.Ok(new PersonLookup(person, now, live, last, shown));
     }
 
-    private static async Task<Ok<PlaceLookup>> Place(double? lat, double? lon, HttpContext http, IRegistry registry, IAuditLog audit, TimeProvider clock)
+    private static async Task<Ok<PlaceLookup>> Place(double? lat, double? lon, HttpContext http, IRegistry registry, BanPlaceIndex index, IAuditLog audit, TimeProvider clock)
     {
         var caller = Caller.From(http);
         if (lat is null || lon is null) throw ApiProblemException.Invalid("lat and lon are required (WGS84 degrees).");
@@ -88,14 +88,11 @@ public static class LookupEndpoints
         await audit.WriteAsync(caller.User, caller.RoleList, "lookup-place", FormattableString.Invariant($"place/{lat:F5},{lon:F5}"),
             http.Request.Query["reason"].FirstOrDefault());
         var hits = new List<PlaceBan>();
-        foreach (var b in await registry.BansAsync())
+        foreach (var (b, inside) in await index.QueryAsync(point, now))
         {
-            if (b.Status != BanStatus.Active || b.Core is not ZoneBan z || !z.IsInForce(now)) continue;
-            var at = Feasibility.Locate(z.Area, point, Math.Max(z.WarningBufferMeters, 1));
-            bool inBuffer = !at.Inside && at.BoundaryDistanceMeters <= z.WarningBufferMeters;
-            if (at.Inside || inBuffer)
-                hits.Add(new PlaceBan(await ForPoliceAsync(b, registry, now), at.Inside,
-                    double.IsFinite(at.BoundaryDistanceMeters) ? Math.Round(at.BoundaryDistanceMeters, 1) : null));
+            var at = Feasibility.Locate(((ZoneBan)b.Core).Area, point, Math.Max(b.WarningBufferMeters ?? 0, 1));
+            hits.Add(new PlaceBan(await ForPoliceAsync(b, registry, now), inside,
+                double.IsFinite(at.BoundaryDistanceMeters) ? Math.Round(at.BoundaryDistanceMeters, 1) : null));
         }
         return TypedResults.Ok(new PlaceLookup(lat.Value, lon.Value, now, hits));
     }
