@@ -237,8 +237,9 @@ public sealed class OffenderMonitor
         if (step == EpisodeStep.Raised)
         {
             var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
-            Raise(state, type, rule, observation, point.At, point.At, late, [Evidence("offender", point, point.At)],
-                location.Inside, signed, null, null, events);
+            var exact = state.Zone!.Locate(point.Position, 100_000);
+            Raise(state, type, rule, observation with { DepthMeters = ban.Kind == ZoneKind.Exclusion ? exact.SignedDepth : -exact.SignedDepth },
+                point.At, point.At, late, [Evidence("offender", point, point.At)], exact.Inside, exact.SignedDepth, null, null, events);
         }
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, point.At, "offender clearly outside the violation for the hold time", events);
         else if (!state.Breach.IsOpen && ban.Kind == ZoneKind.Exclusion && legStart is { } from && !point.Suspect)
@@ -267,7 +268,8 @@ public sealed class OffenderMonitor
     private static Observation ZoneObservation(BanState state, ZoneBan ban, in TrackPoint point, out ZoneLocation location, out double signed)
     {
         double acc = point.Fix.AccuracyMeters;
-        double search = 3 * acc + WarningBuffer(ban) + 50;
+        // Beyond the accuracy (plus buffer) every depth classifies the same; evidence re-measures exactly.
+        double search = acc + WarningBuffer(ban) + 1;
         location = state.Zone!.Locate(point.Position, search);
         signed = double.IsFinite(location.BoundaryDistanceMeters) ? location.SignedDepth : (location.Inside ? search : -search);
         double depth = ban.Kind == ZoneKind.Exclusion ? signed : -signed;
@@ -318,7 +320,7 @@ public sealed class OffenderMonitor
         }
     }
 
-    private void JudgeContact(BanState state, ContactBan ban, TrackPoint offender, TrackPoint victim, in TrackPoint trigger,
+    private void JudgeContact(BanState state, ContactBan ban, in TrackPoint offender, in TrackPoint victim, in TrackPoint trigger,
         TrackPoint? legStart, PartyTrack victimTrack, bool late, List<MonitorEvent> events)
     {
         var at = trigger.At;

@@ -26,6 +26,7 @@ public sealed class PartyTrack
     private int _count, _head;
     private int _lastTrusted = -1;
     private int _chainLength;
+    private double _typicalSpeed;
     private bool _chainNeedsLong;
     private bool _lastJumpImpossible;
     private DateTimeOffset _chainStart;
@@ -34,6 +35,7 @@ public sealed class PartyTrack
     {
         _plane = plane;
         _options = options;
+        _typicalSpeed = options.TypicalSpeedFloorMetersPerSecond;
     }
 
     public int Count => _count;
@@ -108,6 +110,7 @@ public sealed class PartyTrack
         _ring[_head] = point;
         if (_count < Capacity) _count++;
         if (!suspect) _lastTrusted = _head;
+        _typicalSpeed = MeasureTypicalSpeed();
         return point;
     }
 
@@ -135,6 +138,7 @@ public sealed class PartyTrack
             if (_count < Capacity) _count++;
             if (!p.Suspect) _lastTrusted = _head;
         }
+        _typicalSpeed = MeasureTypicalSpeed();
     }
 
     /// <summary>The trusted point nearest in time to an instant, preferring the latest one at or before it.</summary>
@@ -154,8 +158,10 @@ public sealed class PartyTrack
         return found;
     }
 
-    /// <summary>How fast the person moved over the last leg (a floor of walking speed).</summary>
-    public double TypicalSpeed()
+    /// <summary>How fast the person moved over the last leg (a floor of walking speed); kept per added fix.</summary>
+    public double TypicalSpeed() => _typicalSpeed;
+
+    private double MeasureTypicalSpeed()
     {
         double floor = _options.TypicalSpeedFloorMetersPerSecond;
         if (!TryGetLastTrusted(out var last) || !TryGetPreviousTrusted(out var previous)) return floor;
