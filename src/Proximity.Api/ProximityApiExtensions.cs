@@ -44,7 +44,8 @@ public static class ProximityApiExtensions
             services.TryAddSingleton<IPositionReader, PostgresPositionReader>();
         }
         services.TryAddSingleton<IRegistry, InMemoryRegistry>();
-        services.TryAddSingleton<IAlertDirectory>(sp => new InMemoryAlertDirectory(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new InMemoryAlertDirectory(sp.GetRequiredService<TimeProvider>(), sp.GetService<IAlertHandling>()));
+        services.TryAddSingleton<IAlertDirectory>(sp => sp.GetRequiredService<InMemoryAlertDirectory>());
         services.TryAddSingleton<InMemoryPositionStore>(_ => new InMemoryPositionStore());
         services.TryAddSingleton<IPositionReader>(sp => sp.GetRequiredService<InMemoryPositionStore>());
         services.TryAddSingleton<IAuditLog>(sp => new InMemoryAuditLog(sp.GetRequiredService<TimeProvider>()));

@@ -26,3 +26,15 @@ public interface IAlertDirectory
     /// <summary>Every change from now on, until cancelled.</summary>
     IAsyncEnumerable<AlertChange> WatchAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Where operator actions are recorded first when another component owns alerts (the live pipeline's alert
+/// grains). The directory checks the transition, calls this, and only then applies and announces the change.
+/// Implementations throw <see cref="Problems.ApiProblemException"/> (409) when the owner refuses the transition.
+/// </summary>
+public interface IAlertHandling
+{
+    Task AcknowledgeAsync(string alertId, string user, string? note);
+    Task DispatchAsync(string alertId, string user, string unit);
+    Task ResolveAsync(string alertId, string user, string reason);
+}

@@ -7,7 +7,7 @@ using Proximity.Spatial.Monitoring;
 namespace Proximity.Api.Alerts;
 
 /// <summary>Alerts in memory; each watcher gets its own unbounded channel so a slow page never loses a change.</summary>
-public sealed class InMemoryAlertDirectory(TimeProvider clock) : IAlertDirectory
+public sealed class InMemoryAlertDirectory(TimeProvider clock, IAlertHandling? handling = null) : IAlertDirectory
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, AlertRecord> _alerts = new(StringComparer.Ordinal);
@@ -55,19 +55,22 @@ public sealed class InMemoryAlertDirectory(TimeProvider clock) : IAlertDirectory
     }
 
     public Task<AlertRecord> AcknowledgeAsync(string id, string user, string? note) =>
-        Transition(id, user, "acknowledged", AlertState.Acknowledged, note, [AlertState.Open]);
+        Transition(id, user, "acknowledged", AlertState.Acknowledged, note, [AlertState.Open],
+            handling is null ? null : () => handling.AcknowledgeAsync(id, user, note));
 
     public Task<AlertRecord> DispatchAsync(string id, string user, string unit)
     {
         if (string.IsNullOrWhiteSpace(unit)) throw ApiProblemException.Invalid("unit is required: name the unit that was sent.");
-        return Transition(id, user, "dispatched", AlertState.Dispatched, unit.Trim(), [AlertState.Open, AlertState.Acknowledged]);
+        return Transition(id, user, "dispatched", AlertState.Dispatched, unit.Trim(), [AlertState.Open, AlertState.Acknowledged],
+            handling is null ? null : () => handling.DispatchAsync(id, user, unit.Trim()));
     }
 
     public Task<AlertRecord> ResolveAsync(string id, string user, string reason)
     {
         if (string.IsNullOrWhiteSpace(reason)) throw ApiProblemException.Invalid("reason is required to resolve an alert.");
         return Transition(id, user, "resolved", AlertState.Resolved, reason.Trim(),
-            [AlertState.Open, AlertState.Acknowledged, AlertState.Dispatched]);
+            [AlertState.Open, AlertState.Acknowledged, AlertState.Dispatched],
+            handling is null ? null : () => handling.ResolveAsync(id, user, reason.Trim()));
     }
 
     public Task<bool> HasOpenAlertAboutVictimAsync(string victimId)
@@ -102,14 +105,14 @@ public sealed class InMemoryAlertDirectory(TimeProvider clock) : IAlertDirectory
                 yield return change;
     }
 
-    private Task<AlertRecord> Transition(string id, string user, string action, AlertState to, string? note, AlertState[] from)
+    private async Task<AlertRecord> Transition(string id, string user, string action, AlertState to, string? note, AlertState[] from, Func<Task>? record)
     {
         if (string.IsNullOrWhiteSpace(user)) throw ApiProblemException.Invalid("the acting user is unknown.");
+        Check(id, action, from);
+        if (record is not null) await record(); // the owner of the alert records it first
         lock (_lock)
         {
-            if (!_alerts.TryGetValue(id, out var r)) throw ApiProblemException.NotFound("alert", id);
-            if (!from.Contains(r.State))
-                throw ApiProblemException.Conflict($"alert '{id}' is {r.State}; it cannot be {action} now.");
+            var r = CheckLocked(id, action, from);
             var next = r with
             {
                 State = to,
@@ -118,8 +121,21 @@ public sealed class InMemoryAlertDirectory(TimeProvider clock) : IAlertDirectory
             };
             _alerts[id] = next;
             Notify(new AlertChange(action, next));
-            return Task.FromResult(next);
+            return next;
         }
+    }
+
+    private void Check(string id, string action, AlertState[] from)
+    {
+        lock (_lock) CheckLocked(id, action, from);
+    }
+
+    private AlertRecord CheckLocked(string id, string action, AlertState[] from)
+    {
+        if (!_alerts.TryGetValue(id, out var r)) throw ApiProblemException.NotFound("alert", id);
+        if (!from.Contains(r.State))
+            throw ApiProblemException.Conflict($"alert '{id}' is {r.State}; it cannot be {action} now.");
+        return r;
     }
 
     private void Notify(AlertChange change)
