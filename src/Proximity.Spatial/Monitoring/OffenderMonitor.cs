@@ -341,9 +341,17 @@ public sealed class OffenderMonitor
         else if (!state.Breach.IsOpen && legStart is { } from && !trigger.Suspect)
             JudgeContactPath(state, ban, from, offender, victim, late, events);
 
+        // Closing speed only from the offender's own fixes against a fresh victim position: a stale position
+        // replaced by a new one is a jump in distance, not a speed.
         double closing = double.NaN;
-        if (!trigger.Suspect) closing = state.ClosingSpeed(at, distance, sigma, _options);
-        state.RememberDistance(at, distance, sigma, trigger.Suspect);
+        bool measurable = !trigger.Suspect && trigger.Fix.DeviceId == offender.Fix.DeviceId && trigger.Fix.Seq == offender.Fix.Seq &&
+                          Math.Abs((at - victim.At).TotalSeconds) <= 30;
+        if (measurable)
+        {
+            closing = state.ClosingSpeed(at, distance, sigma, _options);
+            if (closing > _options.AgingSpeedMetersPerSecond) closing = double.NaN;
+            state.RememberDistance(at, distance, sigma, false);
+        }
 
         if (ban.WarningDistanceMeters <= ban.MinDistanceMeters) return;
         double warnDepth = ban.WarningDistanceMeters - distance;
