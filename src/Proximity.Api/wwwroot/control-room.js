@@ -88,13 +88,13 @@
       $('alert-actions').innerHTML = r.actions.map(x =>
         `<tr><td>${P.time(x.at)}</td><td>${P.escape(P.name({ acknowledged: 'Acknowledged', dispatched: 'Dispatched', resolved: 'Resolved' }[x.action] ?? x.action))}</td>
          <td>${P.escape(x.user)}</td><td>${P.escape(x.note ?? '')}</td></tr>`).join('');
-      drawMap(mapData);
+      drawMap(mapData, a.evidence.fixes);
     } catch (e) {
       $('action-error').textContent = e.message;
     }
   }
 
-  function drawMap(m) {
+  function drawMap(m, evidence) {
     map ??= P.createMap($('map'), config);
     layers.forEach(l => l.remove());
     layers = [];
@@ -111,6 +111,13 @@
           .bindTooltip(`${label} · ${P.time(p.last.timestamp)} · ±${P.num(p.last.accuracyMeters)} m`));
       }
     };
+    // The fixes the decision used, with their accuracy circles (shown even when no position history is kept).
+    for (const f of evidence ?? []) {
+      const colour = f.role === 'victim' ? '#1f5fbf' : '#b3121f';
+      layers.push(L.circle([f.latitude, f.longitude], { radius: f.accuracyMeters, color: colour, weight: 1, dashArray: '2 3', fillOpacity: 0.08 })
+        .bindTooltip(`${P.t(f.role)} · ${P.t('evidence')} · ${P.time(f.timestamp)} · ±${P.num(f.accuracyMeters)} m`));
+      layers.push(L.circleMarker([f.latitude, f.longitude], { radius: 4, color: colour, fillColor: '#fff', fillOpacity: 1, weight: 2 }));
+    }
     party(m.offender, '#b3121f', P.t('offender'));
     party(m.victim, '#1f5fbf', P.t('victim'));
     if (m.offender?.last && m.victim?.last)
