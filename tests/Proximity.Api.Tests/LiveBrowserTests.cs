@@ -125,6 +125,39 @@ public sealed class LiveBrowserTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
     }
 
+    [Fact]
+    public async Task A_ban_created_through_the_api_is_enforced_by_the_live_grains_at_once()
+    {
+        using var api = new HttpClient { BaseAddress = _address };
+        api.DefaultRequestHeaders.Authorization = new("Bearer", ApiHost.Token(Roles.Admin, "admin-1"));
+        string circle = string.Format(System.Globalization.CultureInfo.InvariantCulture,
+            "{{\"type\":\"Circle\",\"center\":[{0},{1}],\"radiusMeters\":300}}", MqttTestClient.Lon, MqttTestClient.Lat);
+        var created = await api.PostAsJsonAsync("/api/bans", new
+        {
+            id = "zone-live", type = "exclusion", offenderId = "O1", legalBasis = "Article38vSr", issuingAuthority = "Rechtbank Utrecht",
+            caseReference = "16/123456-26", area = JsonDocument.Parse(circle).RootElement,
+        }, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        // The ankle monitor stands in the middle of the new zone, 20 km from the victim's phone.
+        await using var phone = await MqttTestClient.ConnectAsync(_mqttPort, "P1", "phone-secret");
+        await using var ankle = await MqttTestClient.ConnectAsync(_mqttPort, "A1", "ankle-secret");
+        var t0 = DateTimeOffset.UtcNow.AddSeconds(-5);
+        await phone.PublishAsync("proximity/v1/devices/P1/position", MqttTestClient.Fix(100, t0, 20_000));
+        await ankle.PublishAsync("proximity/v1/devices/A1/position", MqttTestClient.Fix(100, t0.AddSeconds(1), 0));
+
+        api.DefaultRequestHeaders.Authorization = new("Bearer", ApiHost.Token(Roles.MonitoringCentre, "checker"));
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        wait.CancelAfter(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var alerts = await api.GetFromJsonAsync<JsonElement>("/api/alerts?reason=test", wait.Token);
+            string text = alerts.GetRawText();
+            if (text.Contains("zone-live:ExclusionZoneBreach", StringComparison.Ordinal)) break;
+            await Task.Delay(200, wait.Token);
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

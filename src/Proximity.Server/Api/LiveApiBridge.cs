@@ -2,8 +2,11 @@ using System.Security.Cryptography;
 using Proximity.Api.Alerts;
 using Proximity.Api.Auth;
 using Proximity.Api.Problems;
+using Proximity.Api.Registry;
 using Proximity.Grains;
 using Proximity.Grains.Outputs;
+using Proximity.Grains.Registry;
+using Proximity.Spatial.Bans;
 using Proximity.Spatial.Monitoring;
 
 namespace Proximity.Server.Api;
@@ -36,12 +39,45 @@ public sealed class ApiAlertOutbox(ProximityOutputs outputs, InMemoryAlertDirect
     }
 }
 
+/// <summary>Bans created, amended or ended through the API reach the live decisions at once.</summary>
+public sealed class BanChangeForwarder(IRegistry api, ProximityRegistry live, IGrainFactory grains, ILogger<BanChangeForwarder> logger)
+    : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        api.BansChanged += OnBansChanged;
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        api.BansChanged -= OnBansChanged;
+        return Task.CompletedTask;
+    }
+
+    private void OnBansChanged(string offenderId, IReadOnlyList<Ban> bans)
+    {
+        live.ReplaceBans(offenderId, bans);
+        _ = Refresh(offenderId);
+    }
+
+    private async Task Refresh(string offenderId)
+    {
+        try { await grains.OffenderGrain(offenderId).RefreshBans(); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "offender {OffenderId}: the changed bans could not reach the live decisions", offenderId);
+        }
+    }
+}
+
 public static class LiveApiBridge
 {
     /// <summary>Call after <c>AddProximitySilo</c> and <c>AddProximityApi</c>: the last IAlertOutbox registration wins.</summary>
     public static WebApplicationBuilder AddLiveApiBridge(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<IAlertHandling, GrainAlertHandling>();
+        builder.Services.AddHostedService<BanChangeForwarder>();
         builder.Services.AddSingleton<IAlertOutbox>(sp => new ApiAlertOutbox(sp.GetRequiredService<ProximityOutputs>(),
             sp.GetRequiredService<InMemoryAlertDirectory>(), sp.GetRequiredService<ILogger<ApiAlertOutbox>>()));
         return builder;
