@@ -165,6 +165,12 @@ public sealed class LoadRunner(LoadOptions options)
             for (long k = 0; k < due; k++)
             {
                 if (!inflight.Wait(0, CancellationToken.None) && !await WaitQuietlyAsync(inflight, ct)) return;
+                // Above capacity the backlog (due) grows without end: stop at the duration, not after the backlog.
+                if (_clock.Elapsed >= duration)
+                {
+                    inflight.Release();
+                    return;
+                }
                 var d = slice[next];
                 next = (next + 1) % slice.Length;
                 double t = worldStart + _clock.Elapsed.TotalSeconds;
