@@ -90,7 +90,9 @@ json_field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(s
 mkdir -p "$OUT"
 log "work dir $WORK, results in $OUT; $DEVICES devices, target $RATE fixes/s, $STAGE_SECONDS s per stage"
 if ! [ -x /usr/sbin/mosquitto ] || ! [ -x /usr/lib/postgresql/15/bin/initdb ]; then bash "$ROOT/tests/install-services.sh"; fi
-ulimit -n 65536 2>/dev/null || log "could not raise the open-file limit (ulimit -n $(ulimit -n))"
+# One socket per device on each side: raise the open-file limit as far as allowed.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -gt $((DEVICES + 1000)) ] || log "open-file limit $(ulimit -n) is low for $DEVICES devices"
 
 log "building (Release)"
 for p in src/Proximity.Server simulators/Proximity.Simulator benchmarks/Proximity.PostgisEval; do
