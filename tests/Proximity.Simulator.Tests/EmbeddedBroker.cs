@@ -22,7 +22,7 @@ public sealed class EmbeddedBroker : IAsyncDisposable
 
     public sealed record Published(string ClientId, string Topic, byte[] Payload, DateTimeOffset At);
 
-    private EmbeddedBroker(IReadOnlyDictionary<string, string> secrets)
+    private EmbeddedBroker(IReadOnlyDictionary<string, string> secrets, bool allowAnonymous)
     {
         _secrets = secrets;
         var options = new MqttServerFactory().CreateServerOptionsBuilder()
@@ -34,7 +34,8 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         _server = new MqttServerFactory().CreateMqttServer(options, [_adapter]);
         _server.ValidatingConnectionAsync += e =>
         {
-            bool ok = _secrets.TryGetValue(e.ClientId, out var secret) && e.UserName == e.ClientId && e.Password == secret;
+            bool ok = _secrets.TryGetValue(e.ClientId, out var secret) && e.UserName == e.ClientId && e.Password == secret
+                || allowAnonymous && e.UserName is null && !_secrets.ContainsKey(e.ClientId);
             if (!ok) RefusedConnections.Enqueue(e.ClientId);
             else ConnectedFrom[e.ClientId] = e.RemoteEndPoint;
             e.ReasonCode = ok ? MqttConnectReasonCode.Success : MqttConnectReasonCode.BadUserNameOrPassword;
@@ -64,9 +65,10 @@ public sealed class EmbeddedBroker : IAsyncDisposable
     /// <summary>Called for every accepted publish, on the broker's thread.</summary>
     public Action<Published>? OnPublish { get; set; }
 
-    public static async Task<EmbeddedBroker> StartAsync(IReadOnlyDictionary<string, string> secrets)
+    /// <param name="allowAnonymous">also accept clients without a username (as Mosquitto's allow_anonymous)</param>
+    public static async Task<EmbeddedBroker> StartAsync(IReadOnlyDictionary<string, string> secrets, bool allowAnonymous = false)
     {
-        var broker = new EmbeddedBroker(secrets);
+        var broker = new EmbeddedBroker(secrets, allowAnonymous);
         await broker._server.StartAsync();
         broker.Port = broker.BoundPort();
         return broker;

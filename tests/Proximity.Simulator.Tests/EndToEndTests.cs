@@ -231,6 +231,56 @@ public class EndToEndTests
     }
 
     [Fact]
+    public async Task Raw_subscribe_mode_times_every_fix_from_publish_to_a_plain_subscriber()
+    {
+        var layout = new LoadLayout { Seed = 7 };
+        const int devices = 10;
+        var secrets = Enumerable.Range(0, devices).Select(LoadLayout.DeviceId).ToDictionary(id => id, layout.Secret);
+        await using var broker = await EmbeddedBroker.StartAsync(secrets, allowAnonymous: true);
+        string dir = Directory.CreateTempSubdirectory("sim-raw-").FullName;
+        try
+        {
+            var report = await new LoadRunner(new LoadOptions
+            {
+                Broker = new BrokerOptions { Host = "127.0.0.1", Port = broker.Port },
+                Devices = devices, Rate = 100, DurationSeconds = 1.5, Layout = layout, Progress = false, LingerSeconds = 60,
+                RawSubscribe = true,
+                HistogramPath = Path.Combine(dir, "raw.hgrm"),
+                FixHistogramPath = Path.Combine(dir, "fix.hgrm"),
+            }).RunAsync(new CancellationTokenSource(Generous).Token);
+
+            Assert.Equal(0, report.Errors);
+            Assert.True(report.FixesAcked >= 50, $"{report.FixesAcked} fixes acked");
+            // Every acknowledged fix reached the subscriber (the run waits for them), each timed by its seq.
+            Assert.Equal(report.FixesAcked, report.RawReceived);
+            Assert.True(report.RawPerSecond > 0);
+            Assert.NotNull(report.RawP50Ms);
+            Assert.True(report.RawP99Ms >= report.RawP50Ms);
+            Assert.Equal(0, report.Alerts);
+            Assert.Null(report.P50Ms);
+            foreach (var name in new[] { "raw.hgrm", "fix.hgrm" })
+            {
+                var text = File.ReadAllText(Path.Combine(dir, name));
+                Assert.Contains("Percentile", text, StringComparison.Ordinal);
+                Assert.Matches($@"Total count\s*=\s*{report.FixesAcked}\b", text);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Raw_subscribe_reads_the_seq_of_a_position_payload()
+    {
+        var fix = new FixRecord(1_763_900_000_123, DateTimeOffset.UtcNow, 52.37, 4.9, 5, 1.2, 90, 80, "gps");
+        Assert.Equal(1_763_900_000_123, LoadRunner.SeqOf(DevicePayload.Position("sim-o-000001", fix).Payload));
+        Assert.Null(LoadRunner.SeqOf("not json"u8.ToArray()));
+        Assert.Null(LoadRunner.SeqOf("""{"ts":"2026-01-01T00:00:00.000Z","nested":{"seq":5}}"""u8.ToArray()));
+    }
+
+    [Fact]
     public async Task Load_mode_spreads_connections_over_the_given_source_addresses()
     {
         var layout = new LoadLayout { Seed = 6 };

@@ -23,7 +23,13 @@ internal static class LoadCommand
           --max-inflight N         publishes awaiting PUBACK at most (default 20000)
           --no-subscribe           do not subscribe devices to their command/notify topics
           --linger S               wait this long for late alerts (default 2)
-          --histogram-out PATH     write the publish → alert latency distribution (HdrHistogram text, ms)
+          --histogram-out PATH     write the publish → alert latency distribution (HdrHistogram text, ms;
+                                   with --raw-subscribe: publish → delivery)
+          --fix-histogram-out PATH write the publish → PUBACK distribution of every fix (with the embedded
+                                   broker: publish → decision, alert recorded)
+          --raw-subscribe          raw-broker comparison: subscribe to proximity/v1/devices/+/position instead
+                                   of the alerts and time publish → delivery of each fix (for example Mosquitto
+                                   with anonymous access; no server needed)
           --json                   print one JSON object on stdout
           --quiet                  no progress line
         """ + "\n" + BrokerArgs.Help + "\n" + LayoutArgs.Help;
@@ -54,6 +60,8 @@ internal static class LoadCommand
             AlertsPassword = alertsPassword,
             LingerSeconds = args.Double("linger", 2, 0, 3600),
             HistogramPath = args.Get("histogram-out"),
+            FixHistogramPath = args.Get("fix-histogram-out"),
+            RawSubscribe = args.Flag("raw-subscribe"),
             Layout = LayoutArgs.Parse(args, fileLayout),
             Credentials = credentials,
             Progress = !args.Flag("quiet"),
@@ -68,7 +76,8 @@ internal static class LoadCommand
             Console.Out.WriteLine(
                 $"summary: {report.Connected}/{report.Devices} connected in {report.ConnectSeconds:0.0} s; {report.FixesSent} fixes sent, {report.FixesAcked} acked, " +
                 $"{report.FixesPerSecond:0} fixes/s; ack p50 {report.AckP50Ms} ms p99 {report.AckP99Ms} ms; {report.Alerts} alerts, publish→alert p50 {report.P50Ms} ms " +
-                $"p99 {report.P99Ms} ms; {report.Errors} errors");
+                $"p99 {report.P99Ms} ms; {report.Errors} errors" +
+                (report.RawReceived is { } raw ? $"; raw subscriber: {raw} delivered, {report.RawPerSecond:0}/s, p50 {report.RawP50Ms} ms p99 {report.RawP99Ms} ms" : ""));
         return report.Errors == 0 ? 0 : 1;
     }
 

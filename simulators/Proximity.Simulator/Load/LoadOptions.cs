@@ -26,6 +26,12 @@ public sealed record LoadOptions
     public TextWriter ProgressWriter { get; init; } = Console.Error;
     /// <summary>Write the publish → alert latency distribution here (HdrHistogram percentile text, ms).</summary>
     public string? HistogramPath { get; init; }
+    /// <summary>Write the publish → PUBACK distribution here: with the embedded broker, publish → decision for every
+    /// fix (the PUBACK leaves after the grains judged the fix and recorded any alert it raised).</summary>
+    public string? FixHistogramPath { get; init; }
+    /// <summary>Raw-broker comparison: instead of the alerts, subscribe to every device's position topic and time
+    /// publish → delivery of each fix (no processing; for a broker like Mosquitto with anonymous access).</summary>
+    public bool RawSubscribe { get; init; }
 
     public string? Problem() =>
         Broker.Problem()

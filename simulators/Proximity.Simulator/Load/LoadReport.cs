@@ -29,6 +29,12 @@ public sealed record LoadReport
     public double? AckP50Ms { get; init; }
     public double? AckP99Ms { get; init; }
     public double? AckP999Ms { get; init; }
+    /// <summary>Raw-broker mode: fixes delivered to the position subscriber, per second of the publishing phase, and publish → delivery.</summary>
+    public long? RawReceived { get; init; }
+    public double? RawPerSecond { get; init; }
+    public double? RawP50Ms { get; init; }
+    public double? RawP99Ms { get; init; }
+    public double? RawP999Ms { get; init; }
     public long Errors { get; init; }
     public long ConnectErrors { get; init; }
     public long PublishErrors { get; init; }

@@ -18,6 +18,8 @@ public sealed class LoadRunner(LoadOptions options)
 {
     private readonly LatencyHistogram _alertLatency = new();
     private readonly LatencyHistogram _ackLatency = new();
+    private readonly LatencyHistogram _rawLatency = new();
+    private long _rawReceived;
     private readonly Dictionary<string, LoadDevice> _byId = new(StringComparer.Ordinal);
     private readonly Stopwatch _clock = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _alertIds = new(StringComparer.Ordinal);
@@ -51,15 +53,17 @@ public sealed class LoadRunner(LoadOptions options)
             var live = devices.Where(d => d.Link.IsConnected).ToArray();
             if (live.Length == 0) throw new MqttLinkException($"no device could connect to {options.Broker.Host}:{options.Broker.Port}");
 
-            string alertsUser = options.AlertsUser ?? options.Layout.IntegrationId;
-            string? alertsPassword = options.AlertsPassword ?? (options.AlertsUser is null ? options.Layout.Secret(alertsUser) : null);
-            listener = new AlertListener(options.Broker, alertsUser, alertsPassword, OnAlert);
-            try { await listener.StartAsync(ct); }
-            catch (Exception e) when (e is MqttLinkException or MQTTnet.Exceptions.MqttCommunicationException)
+            if (options.RawSubscribe)
             {
-                options.ProgressWriter.WriteLine($"load: cannot subscribe to alerts as {alertsUser}: {e.Message} (alert latency will be missing)");
-                await listener.DisposeAsync();
-                listener = null;
+                // The raw-broker comparison: one plain subscriber on every device's positions, no processing.
+                listener = new AlertListener(options.Broker, $"sim-raw-{Environment.ProcessId}", null, OnRawPosition, Topics.Prefix + "+/position");
+                await listener.StartAsync(ct);
+            }
+            else
+            {
+                string alertsUser = options.AlertsUser ?? options.Layout.IntegrationId;
+                string? alertsPassword = options.AlertsPassword ?? (options.AlertsUser is null ? options.Layout.Secret(alertsUser) : null);
+                listener = await SubscribeAlertsAsync(alertsUser, alertsPassword, ct);
             }
 
             _phase = "publishing";
@@ -79,7 +83,14 @@ public sealed class LoadRunner(LoadOptions options)
                 await Task.Delay(10, CancellationToken.None);
             double publishSeconds = _clock.Elapsed.TotalSeconds;
             _phase = "waiting for alerts";
-            if (listener is not null && !ct.IsCancellationRequested) await Task.Delay(TimeSpan.FromSeconds(options.LingerSeconds), CancellationToken.None);
+            if (options.RawSubscribe)
+            {
+                // Every acknowledged fix should reach the subscriber: wait for that, at most the linger time.
+                var lingerUntil = Stopwatch.StartNew();
+                while (Interlocked.Read(ref _rawReceived) < Interlocked.Read(ref _acked) && lingerUntil.Elapsed.TotalSeconds < options.LingerSeconds && !ct.IsCancellationRequested)
+                    await Task.Delay(10, CancellationToken.None);
+            }
+            else if (listener is not null && !ct.IsCancellationRequested) await Task.Delay(TimeSpan.FromSeconds(options.LingerSeconds), CancellationToken.None);
             return Report(connectTime.Elapsed.TotalSeconds, publishSeconds, clientMemory);
         }
         finally
@@ -93,6 +104,22 @@ public sealed class LoadRunner(LoadOptions options)
                 try { await d.Link.DisposeAsync(); }
                 finally { gate.Release(); }
             }));
+        }
+    }
+
+    private async Task<AlertListener?> SubscribeAlertsAsync(string user, string? password, CancellationToken ct)
+    {
+        var listener = new AlertListener(options.Broker, user, password, OnAlert);
+        try
+        {
+            await listener.StartAsync(ct);
+            return listener;
+        }
+        catch (Exception e) when (e is MqttLinkException or MQTTnet.Exceptions.MqttCommunicationException)
+        {
+            options.ProgressWriter.WriteLine($"load: cannot subscribe to alerts as {user}: {e.Message} (alert latency will be missing)");
+            await listener.DisposeAsync();
+            return null;
         }
     }
 
@@ -138,6 +165,12 @@ public sealed class LoadRunner(LoadOptions options)
             for (long k = 0; k < due; k++)
             {
                 if (!inflight.Wait(0, CancellationToken.None) && !await WaitQuietlyAsync(inflight, ct)) return;
+                // Above capacity the backlog (due) grows without end: stop at the duration, not after the backlog.
+                if (_clock.Elapsed >= duration)
+                {
+                    inflight.Release();
+                    return;
+                }
                 var d = slice[next];
                 next = (next + 1) % slice.Length;
                 double t = worldStart + _clock.Elapsed.TotalSeconds;
@@ -235,12 +268,39 @@ public sealed class LoadRunner(LoadOptions options)
         }
     }
 
+    private void OnRawPosition(string topic, byte[] payload)
+    {
+        long now = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _rawReceived);
+        if (!topic.StartsWith(Topics.Prefix, StringComparison.Ordinal)) return;
+        int end = topic.IndexOf('/', Topics.Prefix.Length);
+        if (end < 0 || !_byId.TryGetValue(topic[Topics.Prefix.Length..end], out var device)) return;
+        if (SeqOf(payload) is { } seq && device.PublishedAt(seq) is { } t0) _rawLatency.RecordTicks(now - t0);
+    }
+
+    /// <summary>The <c>seq</c> of a single-fix position payload.</summary>
+    internal static long? SeqOf(byte[] payload)
+    {
+        var reader = new Utf8JsonReader(payload);
+        try
+        {
+            while (reader.Read())
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("seq"u8))
+                    return reader.Read() && reader.TryGetInt64(out long seq) ? seq : null;
+        }
+        catch (JsonException)
+        {
+            // Not ours: no latency for it.
+        }
+        return null;
+    }
+
     private string ProgressLine(double seconds)
     {
         var ack = _ackLatency.TakeInterval();
         var alerts = _alertLatency.TakeInterval();
         return FormattableString.Invariant(
-            $"{_phase,-12} {_clock.Elapsed.TotalSeconds,5:0}s conn {Interlocked.Read(ref _connected)}/{options.Devices}  sent {Interlocked.Read(ref _sent),9}  {ack.Count / Math.Max(seconds, 1e-3),7:0}/s  ack {ack.Format()}  alerts {Interlocked.Read(ref _alerts)} {alerts.Format()}  errors {Interlocked.Read(ref _connectErrors) + Interlocked.Read(ref _publishErrors)}");
+            $"{_phase,-12} {_clock.Elapsed.TotalSeconds,5:0}s conn {Interlocked.Read(ref _connected)}/{options.Devices}  sent {Interlocked.Read(ref _sent),9}  {ack.Count / Math.Max(seconds, 1e-3),7:0}/s  ack {ack.Format()}  {(options.RawSubscribe ? $"raw delivered {Interlocked.Read(ref _rawReceived)} {_rawLatency.TakeInterval().Format()}" : $"alerts {Interlocked.Read(ref _alerts)} {alerts.Format()}")}  errors {Interlocked.Read(ref _connectErrors) + Interlocked.Read(ref _publishErrors)}");
     }
 
     private LoadReport Report(double connectSeconds, double publishSeconds, long clientMemory)
@@ -250,8 +310,15 @@ public sealed class LoadRunner(LoadOptions options)
         if (options.HistogramPath is { } path)
         {
             using var writer = new StreamWriter(path);
-            _alertLatency.WriteDistribution(writer);
+            (options.RawSubscribe ? _rawLatency : _alertLatency).WriteDistribution(writer);
         }
+        if (options.FixHistogramPath is { } fixPath)
+        {
+            using var writer = new StreamWriter(fixPath);
+            _ackLatency.WriteDistribution(writer);
+        }
+        var raw = _rawLatency.Total();
+        long rawReceived = Interlocked.Read(ref _rawReceived);
         long acked = Interlocked.Read(ref _acked);
         return new LoadReport
         {
@@ -269,6 +336,9 @@ public sealed class LoadRunner(LoadOptions options)
             AlertsOther = Interlocked.Read(ref _alertsOther),
             P50Ms = alerts.P50Ms, P90Ms = alerts.P90Ms, P99Ms = alerts.P99Ms, P999Ms = alerts.P999Ms, MaxMs = alerts.MaxMs,
             AckP50Ms = ack.P50Ms, AckP99Ms = ack.P99Ms, AckP999Ms = ack.P999Ms,
+            RawReceived = options.RawSubscribe ? rawReceived : null,
+            RawPerSecond = options.RawSubscribe ? Math.Round(rawReceived / Math.Max(publishSeconds, 1e-3), 1) : null,
+            RawP50Ms = raw.P50Ms, RawP99Ms = raw.P99Ms, RawP999Ms = raw.P999Ms,
             ConnectErrors = Interlocked.Read(ref _connectErrors),
             PublishErrors = Interlocked.Read(ref _publishErrors),
             Errors = Interlocked.Read(ref _connectErrors) + Interlocked.Read(ref _publishErrors),

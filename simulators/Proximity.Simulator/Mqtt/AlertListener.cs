@@ -6,14 +6,17 @@ using Proximity.Simulator.Devices;
 
 namespace Proximity.Simulator.Mqtt;
 
-/// <summary>A control-room integration's subscription to <c>proximity/v1/alerts/#</c>.</summary>
+/// <summary>A control-room integration's subscription to <c>proximity/v1/alerts/#</c> (or another filter: the
+/// raw-broker comparison subscribes to the devices' position topics).</summary>
 public sealed class AlertListener : IAsyncDisposable
 {
     private readonly IMqttClient _client;
     private readonly MqttClientOptions _options;
+    private readonly string _topicFilter;
 
-    public AlertListener(BrokerOptions broker, string user, string? password, Action<string, byte[]> onAlert)
+    public AlertListener(BrokerOptions broker, string user, string? password, Action<string, byte[]> onAlert, string topicFilter = Topics.Alerts)
     {
+        _topicFilter = topicFilter;
         var factory = new MqttClientFactory();
         _client = factory.CreateMqttClient();
         var builder = factory.CreateClientOptionsBuilder()
@@ -37,11 +40,11 @@ public sealed class AlertListener : IAsyncDisposable
     {
         var result = await _client.ConnectAsync(_options, ct);
         if (result.ResultCode != MqttClientConnectResultCode.Success)
-            throw new MqttLinkException($"alerts subscriber: connection refused: {result.ResultCode} {result.ReasonString}");
+            throw new MqttLinkException($"subscriber to {_topicFilter}: connection refused: {result.ResultCode} {result.ReasonString}");
         var s = await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
-            .WithTopicFilter(Topics.Alerts, MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct);
+            .WithTopicFilter(_topicFilter, MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct);
         foreach (var item in s.Items)
-            if ((int)item.ResultCode > 2) throw new MqttLinkException($"alerts subscriber: subscription refused: {item.ResultCode}");
+            if ((int)item.ResultCode > 2) throw new MqttLinkException($"subscriber to {_topicFilter}: subscription refused: {item.ResultCode}");
     }
 
     public async ValueTask DisposeAsync()
