@@ -9,6 +9,8 @@ public static class CommandLine
         Commands:
           replay --case case.json --fixes fixes.ndjson --out alerts.ndjson
                  Replays recorded fixes through the decision core; writes one line per alert episode.
+          health [--ready] [--url URL]
+                 Asks a running node's /health/live (or /health/ready); exit 0 when healthy (container checks).
 
         Run 'proximity <command> --help' for the options of one command.
         """;
@@ -26,6 +28,7 @@ public static class CommandLine
             return args[0] switch
             {
                 "replay" => await ReplayCommand.RunAsync(options),
+                "health" => await HealthCommand.RunAsync(options),
                 _ => Fail($"unknown command '{args[0]}'\n\n{Usage}"),
             };
         }

@@ -1,0 +1,1 @@
+namespace Proximity.Deploy.Tests;
