@@ -1,1 +1,0 @@
-namespace Proximity.Deploy.Tests;
