@@ -17,6 +17,10 @@ public sealed record DecisionOptions
     /// <summary>GPS errors of fixes closer together than this are largely the same error, not new evidence.</summary>
     public TimeSpan ErrorCorrelationTime { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The share of a fix's sigma that is bias lasting minutes (urban canyon, multipath): the floor of the
+    /// standard error of a run's mean, however many fixes it has.</summary>
+    public double PersistentBiasFraction { get; init; } = 0.4;
+
     /// <summary>An episode ends after the offender has been clearly out for this long...</summary>
     public TimeSpan ClearHold { get; init; } = TimeSpan.FromSeconds(60);
 

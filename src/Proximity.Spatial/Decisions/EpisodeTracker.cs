@@ -2,6 +2,18 @@ namespace Proximity.Spatial.Decisions;
 
 public enum EpisodeStep : byte { Nothing, Raised, Cleared }
 
+public readonly record struct EvidenceSample(DateTimeOffset At, double Depth, double Weight);
+
+/// <summary>What an <see cref="EpisodeTracker"/> must remember across a restart.</summary>
+public sealed record TrackerState(
+    bool IsOpen,
+    DateTimeOffset OpenedAt,
+    int RunLength,
+    DateTimeOffset RunStart,
+    DateTimeOffset ClearSince,
+    int ClearCount,
+    IReadOnlyList<EvidenceSample> Window);
+
 /// <summary>Why an episode was raised.</summary>
 public enum RaiseRule : byte
 {
@@ -53,10 +65,44 @@ public sealed class EpisodeTracker
         double span = Math.Max(0, (now - _at[oldest]).TotalSeconds);
         double independent = Math.Min(_count, 1 + span / _options.ErrorCorrelationTime.TotalSeconds);
         double se = Math.Sqrt(_count / sw / independent);
-        return (mean, se);
+        // Part of GPS error is bias that lasts minutes (urban canyons, multipath): averaging cannot remove it.
+        double bias = _options.PersistentBiasFraction * Math.Sqrt(_count / sw);
+        return (mean, Math.Max(se, bias));
     }
 
     public EpisodeStep Observe(in Observation o) => IsOpen ? ObserveOpen(o) : ObserveClosed(o);
+
+    /// <summary>The tracker's state, to survive a restart of the process that holds it.</summary>
+    public TrackerState Save()
+    {
+        var window = new EvidenceSample[_count];
+        for (int i = 0; i < _count; i++)
+        {
+            int k = (_head - _count + i + Window) % Window;
+            window[i] = new EvidenceSample(_at[k], _depth[k], _weight[k]);
+        }
+        return new TrackerState(IsOpen, OpenedAt, _runLength, _runStart, _clearSince, _clearCount, window);
+    }
+
+    public void Restore(TrackerState state)
+    {
+        IsOpen = state.IsOpen;
+        OpenedAt = state.OpenedAt;
+        _runLength = state.RunLength;
+        _runStart = state.RunStart;
+        _clearSince = state.ClearSince;
+        _clearCount = state.ClearCount;
+        _count = 0;
+        _head = 0;
+        foreach (var s in state.Window.TakeLast(Window))
+        {
+            _depth[_head] = s.Depth;
+            _weight[_head] = s.Weight;
+            _at[_head] = s.At;
+            _head = (_head + 1) % Window;
+            _count++;
+        }
+    }
 
     /// <summary>Opens the episode without evidence of its own (a higher level already raised).</summary>
     public void ForceOpen(DateTimeOffset at)

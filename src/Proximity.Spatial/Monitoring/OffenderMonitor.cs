@@ -6,6 +6,28 @@ using Proximity.Spatial.Zones;
 
 namespace Proximity.Spatial.Monitoring;
 
+public readonly record struct PlaneKey(int OriginLatitude, int CentralMeridian);
+
+public readonly record struct DistanceSample(DateTimeOffset At, double Distance, double Sigma);
+
+/// <summary>The decision state of one ban: its two episode trackers and open alerts.</summary>
+public sealed record BanMonitorState(
+    string BanId,
+    TrackerState Breach,
+    TrackerState Warning,
+    Alert? BreachAlert,
+    Alert? WarningAlert,
+    IReadOnlyList<DistanceSample> Distances);
+
+/// <summary>An <see cref="OffenderMonitor"/>'s state, plain data that serialises to JSON.</summary>
+public sealed record MonitorState(
+    PlaneKey? Plane,
+    IReadOnlyList<TrackedFix> Offender,
+    IReadOnlyDictionary<string, IReadOnlyList<TrackedFix>> Victims,
+    IReadOnlyList<BanMonitorState> Bans,
+    IReadOnlyList<DateTimeOffset> SuspectTimes,
+    Alert? Jamming);
+
 /// <summary>
 /// Judges one offender's bans against the offender's fixes and the fixes of the victims the offender must
 /// keep away from. The same code runs in the live grains and in replay. Not thread-safe: one caller at a
@@ -99,6 +121,39 @@ public sealed class OffenderMonitor
         }
     }
 
+    /// <summary>Everything the monitor must remember to go on deciding after a restart: the plane, recent tracks,
+    /// open episodes with their alerts, and the evidence gathered so far.</summary>
+    public MonitorState Save() => new(
+        _plane is null ? null : new PlaneKey(_plane.OriginLatitude, _plane.CentralMeridian),
+        _offender?.Save() ?? [],
+        _victims.ToDictionary(v => v.Key, v => v.Value.Save()),
+        _bans.Select(b => b.Save()).ToArray(),
+        _suspectTimes.Take(_suspectCount).ToArray(),
+        _jamming);
+
+    /// <summary>Restores a saved state onto this monitor (built with the current bans); bans that no longer
+    /// exist are dropped, new bans start fresh.</summary>
+    public void Restore(MonitorState state)
+    {
+        if (state.Plane is { } key) UsePlane(PlaneProjection.For(key.OriginLatitude, key.CentralMeridian));
+        _offender?.Restore(state.Offender);
+        _victims.Clear();
+        if (_plane is not null)
+        {
+            foreach (var (victimId, points) in state.Victims)
+            {
+                var track = new PartyTrack(_plane, _options);
+                track.Restore(points);
+                _victims[victimId] = track;
+            }
+        }
+        foreach (var saved in state.Bans)
+            if (_byId.TryGetValue(saved.BanId, out var ban)) ban.Restore(saved);
+        _suspectCount = Math.Min(state.SuspectTimes.Count, _suspectTimes.Length);
+        for (int i = 0; i < _suspectCount; i++) _suspectTimes[i] = state.SuspectTimes[i];
+        _jamming = state.Jamming;
+    }
+
     /// <summary>Ends episodes of bans that went out of force (schedule or validity) by this instant.</summary>
     public void OnClock(DateTimeOffset now, List<MonitorEvent> events)
     {
@@ -136,7 +191,7 @@ public sealed class OffenderMonitor
             DepthMeters = depth + buffer,
             Certainty = Observation.Classify(depth + buffer, acc),
         };
-        JudgeWarning(state, warning, RaiseRule.Certain, late, [Evidence("offender", point, point.At)],
+        JudgeWarning(state, warning, RaiseRule.Certain, late, new Witnesses(point, point.Fix.AccuracyMeters, null, 0, point.At),
             location.Inside, signed, null, null, buffer, events);
     }
 
@@ -182,13 +237,13 @@ public sealed class OffenderMonitor
         double sigma = Math.Sqrt(offenderSigma * offenderSigma + victimSigma * victimSigma);
         double depth = ban.MinDistanceMeters - distance;
         var observation = new Observation(Observation.Classify(depth, radius), depth, radius, sigma, at, trigger.Suspect);
-        FixEvidence[] Fixes() => [Evidence("offender", offender, at, offenderRadius), Evidence("victim", victim, at, victimRadius)];
+        var witnesses = new Witnesses(offender, offenderRadius, victim, victimRadius, at);
 
         var step = state.Breach.Observe(observation);
         if (step == EpisodeStep.Raised)
         {
             var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
-            Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late, Fixes(), null, null, distance, null, events);
+            Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late, witnesses.ToArray(), null, null, distance, null, events);
         }
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, at, "offender clearly beyond the minimum distance for the hold time", events);
         else if (!state.Breach.IsOpen && legStart is { } from && !trigger.Suspect)
@@ -208,7 +263,7 @@ public sealed class OffenderMonitor
             warning = warning with { Certainty = Certainty.Certain };
             rule2 = RaiseRule.Approach;
         }
-        JudgeWarning(state, warning, rule2, late, Fixes(), null, null, distance, double.IsNaN(closing) ? null : closing,
+        JudgeWarning(state, warning, rule2, late, witnesses, null, null, distance, double.IsNaN(closing) ? null : closing,
             ban.WarningDistanceMeters, events);
     }
 
@@ -246,7 +301,7 @@ public sealed class OffenderMonitor
                length > from.Fix.AccuracyMeters + to.Fix.AccuracyMeters;
     }
 
-    private void JudgeWarning(BanState state, in Observation warning, RaiseRule rule, bool late, FixEvidence[] fixes,
+    private void JudgeWarning(BanState state, in Observation warning, RaiseRule rule, bool late, in Witnesses witnesses,
         bool? inside, double? signed, double? distance, double? closing, double limit, List<MonitorEvent> events)
     {
         if (state.Breach.IsOpen) state.Warning.ForceOpen(warning.At);
@@ -254,7 +309,7 @@ public sealed class OffenderMonitor
         if (step == EpisodeStep.Raised)
         {
             if (warning.Certainty != Certainty.Certain || warning.Suspect) rule = RaiseRule.Persistent;
-            var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late, fixes,
+            var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late, witnesses.ToArray(),
                 inside, signed, distance, closing, limit);
             state.WarningAlert = alert;
             events.Add(new MonitorEvent(MonitorEventKind.Raised, alert));
@@ -422,6 +477,14 @@ public sealed class OffenderMonitor
             if (state.Ban is ZoneBan z) state.Zone = z.Area.PreparedIn(_plane!);
     }
 
+    /// <summary>The fixes a decision used; turned into evidence only when an alert is raised.</summary>
+    private readonly record struct Witnesses(TrackPoint Offender, double OffenderRadius, TrackPoint? Victim, double VictimRadius, DateTimeOffset At)
+    {
+        public FixEvidence[] ToArray() => Victim is { } v
+            ? [Evidence("offender", Offender, At, OffenderRadius), Evidence("victim", v, At, VictimRadius)]
+            : [Evidence("offender", Offender, At, OffenderRadius)];
+    }
+
     private sealed class BanState(Ban ban, DecisionOptions options)
     {
         private const int DistanceMemory = 16;
@@ -434,6 +497,20 @@ public sealed class OffenderMonitor
         public EpisodeTracker Warning { get; } = new(options);
         public Alert? BreachAlert { get; set; }
         public Alert? WarningAlert { get; set; }
+
+        public BanMonitorState Save() => new(Ban.Id, Breach.Save(), Warning.Save(), BreachAlert, WarningAlert,
+            Enumerable.Range(0, _distanceCount).Select(i => _distances[(_distanceHead - _distanceCount + 1 + i + DistanceMemory) % DistanceMemory])
+                .Select(d => new DistanceSample(d.At, d.Distance, d.Sigma)).ToArray());
+
+        public void Restore(BanMonitorState state)
+        {
+            Breach.Restore(state.Breach);
+            Warning.Restore(state.Warning);
+            BreachAlert = state.BreachAlert;
+            WarningAlert = state.WarningAlert;
+            _distanceCount = 0;
+            foreach (var d in state.Distances.TakeLast(DistanceMemory)) RememberDistance(d.At, d.Distance, d.Sigma, false);
+        }
 
         public void RememberDistance(DateTimeOffset at, double distance, double sigma, bool suspect)
         {

@@ -3,6 +3,9 @@ using Proximity.Spatial.Geodesy;
 
 namespace Proximity.Spatial.Monitoring;
 
+/// <summary>A kept fix and whether it was judged suspect (the saved form of a track point).</summary>
+public sealed record TrackedFix(PositionFix Fix, bool Suspect);
+
 /// <summary>A fix placed in the monitor's plane, with its trust.</summary>
 public readonly record struct TrackPoint(PositionFix Fix, PlanePoint Position, bool Suspect)
 {
@@ -75,6 +78,31 @@ public sealed class PartyTrack
         if (_count < Capacity) _count++;
         if (!suspect) _lastTrusted = _head;
         return point;
+    }
+
+    /// <summary>The kept points, oldest first (to save and restore the track).</summary>
+    public IReadOnlyList<TrackedFix> Save()
+    {
+        var list = new TrackedFix[_count];
+        for (int i = 0; i < _count; i++)
+        {
+            var p = _ring[Index(_count - 1 - i)];
+            list[i] = new TrackedFix(p.Fix, p.Suspect);
+        }
+        return list;
+    }
+
+    public void Restore(IEnumerable<TrackedFix> points)
+    {
+        _count = 0;
+        _lastTrusted = -1;
+        foreach (var p in points)
+        {
+            _head = (_head + 1) % Capacity;
+            _ring[_head] = new TrackPoint(p.Fix, _plane.Project(p.Fix.Latitude, p.Fix.Longitude), p.Suspect);
+            if (_count < Capacity) _count++;
+            if (!p.Suspect) _lastTrusted = _head;
+        }
     }
 
     /// <summary>The trusted point nearest in time to an instant, preferring the latest one at or before it.</summary>
