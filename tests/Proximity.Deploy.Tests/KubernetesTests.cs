@@ -16,7 +16,7 @@ public sealed class KubernetesTests
 
     private static IEnumerable<Map> All(string kind) => Objects.Where(o => o.S("kind") == kind);
 
-    private static Map Silos => One("Deployment", "proximity");
+    private static Map Silos => One("StatefulSet", "proximity");
     private static Map PodSpec(Map workload) => workload.M("spec").M("template").M("spec");
     private static Map Container(Map workload, string name) => PodSpec(workload).Maps("containers").Single(c => c.S("name") == name);
     private static Map PodLabels(Map workload) => workload.M("spec").M("template").M("metadata").M("labels");
@@ -38,14 +38,19 @@ public sealed class KubernetesTests
     }
 
     [Fact]
-    public void Three_silos_roll_one_at_a_time_without_losing_capacity_and_shut_down_gracefully()
+    public void Three_silos_keep_their_names_roll_one_at_a_time_and_shut_down_gracefully()
     {
         var spec = Silos.M("spec");
         Assert.True(int.Parse(spec.S("replicas")) >= 3);
-        var rolling = spec.M("strategy");
-        Assert.Equal("RollingUpdate", rolling.S("type"));
-        Assert.Equal("0", rolling.M("rollingUpdate").S("maxUnavailable"));
-        Assert.Equal("1", rolling.M("rollingUpdate").S("maxSurge"));
+        // Stable pod names = stable MQTT client ids (ProductionBrokerTests shows why that matters).
+        var headless = One("Service", spec.S("serviceName"));
+        Assert.Equal("None", headless.M("spec").S("clusterIP"));
+        Assert.True(Selects(headless.M("spec").M("selector"), PodLabels(Silos)));
+        var update = spec.M("updateStrategy");
+        Assert.Equal("RollingUpdate", update.S("type"));
+        Assert.Equal("0", update.M("rollingUpdate").S("partition"));
+        Assert.Null(update.M("rollingUpdate").OptS("maxUnavailable")); // the default, one pod at a time
+        Assert.True(int.Parse(spec.S("minReadySeconds")) > 0);
         Assert.True(int.Parse(PodSpec(Silos).S("terminationGracePeriodSeconds")) >= 60, "Orleans graceful shutdown needs time");
         var preStop = Container(Silos, "proximity").M("lifecycle").M("preStop");
         int preStopSeconds = int.Parse(preStop.M("sleep").S("seconds"));

@@ -181,6 +181,52 @@ public sealed class ProductionBrokerTests(ProductionBroker broker) : IClassFixtu
         Assert.True(got1 > 0 && got2 > 0, $"node 1 got {got1}, node 2 got {got2}: the subscription is not shared");
     }
 
+    /// <summary>
+    /// Why the silos have stable names (a StatefulSet, fixed hostnames in Compose): Mosquitto 2.0 keeps
+    /// handing a disconnected persistent session its round-robin share of a shared subscription. Those
+    /// messages wait in the session until a client with the same id returns; under a new id they would
+    /// wait until the session expires, and then be gone.
+    /// </summary>
+    [Fact]
+    public async Task A_node_that_returns_under_its_client_id_gets_the_messages_the_broker_kept_for_it()
+    {
+        MqttClientOptions Persistent(string node) => new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", broker.InternalPort)
+            .WithClientId(node)
+            .WithCredentials(ProductionBroker.ServiceUser, ProductionBroker.Passwords[ProductionBroker.ServiceUser])
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval(3600)
+            .WithTimeout(Wait)
+            .Build();
+        string node1Id = $"node-stay-{Guid.NewGuid():N}", node2Id = $"node-restart-{Guid.NewGuid():N}";
+        var (node1, inbox1) = await ConnectAsync(Persistent(node1Id));
+        var (node2, _) = await ConnectAsync(Persistent(node2Id));
+        await SubscribeAsync(node1, "$share/restart/proximity/v1/devices/+/position");
+        await SubscribeAsync(node2, "$share/restart/proximity/v1/devices/+/position");
+        await node2.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(),
+            TestContext.Current.CancellationToken);
+
+        var (deviceA, _) = await ConnectAsync(broker.TlsClient("dev-a"));
+        const int count = 10;
+        for (int i = 0; i < count; i++)
+            Assert.True((await PublishAsync(deviceA, "proximity/v1/devices/dev-a/position", $"fix-{i}")).IsSuccess);
+
+        var (node2Again, inbox2) = await ConnectAsync(Persistent(node2Id));
+        var received1 = new List<string>();
+        var received2 = new List<string>();
+        using var cts = new CancellationTokenSource(Wait);
+        while (received1.Count + received2.Count < count)
+        {
+            await Task.WhenAny(inbox1.Reader.WaitToReadAsync(cts.Token).AsTask(), inbox2.Reader.WaitToReadAsync(cts.Token).AsTask()).Unwrap();
+            while (inbox1.Reader.TryRead(out var m)) received1.Add(m.Payload);
+            while (inbox2.Reader.TryRead(out var m)) received2.Add(m.Payload);
+        }
+        Assert.True(received2.Count > 0, "the broker gave the absent node no share: stable client ids would no longer matter");
+        Assert.Equal(Enumerable.Range(0, count).Select(i => $"fix-{i}"), received1.Concat(received2).Order(StringComparer.Ordinal));
+        Assert.True(node2Again.IsConnected);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var c in _clients)
