@@ -163,6 +163,41 @@ public sealed class ComposeTests
     }
 
     [Fact]
+    public void Prometheus_loads_operational_alert_rules_for_a_node_down_no_fixes_and_failing_alert_delivery()
+    {
+        var prometheus = Yaml.LoadFile("deploy/prometheus/prometheus.yml");
+        Assert.Equal(["/etc/prometheus/alerts.yml"], prometheus.L("rule_files").Cast<string>());
+        Assert.Contains("../prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro", Service("prometheus").L("volumes").Cast<string>());
+        var rules = Yaml.LoadFile("deploy/prometheus/alerts.yml").Maps("groups").SelectMany(g => g.Maps("rules")).ToList();
+        Assert.All(rules, r =>
+        {
+            Assert.False(string.IsNullOrWhiteSpace(r.S("expr")));
+            Assert.Matches("^[0-9]+[smh]$", r.S("for"));
+            Assert.True(r.M("labels").S("severity") is "critical" or "warning");
+            Assert.False(string.IsNullOrWhiteSpace(r.M("annotations").S("summary")));
+        });
+        var byName = rules.ToDictionary(r => r.S("alert"), r => r.S("expr"));
+        Assert.Contains("up{job=\"proximity\"} == 0", byName["ProximityNodeDown"]);
+        Assert.Contains("proximity_ingest_fixes_total", byName["ProximityNoFixes"]);
+        Assert.Contains("proximity_output_failed_total", byName["ProximityAlertDeliveryFailing"]);
+    }
+
+    [Fact]
+    public void The_dashboard_panels_have_unique_ids_and_do_not_overlap()
+    {
+        using var dashboard = System.Text.Json.JsonDocument.Parse(Repo.Read("deploy/grafana/dashboards/proximity.json"));
+        var panels = dashboard.RootElement.GetProperty("panels").EnumerateArray()
+            .Select(p => (Id: p.GetProperty("id").GetInt32(), Grid: p.GetProperty("gridPos")))
+            .Select(p => (p.Id, X: p.Grid.GetProperty("x").GetInt32(), Y: p.Grid.GetProperty("y").GetInt32(),
+                W: p.Grid.GetProperty("w").GetInt32(), H: p.Grid.GetProperty("h").GetInt32())).ToList();
+        Assert.Equal(panels.Count, panels.Select(p => p.Id).Distinct().Count());
+        Assert.All(panels, p => Assert.InRange(p.X + p.W, 1, 24));
+        foreach (var a in panels)
+            foreach (var b in panels.Where(b => b.Id > a.Id))
+                Assert.False(a.X < b.X + b.W && b.X < a.X + a.W && a.Y < b.Y + b.H && b.Y < a.Y + a.H, $"panels {a.Id} and {b.Id} overlap");
+    }
+
+    [Fact]
     public void The_collector_receives_OTLP_on_the_port_the_nodes_send_to()
     {
         var collector = Yaml.LoadFile("deploy/otel/collector.yaml");
