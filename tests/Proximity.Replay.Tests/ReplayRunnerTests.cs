@@ -133,10 +133,10 @@ public class ReplayRunnerTests
         long o = 0, v = 0;
         // The victim reports live; the offender's fixes inside the zone arrive ten minutes later in one burst.
         for (int t = 0; t <= 600; t += 30) lines.Add(Fix("dev-v1", ++v, t, -5000));
-        for (int t = 0; t <= 300; t += 10) lines.Add(Fix("dev-o1", ++o, t, t < 100 ? 400 : 0));
+        for (int t = 0; t <= 300; t += 10) lines.Add(Fix("dev-o1", ++o, t, Math.Max(0, 400 - 4 * t)));
         var breach = Assert.Single(Parse(Replay(lines).Alerts), a => a.GetProperty("type").GetString() == "ExclusionZoneBreach");
         Assert.True(breach.GetProperty("late").GetBoolean());
-        Assert.Equal("2026-03-10T21:01:40.000Z", breach.GetProperty("raisedAt").GetString());
+        Assert.Equal("2026-03-10T21:00:30.000Z", breach.GetProperty("raisedAt").GetString());
     }
 
     [Fact]

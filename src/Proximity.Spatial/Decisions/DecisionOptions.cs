@@ -33,6 +33,15 @@ public sealed record DecisionOptions
     /// <summary>Faster than this between fixes is impossible for a person (250 km/h): the fix is suspect.</summary>
     public double ImpossibleSpeedMetersPerSecond { get; init; } = 250 / 3.6;
 
+    /// <summary>Acceleration a person in a car can reach: a jump beyond the last leg's speed plus this is suspect.</summary>
+    public double PlausibleAccelerationMetersPerSecondSquared { get; init; } = 2.5;
+
+    /// <summary>Suspect fixes that agree with each other become the track after this many fixes...</summary>
+    public int SuspectChainFixesToConfirm { get; init; } = 4;
+
+    /// <summary>...or after lasting this long (multipath reflections last seconds).</summary>
+    public TimeSpan SuspectChainTimeToConfirm { get; init; } = TimeSpan.FromSeconds(20);
+
     /// <summary>Worst-case speed used to age an old position's uncertainty (a fast car).</summary>
     public double AgingSpeedMetersPerSecond { get; init; } = 40;
 
@@ -51,7 +60,7 @@ public sealed record DecisionOptions
     /// <summary>Warn when the closing speed would bring the offender within the minimum distance this soon.</summary>
     public TimeSpan ApproachHorizon { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>This many suspect fixes within <see cref="JammingWindow"/> raise SuspectedJamming.</summary>
+    /// <summary>This many separate impossible jumps within <see cref="JammingWindow"/> raise SuspectedJamming.</summary>
     public int SuspectFixesForJamming { get; init; } = 3;
 
     public TimeSpan JammingWindow { get; init; } = TimeSpan.FromMinutes(10);

@@ -122,6 +122,7 @@ public sealed class EpisodeTracker
 
     private EpisodeStep ObserveClosed(in Observation o)
     {
+        if (o.Suspect) return EpisodeStep.Nothing; // a suspect fix is no evidence either way until confirmed
         if (o.Certainty == Certainty.None)
         {
             ResetRun();
@@ -130,7 +131,7 @@ public sealed class EpisodeTracker
         if (_runLength == 0) _runStart = o.At;
         _runLength++;
         Add(o);
-        if (o.Certainty == Certainty.Certain && !o.Suspect) return Open(o.At);
+        if (o.Certainty == Certainty.Certain) return Open(o.At);
 
         bool persisted = _runLength >= _options.PossibleFixes ||
                          (_runLength >= 2 && o.At - _runStart >= _options.PossibleDuration);

@@ -87,8 +87,8 @@ public sealed class OffenderMonitor
         EnsurePlane(fix);
         bool hasLeg = _offender!.TryGetLastTrusted(out var legStart);
         var point = _offender.Add(fix);
-        if (point.Suspect) NoteSuspect(point, late, events);
-        else ExpireJamming(point.At, events);
+        if (_offender.StartedImpossibleJump) NoteSuspect(point, late, events);
+        else if (!point.Suspect) ExpireJamming(point.At, events);
 
         foreach (var state in _bans)
         {

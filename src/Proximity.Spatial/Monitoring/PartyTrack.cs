@@ -19,12 +19,14 @@ public readonly record struct TrackPoint(PositionFix Fix, PlanePoint Position, b
 /// </summary>
 public sealed class PartyTrack
 {
-    private const int Capacity = 64;
+    private const int Capacity = 128;
     private readonly TrackPoint[] _ring = new TrackPoint[Capacity];
     private readonly PlaneProjection _plane;
     private readonly DecisionOptions _options;
     private int _count, _head;
     private int _lastTrusted = -1;
+    private int _chainLength;
+    private DateTimeOffset _chainStart;
 
     public PartyTrack(PlaneProjection plane, DecisionOptions options)
     {
@@ -57,20 +59,43 @@ public sealed class PartyTrack
         return false;
     }
 
-    /// <summary>Adds a fix newer than every fix so far and says whether it is suspect.</summary>
+    /// <summary>True when the last fix added began a new run of physically impossible jumps.</summary>
+    public bool StartedImpossibleJump { get; private set; }
+
+    /// <summary>
+    /// Adds a fix newer than every fix so far and says whether it is suspect: a jump from the last trusted
+    /// position that the person's recent motion cannot explain. Suspect fixes that agree with each other
+    /// become the track once they have lasted (a reflection lasts seconds; a real relocation does not end).
+    /// </summary>
     public TrackPoint Add(in PositionFix fix)
     {
         var position = _plane.Project(fix.Latitude, fix.Longitude);
         bool suspect = false;
-        if (TryGetLastTrusted(out var trusted) && !Plausible(trusted, fix, position))
+        StartedImpossibleJump = false;
+        if (TryGetLastTrusted(out var trusted) && !Consistent(trusted, fix, position, out bool impossible))
         {
             suspect = true;
-            // Two consecutive fixes that agree with each other and not with the old position: the jump was real.
-            if (_count > 0 && _ring[Index(0)] is { Suspect: true } previous && Plausible(previous, fix, position))
+            if (_chainLength > 0 && _count > 0 && _ring[Index(0)].Suspect && Consistent(_ring[Index(0)], fix, position, out _))
             {
-                _ring[Index(0)] = previous with { Suspect = false };
-                suspect = false;
+                _chainLength++;
             }
+            else
+            {
+                _chainLength = 1;
+                _chainStart = fix.Timestamp;
+                StartedImpossibleJump = impossible;
+            }
+            if (_chainLength >= _options.SuspectChainFixesToConfirm ||
+                (_chainLength >= 2 && fix.Timestamp - _chainStart >= _options.SuspectChainTimeToConfirm))
+            {
+                for (int i = 0; i < _chainLength - 1 && i < _count; i++) _ring[Index(i)] = _ring[Index(i)] with { Suspect = false };
+                suspect = false;
+                _chainLength = 0;
+            }
+        }
+        else
+        {
+            _chainLength = 0;
         }
         var point = new TrackPoint(fix, position, suspect);
         _head = (_head + 1) % Capacity;
@@ -96,6 +121,7 @@ public sealed class PartyTrack
     {
         _count = 0;
         _lastTrusted = -1;
+        _chainLength = 0;
         foreach (var p in points)
         {
             _head = (_head + 1) % Capacity;
@@ -133,12 +159,18 @@ public sealed class PartyTrack
         return Math.Clamp(moved / dt, floor, _options.AgingSpeedMetersPerSecond);
     }
 
-    private bool Plausible(in TrackPoint from, in PositionFix fix, PlanePoint position)
+    /// <summary>Can the move from one fix to the next be explained by the accuracies and the recent motion
+    /// (speed of the last leg plus a car's acceleration), never faster than humanly possible?</summary>
+    private bool Consistent(in TrackPoint from, in PositionFix fix, PlanePoint position, out bool impossible)
     {
+        impossible = false;
         double dt = (fix.Timestamp - from.At).TotalSeconds;
         double gap = _plane.DistanceMeters(from.Position, position) - from.Fix.AccuracyMeters - fix.AccuracyMeters;
         if (gap <= 0) return true;
-        return dt > 0 && gap / dt <= _options.ImpossibleSpeedMetersPerSecond;
+        if (dt <= 0) { impossible = true; return false; }
+        impossible = gap / dt > _options.ImpossibleSpeedMetersPerSecond;
+        double reach = TypicalSpeed() * dt + 0.5 * _options.PlausibleAccelerationMetersPerSecondSquared * dt * dt;
+        return !impossible && gap <= reach;
     }
 
     /// <summary>Ring index of the i-th newest point (0 = newest).</summary>

@@ -84,15 +84,42 @@ public class OffenderMonitorTests
     }
 
     [Fact]
-    public void A_real_jump_confirmed_by_the_next_fix_is_trusted()
+    public void A_real_jump_confirmed_by_fixes_that_last_is_trusted()
     {
         var monitor = new OffenderMonitor("off-1", [Circle(300)]);
         var track = new Track("dev-o", Home);
         monitor.Offender(track.At(0, 5000, 0));
         Assert.Empty(monitor.Offender(track.At(2, 0, 0)));      // 5 km in 2 s: suspect
-        var events = monitor.Offender(track.At(4, 5, 0));        // agrees with the jump: it was real
-        Assert.Single(events);
-        Assert.Equal(AlertType.ExclusionZoneBreach, events[0].Alert.Type);
+        Assert.Empty(monitor.Offender(track.At(4, 5, 0)));      // agrees with the jump, but a reflection can last seconds
+        Assert.Empty(monitor.Offender(track.At(6, 0, 5)));
+        var events = monitor.Offender(track.At(8, 5, 5));        // four agreeing fixes: the old position was wrong
+        Assert.Equal(AlertType.ExclusionZoneBreach, Assert.Single(events).Alert.Type);
+    }
+
+    [Fact]
+    public void A_reflection_lasting_three_fixes_raises_no_breach()
+    {
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        for (int t = 0; t < 120; t++)
+        {
+            bool reflected = t is >= 60 and < 63;
+            events.AddRange(monitor.Offender(reflected ? track.At(t, 20 + t % 2, 0, acc: 6) : track.At(t, 400, 0, acc: 6)));
+        }
+        Assert.Empty(events);
+    }
+
+    [Fact]
+    public void A_jump_far_beyond_the_recent_walking_speed_cannot_raise_on_its_own()
+    {
+        // 250 m in 10 s is possible for a car, not for someone who was standing still: one such fix is no proof.
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        for (int t = 0; t < 600; t += 10)
+            events.AddRange(monitor.Offender(t == 300 ? track.At(t, 100, 0, acc: 5) : track.At(t, 350, 0, acc: 5)));
+        Assert.Empty(events);
     }
 
     [Fact]
