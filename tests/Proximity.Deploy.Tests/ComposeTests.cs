@@ -22,11 +22,16 @@ public sealed class ComposeTests
     {
         Assert.Equal("postgis/postgis:15-3.4", Service("postgres").S("image"));
         Assert.StartsWith("eclipse-mosquitto:2", Service("mosquitto").S("image"), StringComparison.Ordinal);
-        foreach (var node in Nodes) Assert.Equal("proximity:latest", Service(node).S("image"));
+        foreach (var node in Nodes)
+        {
+            Assert.Equal("proximity-server:local", Service(node).S("image"));
+            Assert.Equal("build", Service(node).S("pull_policy")); // a local name: never pulled from a registry
+            Assert.Equal("../..", Service(node).M("build").S("context"));
+            Assert.Equal("Dockerfile", Service(node).M("build").S("dockerfile"));
+        }
         Assert.Contains("opentelemetry-collector", Service("otel-collector").S("image"), StringComparison.Ordinal);
         Assert.StartsWith("prom/prometheus", Service("prometheus").S("image"), StringComparison.Ordinal);
         Assert.StartsWith("grafana/grafana", Service("grafana").S("image"), StringComparison.Ordinal);
-        Assert.Equal("../..", Service("proximity-1").M("build").S("context"));
         Assert.True(File.Exists(Repo.PathOf("Dockerfile")));
     }
 
