@@ -75,7 +75,12 @@ public sealed class ReplayRunner
                 switch (gate.Admit(fix.DeviceId, fix.Seq, fix.Timestamp))
                 {
                     case FixAdmission.Duplicate: duplicates++; continue;
-                    case FixAdmission.Stale: stale++; continue;
+                    case FixAdmission.Stale:
+                        stale++;
+                        events.Clear();
+                        if (owner.IsOffender && _monitors.TryGetValue(owner.PersonId, out var m)) m.OnOffenderBackfill(fix, events);
+                        Collect(events, alerts, index);
+                        continue;
                 }
                 evaluated++;
                 bool late = (receivedAt ?? clock) - fix.Timestamp > _options.LateAfter;
@@ -88,16 +93,21 @@ public sealed class ReplayRunner
                 {
                     foreach (var monitor in monitors) monitor.OnVictimFix(owner.PersonId, fix, late, events);
                 }
-                foreach (var e in events)
-                {
-                    if (e.Kind == MonitorEventKind.Raised) { index[e.Alert.Id] = alerts.Count; alerts.Add(e.Alert); }
-                    else if (index.TryGetValue(e.Alert.Id, out int i)) alerts[i] = e.Alert;
-                }
+                Collect(events, alerts, index);
             }
         }
 
         foreach (var alert in alerts) alertsOut.WriteLine(AlertJson.Serialize(alert));
         return new ReplaySummary(lines, evaluated, duplicates, stale, rejected, alerts.Count);
+    }
+
+    private static void Collect(List<MonitorEvent> events, List<Alert> alerts, Dictionary<string, int> index)
+    {
+        foreach (var e in events)
+        {
+            if (e.Kind == MonitorEventKind.Raised) { index[e.Alert.Id] = alerts.Count; alerts.Add(e.Alert); }
+            else if (index.TryGetValue(e.Alert.Id, out int i)) alerts[i] = e.Alert;
+        }
     }
 
     /// <summary>A line holds one fix, or an array of fixes (a store-and-forward upload). A recording may add the

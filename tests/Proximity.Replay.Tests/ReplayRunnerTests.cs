@@ -140,6 +140,25 @@ public class ReplayRunnerTests
     }
 
     [Fact]
+    public void A_backlog_sent_after_the_first_live_fix_still_raises_the_breach_late()
+    {
+        var lines = new List<string>();
+        long v = 0;
+        for (int t = 0; t <= 900; t += 30) lines.Add(Fix("dev-v1", ++v, t, -5000));
+        lines.Add(Fix("dev-o1", 1, 0, 1500));
+        // Coverage lost from 10 s to 590 s; the device first sends its live fix (outside again), then the backlog.
+        lines.Add(Fix("dev-o1", 60, 600, 1500));
+        for (int t = 10; t < 600; t += 10) lines.Add(Fix("dev-o1", 1 + t / 10, t, t is > 200 and < 400 ? 0 : 1500 - Math.Min(t, 600 - t) * 5));
+        for (int t = 610; t <= 900; t += 10) lines.Add(Fix("dev-o1", 1 + t / 10, t, 1500));
+        var alerts = Parse(Replay(lines).Alerts);
+        var breach = Assert.Single(alerts, a => a.GetProperty("type").GetString() == "ExclusionZoneBreach");
+        Assert.True(breach.GetProperty("late").GetBoolean());
+        var raisedAt = DateTimeOffset.Parse(breach.GetProperty("raisedAt").GetString()!, CultureInfo.InvariantCulture);
+        Assert.InRange((raisedAt - new DateTimeOffset(2026, 3, 10, 21, 0, 0, TimeSpan.Zero)).TotalSeconds, 200, 260);
+        Assert.True(breach.TryGetProperty("clearedAt", out _));
+    }
+
+    [Fact]
     public void A_recorded_receive_time_marks_a_buffered_upload_late_even_without_other_devices()
     {
         var lines = new List<string>

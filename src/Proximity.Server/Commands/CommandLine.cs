@@ -9,6 +9,10 @@ public static class CommandLine
         Commands:
           replay --case case.json --fixes fixes.ndjson --out alerts.ndjson
                  Replays recorded fixes through the decision core; writes one line per alert episode.
+          db migrate --connection "..."
+                 Creates or upgrades the PostgreSQL/PostGIS schema (idempotent).
+          audit verify --connection "..."
+                 Checks the audit log's hash chain; exit code 1 when it is broken.
           health [--ready] [--url URL]
                  Asks a running node's /health/live (or /health/ready); exit 0 when healthy (container checks).
 
@@ -22,12 +26,17 @@ public static class CommandLine
             Console.Out.WriteLine(Usage);
             return args.Length == 0 ? 2 : 0;
         }
-        var options = Options.Parse(args.Skip(1));
         try
         {
+            // Commands with a verb ("db migrate") take it before their options.
+            bool hasVerb = args[0] is "db" or "audit";
+            string? verb = hasVerb && args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : null;
+            var options = Options.Parse(args.Skip(verb is null ? 1 : 2));
             return args[0] switch
             {
                 "replay" => await ReplayCommand.RunAsync(options),
+                "db" => await DatabaseCommands.DbAsync(verb, options),
+                "audit" => await DatabaseCommands.AuditAsync(verb, options),
                 "health" => await HealthCommand.RunAsync(options),
                 _ => Fail($"unknown command '{args[0]}'\n\n{Usage}"),
             };

@@ -6,13 +6,14 @@ public enum FixAdmission : byte
     Accepted,
     /// <summary>Same device and sequence number as one already received: drop it.</summary>
     Duplicate,
-    /// <summary>Older than the newest fix already evaluated for that person: keep as history, do not evaluate.</summary>
+    /// <summary>Older than the newest fix already evaluated for that person: history; it must not move the
+    /// current position backwards (judge it with <c>OffenderMonitor.OnOffenderBackfill</c>).</summary>
     Stale,
 }
 
 /// <summary>
 /// Admits a person's fixes in time order: drops duplicates by sequence number (per device, over a sliding
-/// window of 64) and holds back fixes older than the newest one already evaluated, so the current position
+/// window of 4 096) and holds back fixes older than the newest one already evaluated, so the current position
 /// never moves backwards. Allocation-free per fix once a device is known.
 /// </summary>
 public sealed class FixGate
@@ -30,27 +31,33 @@ public sealed class FixGate
         return FixAdmission.Accepted;
     }
 
+    /// <summary>Which of the last 4 096 sequence numbers of a device were seen (a 512-byte ring of bits).</summary>
     private sealed class SequenceWindow
     {
+        private const int Bits = 4096;
+        private readonly ulong[] _seen = new ulong[Bits / 64];
         private long _max = long.MinValue;
-        private ulong _seen;
 
         public bool TryMark(long seq)
         {
             if (_max == long.MinValue || seq > _max)
             {
-                long shift = _max == long.MinValue ? 64 : seq - _max;
-                _seen = shift >= 64 ? 0 : _seen << (int)shift;
-                _seen |= 1;
+                long from = _max == long.MinValue ? seq - Bits : _max;
+                if (seq - from >= Bits) Array.Clear(_seen);
+                else for (long s = from + 1; s < seq; s++) Clear(s);
+                Set(seq);
                 _max = seq;
                 return true;
             }
-            long back = _max - seq;
-            if (back >= 64) return false; // too old to tell apart from a replay: treat as seen
-            ulong bit = 1UL << (int)back;
-            if ((_seen & bit) != 0) return false;
-            _seen |= bit;
+            if (_max - seq >= Bits) return true; // older than the window: cannot tell, judge it as history
+            if (IsSet(seq)) return false;
+            Set(seq);
             return true;
         }
+
+        private static int Slot(long seq) => (int)((ulong)seq % Bits);
+        private bool IsSet(long seq) => (_seen[Slot(seq) >> 6] & (1UL << (Slot(seq) & 63))) != 0;
+        private void Set(long seq) => _seen[Slot(seq) >> 6] |= 1UL << (Slot(seq) & 63);
+        private void Clear(long seq) => _seen[Slot(seq) >> 6] &= ~(1UL << (Slot(seq) & 63));
     }
 }

@@ -43,6 +43,8 @@ public sealed class OffenderMonitor
     private BanState[] _bans = [];
     private PlaneProjection? _plane;
     private PartyTrack? _offender;
+    private PartyTrack? _backfill;
+    private DateTimeOffset _backfillNewest;
     private readonly DateTimeOffset[] _suspectTimes = new DateTimeOffset[8];
     private int _suspectCount;
     private Alert? _jamming;
@@ -92,6 +94,7 @@ public sealed class OffenderMonitor
 
         foreach (var state in _bans)
         {
+            state.AdoptBackfillEpisode();
             if (!state.Ban.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
             switch (state.Ban)
             {
@@ -118,6 +121,66 @@ public sealed class OffenderMonitor
             if (state.Ban is not ContactBan contact || contact.VictimId != victimId) continue;
             if (!contact.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
             JudgeContact(state, contact, offender, point, point, null, track, late, events);
+        }
+    }
+
+    /// <summary>
+    /// Judges an offender fix older than the newest one already judged: a backlog the device sent after a live
+    /// fix. It does not move the current position backwards; it runs through its own episode trackers, and a
+    /// breach found there that no alerted episode covers is raised late, with the time it happened.
+    /// </summary>
+    public void OnOffenderBackfill(in PositionFix fix, List<MonitorEvent> events)
+    {
+        if (_plane is null || _offender is null) return;
+        if (_backfill is null || fix.Timestamp <= _backfillNewest || fix.Timestamp - _backfillNewest > _options.MaxPathGap)
+        {
+            _backfill = new PartyTrack(_plane, _options);
+            if (_offender.TryGetNearestTrusted(fix.Timestamp, out var anchor) && anchor.At < fix.Timestamp)
+                _backfill.Restore([new TrackedFix(anchor.Fix, false)]);
+        }
+        _backfillNewest = fix.Timestamp;
+        var point = _backfill.Add(fix);
+        foreach (var state in _bans)
+        {
+            if (!state.Ban.IsInForce(fix.Timestamp)) { state.Backfill.Close(); continue; }
+            Observation observation;
+            Witnesses witnesses;
+            bool? inside = null;
+            double? signed = null, distance = null;
+            switch (state.Ban)
+            {
+                case ZoneBan zoneBan:
+                    observation = ZoneObservation(state, zoneBan, point, out var location, out double s);
+                    witnesses = new Witnesses(point, point.Fix.AccuracyMeters, null, 0, point.At);
+                    inside = location.Inside;
+                    signed = s;
+                    break;
+                case ContactBan contact when _victims.TryGetValue(contact.VictimId, out var victimTrack) &&
+                                             victimTrack.TryGetNearestTrusted(fix.Timestamp, out var victim) &&
+                                             Math.Abs((fix.Timestamp - victim.At).TotalSeconds) <= _options.MaxPartnerAge.TotalSeconds:
+                    observation = ContactObservation(contact, point, _backfill, victim, victimTrack, point, out double d, out witnesses);
+                    distance = d;
+                    break;
+                default:
+                    continue;
+            }
+            var step = state.Backfill.Observe(observation);
+            if (step == EpisodeStep.Raised && !state.Covers(point.At, _options.ClearHold + _options.ClearHold) &&
+                !state.Breach.IsOpen && state.BackfillAlert is null)
+            {
+                var rule = observation.Certainty == Certainty.Certain ? RaiseRule.Certain : RaiseRule.Persistent;
+                double limit = state.Ban is ContactBan c ? c.MinDistanceMeters : 0;
+                var alert = BuildAlert(state, BreachType(state.Ban), rule, observation, point.At, point.At, true, witnesses.ToArray(),
+                    inside, signed, distance, null, limit, state.Backfill);
+                state.BackfillAlert = alert;
+                events.Add(new MonitorEvent(MonitorEventKind.Raised, alert));
+            }
+            else if (step == EpisodeStep.Cleared && state.BackfillAlert is { } open)
+            {
+                state.BackfillAlert = null;
+                state.RememberEpisode(open.RaisedAt, point.At);
+                events.Add(new MonitorEvent(MonitorEventKind.Cleared, open with { ClearedAt = point.At, ClearReason = "backlog shows the offender clearly out for the hold time" }));
+            }
         }
     }
 
@@ -164,15 +227,11 @@ public sealed class OffenderMonitor
 
     private void JudgeZone(BanState state, ZoneBan ban, in TrackPoint point, TrackPoint? legStart, bool late, List<MonitorEvent> events)
     {
-        var zone = state.Zone!;
         double acc = point.Fix.AccuracyMeters;
-        double buffer = ban.Kind == ZoneKind.Exclusion ? Math.Max(0, ban.WarningBufferMeters) : 0;
-        double search = 3 * acc + buffer + 50;
-        var location = zone.Locate(point.Position, search);
-        double signed = double.IsFinite(location.BoundaryDistanceMeters) ? location.SignedDepth : (location.Inside ? search : -search);
-        double depth = ban.Kind == ZoneKind.Exclusion ? signed : -signed;
-        var observation = new Observation(Observation.Classify(depth, acc), depth, acc, acc * K, point.At, point.Suspect);
-        var type = ban.Kind == ZoneKind.Exclusion ? AlertType.ExclusionZoneBreach : AlertType.InclusionZoneBreach;
+        double buffer = WarningBuffer(ban);
+        var observation = ZoneObservation(state, ban, point, out var location, out double signed);
+        double depth = observation.DepthMeters;
+        var type = BreachType(ban);
 
         var step = state.Breach.Observe(observation);
         if (step == EpisodeStep.Raised)
@@ -193,6 +252,46 @@ public sealed class OffenderMonitor
         };
         JudgeWarning(state, warning, RaiseRule.Certain, late, new Witnesses(point, point.Fix.AccuracyMeters, null, 0, point.At),
             location.Inside, signed, null, null, buffer, events);
+    }
+
+    private static double WarningBuffer(ZoneBan ban) => ban.Kind == ZoneKind.Exclusion ? Math.Max(0, ban.WarningBufferMeters) : 0;
+
+    private static AlertType BreachType(Ban ban) => ban switch
+    {
+        ContactBan => AlertType.ContactBanBreach,
+        ZoneBan { Kind: ZoneKind.Exclusion } => AlertType.ExclusionZoneBreach,
+        _ => AlertType.InclusionZoneBreach,
+    };
+
+    /// <summary>Where a fix lies against a zone ban: depth on the violating side, uncertainty = its accuracy.</summary>
+    private static Observation ZoneObservation(BanState state, ZoneBan ban, in TrackPoint point, out ZoneLocation location, out double signed)
+    {
+        double acc = point.Fix.AccuracyMeters;
+        double search = 3 * acc + WarningBuffer(ban) + 50;
+        location = state.Zone!.Locate(point.Position, search);
+        signed = double.IsFinite(location.BoundaryDistanceMeters) ? location.SignedDepth : (location.Inside ? search : -search);
+        double depth = ban.Kind == ZoneKind.Exclusion ? signed : -signed;
+        return new Observation(Observation.Classify(depth, acc), depth, acc, acc * K, point.At, point.Suspect);
+    }
+
+    /// <summary>Offender against victim, each fix aged to the moment of the trigger fix.</summary>
+    private Observation ContactObservation(ContactBan ban, in TrackPoint offender, PartyTrack offenderTrack, in TrackPoint victim,
+        PartyTrack victimTrack, in TrackPoint trigger, out double distance, out Witnesses witnesses)
+    {
+        var at = trigger.At;
+        double offenderAge = Math.Abs((at - offender.At).TotalSeconds);
+        double victimAge = Math.Abs((at - victim.At).TotalSeconds);
+        distance = _plane!.DistanceMeters(offender.Position, victim.Position);
+        double aging = _options.AgingSpeedMetersPerSecond;
+        double offenderRadius = offender.Fix.AccuracyMeters + aging * offenderAge;
+        double victimRadius = victim.Fix.AccuracyMeters + aging * victimAge;
+        double radius = offenderRadius + victimRadius;
+        double offenderSigma = (offender.Fix.AccuracyMeters + offenderTrack.TypicalSpeed() * offenderAge) * K;
+        double victimSigma = (victim.Fix.AccuracyMeters + victimTrack.TypicalSpeed() * victimAge) * K;
+        double sigma = Math.Sqrt(offenderSigma * offenderSigma + victimSigma * victimSigma);
+        double depth = ban.MinDistanceMeters - distance;
+        witnesses = new Witnesses(offender, offenderRadius, victim, victimRadius, at);
+        return new Observation(Observation.Classify(depth, radius), depth, radius, sigma, at, trigger.Suspect);
     }
 
     private void JudgeZonePath(BanState state, ZoneBan ban, in TrackPoint from, in TrackPoint to, bool late, List<MonitorEvent> events)
@@ -227,17 +326,8 @@ public sealed class OffenderMonitor
         double victimAge = Math.Abs((at - victim.At).TotalSeconds);
         if (Math.Max(offenderAge, victimAge) > _options.MaxPartnerAge.TotalSeconds) return; // cannot judge: protection degraded
 
-        double distance = _plane!.DistanceMeters(offender.Position, victim.Position);
-        double aging = _options.AgingSpeedMetersPerSecond;
-        double offenderRadius = offender.Fix.AccuracyMeters + aging * offenderAge;
-        double victimRadius = victim.Fix.AccuracyMeters + aging * victimAge;
-        double radius = offenderRadius + victimRadius;
-        double offenderSigma = (offender.Fix.AccuracyMeters + _offender!.TypicalSpeed() * offenderAge) * K;
-        double victimSigma = (victim.Fix.AccuracyMeters + victimTrack.TypicalSpeed() * victimAge) * K;
-        double sigma = Math.Sqrt(offenderSigma * offenderSigma + victimSigma * victimSigma);
-        double depth = ban.MinDistanceMeters - distance;
-        var observation = new Observation(Observation.Classify(depth, radius), depth, radius, sigma, at, trigger.Suspect);
-        var witnesses = new Witnesses(offender, offenderRadius, victim, victimRadius, at);
+        var observation = ContactObservation(ban, offender, _offender!, victim, victimTrack, trigger, out double distance, out var witnesses);
+        double radius = observation.RadiusMeters, sigma = observation.SigmaMeters;
 
         var step = state.Breach.Observe(observation);
         if (step == EpisodeStep.Raised)
@@ -329,9 +419,10 @@ public sealed class OffenderMonitor
     }
 
     private Alert BuildAlert(BanState state, AlertType type, RaiseRule rule, in Observation o, DateTimeOffset raisedAt,
-        DateTimeOffset decidedAt, bool late, FixEvidence[] fixes, bool? inside, double? signed, double? distance, double? closing, double limit)
+        DateTimeOffset decidedAt, bool late, FixEvidence[] fixes, bool? inside, double? signed, double? distance, double? closing, double limit,
+        EpisodeTracker? tracker = null)
     {
-        var tracker = type == AlertType.ProximityWarning ? state.Warning : state.Breach;
+        tracker ??= type == AlertType.ProximityWarning ? state.Warning : state.Breach;
         var (mean, se) = tracker.RunEvidence(o.At);
         bool hasRun = rule == RaiseRule.Persistent && tracker.RunLength > 0;
         var ban = state.Ban;
@@ -397,6 +488,7 @@ public sealed class OffenderMonitor
     private void Clear(BanState state, bool isWarning, DateTimeOffset at, string reason, List<MonitorEvent> events)
     {
         var alert = isWarning ? state.WarningAlert : state.BreachAlert;
+        if (!isWarning && alert is not null) state.RememberEpisode(alert.RaisedAt, at);
         if (isWarning) state.WarningAlert = null; else state.BreachAlert = null;
         if (alert is not null)
             events.Add(new MonitorEvent(MonitorEventKind.Cleared, alert with { ClearedAt = at, ClearReason = reason }));
@@ -497,6 +589,35 @@ public sealed class OffenderMonitor
         public EpisodeTracker Warning { get; } = new(options);
         public Alert? BreachAlert { get; set; }
         public Alert? WarningAlert { get; set; }
+        public EpisodeTracker Backfill { get; } = new(options);
+        public Alert? BackfillAlert { get; set; }
+        private readonly List<(DateTimeOffset From, DateTimeOffset To)> _episodes = [];
+
+        public void RememberEpisode(DateTimeOffset from, DateTimeOffset to)
+        {
+            if (_episodes.Count == 8) _episodes.RemoveAt(0);
+            _episodes.Add((from, to));
+        }
+
+        /// <summary>Was an episode alerted that covers this instant (within a margin)?</summary>
+        public bool Covers(DateTimeOffset at, TimeSpan margin)
+        {
+            if (BreachAlert is { } open && at >= open.RaisedAt - margin) return true;
+            foreach (var (from, to) in _episodes)
+                if (at >= from - margin && at <= to + margin) return true;
+            return false;
+        }
+
+        /// <summary>A breach found in a backlog and still open continues as the live episode.</summary>
+        public void AdoptBackfillEpisode()
+        {
+            if (BackfillAlert is not { } alert || Breach.IsOpen) return;
+            Breach.ForceOpen(alert.RaisedAt);
+            Warning.ForceOpen(alert.RaisedAt);
+            BreachAlert = alert;
+            BackfillAlert = null;
+            Backfill.Close();
+        }
 
         public BanMonitorState Save() => new(Ban.Id, Breach.Save(), Warning.Save(), BreachAlert, WarningAlert,
             Enumerable.Range(0, _distanceCount).Select(i => _distances[(_distanceHead - _distanceCount + 1 + i + DistanceMemory) % DistanceMemory])
