@@ -77,8 +77,7 @@ public sealed class MeasurementTests
     /// </summary>
     [Theory]
     [InlineData(Noise.NoMultipath)]
-    [InlineData(Noise.Full, Skip = "core: multipath fixes that do not imply > 250 km/h (intervals >= 2 s, or 2-3 agreeing fixes) raise " +
-                                   "Certain breaches at once; 500 seeds: 95 false alerts against the naive decider's 179 (run with SCENARIO_NOISE=Full)")]
+    [InlineData(Noise.Full)]
     public void Core_versus_naive_over_random_scenarios(Noise noise)
     {
         int count = int.TryParse(Environment.GetEnvironmentVariable("SCENARIO_COUNT"), out int c) ? c : 60;

@@ -34,9 +34,13 @@ public sealed record DecisionOptions
     public double ImpossibleSpeedMetersPerSecond { get; init; } = 250 / 3.6;
 
     /// <summary>Acceleration a person in a car can reach: a jump beyond the last leg's speed plus this is suspect.</summary>
-    public double PlausibleAccelerationMetersPerSecondSquared { get; init; } = 2.5;
+    public double PlausibleAccelerationMetersPerSecondSquared { get; init; } = 1.5;
 
-    /// <summary>Suspect fixes that agree with each other become the track after this many fixes...</summary>
+    /// <summary>A fix farther than this acceleration (times dt²/2) off the line of the last leg is abrupt: it must be
+    /// confirmed by the next fix before it can raise an alert on its own.</summary>
+    public double TurnAccelerationMetersPerSecondSquared { get; init; } = 1.0;
+
+    /// <summary>Implausible jumps that agree with each other become the track after this many fixes...</summary>
     public int SuspectChainFixesToConfirm { get; init; } = 4;
 
     /// <summary>...or after lasting this long (multipath reflections last seconds).</summary>

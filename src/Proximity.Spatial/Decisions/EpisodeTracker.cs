@@ -46,7 +46,15 @@ public sealed class EpisodeTracker
     private DateTimeOffset _clearSince;
     private int _clearCount;
 
-    public EpisodeTracker(DecisionOptions options) => _options = options;
+    private readonly int _certainFixes;
+
+    /// <param name="certainFixesToRaise">How many consecutive violating fixes, the last certain, raise at once
+    /// (2 where a one-fix delay costs nothing, as for a curfew).</param>
+    public EpisodeTracker(DecisionOptions options, int certainFixesToRaise = 1)
+    {
+        _options = options;
+        _certainFixes = certainFixesToRaise;
+    }
 
     public bool IsOpen { get; private set; }
     public DateTimeOffset OpenedAt { get; private set; }
@@ -131,7 +139,7 @@ public sealed class EpisodeTracker
         if (_runLength == 0) _runStart = o.At;
         _runLength++;
         Add(o);
-        if (o.Certainty == Certainty.Certain) return Open(o.At);
+        if (o.Certainty == Certainty.Certain && _runLength >= _certainFixes) return Open(o.At);
 
         bool persisted = _runLength >= _options.PossibleFixes ||
                          (_runLength >= 2 && o.At - _runStart >= _options.PossibleDuration);

@@ -237,8 +237,9 @@ public sealed class OffenderMonitor
         if (step == EpisodeStep.Raised)
         {
             var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
-            Raise(state, type, rule, observation, point.At, point.At, late, [Evidence("offender", point, point.At)],
-                location.Inside, signed, null, null, events);
+            var exact = state.Zone!.Locate(point.Position, 100_000);
+            Raise(state, type, rule, observation with { DepthMeters = ban.Kind == ZoneKind.Exclusion ? exact.SignedDepth : -exact.SignedDepth },
+                point.At, point.At, late, [Evidence("offender", point, point.At)], exact.Inside, exact.SignedDepth, null, null, events);
         }
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, point.At, "offender clearly outside the violation for the hold time", events);
         else if (!state.Breach.IsOpen && ban.Kind == ZoneKind.Exclusion && legStart is { } from && !point.Suspect)
@@ -267,7 +268,8 @@ public sealed class OffenderMonitor
     private static Observation ZoneObservation(BanState state, ZoneBan ban, in TrackPoint point, out ZoneLocation location, out double signed)
     {
         double acc = point.Fix.AccuracyMeters;
-        double search = 3 * acc + WarningBuffer(ban) + 50;
+        // Beyond the accuracy (plus buffer) every depth classifies the same; evidence re-measures exactly.
+        double search = acc + WarningBuffer(ban) + 1;
         location = state.Zone!.Locate(point.Position, search);
         signed = double.IsFinite(location.BoundaryDistanceMeters) ? location.SignedDepth : (location.Inside ? search : -search);
         double depth = ban.Kind == ZoneKind.Exclusion ? signed : -signed;
@@ -318,7 +320,7 @@ public sealed class OffenderMonitor
         }
     }
 
-    private void JudgeContact(BanState state, ContactBan ban, TrackPoint offender, TrackPoint victim, in TrackPoint trigger,
+    private void JudgeContact(BanState state, ContactBan ban, in TrackPoint offender, in TrackPoint victim, in TrackPoint trigger,
         TrackPoint? legStart, PartyTrack victimTrack, bool late, List<MonitorEvent> events)
     {
         var at = trigger.At;
@@ -339,9 +341,17 @@ public sealed class OffenderMonitor
         else if (!state.Breach.IsOpen && legStart is { } from && !trigger.Suspect)
             JudgeContactPath(state, ban, from, offender, victim, late, events);
 
+        // Closing speed only from the offender's own fixes against a fresh victim position: a stale position
+        // replaced by a new one is a jump in distance, not a speed.
         double closing = double.NaN;
-        if (!trigger.Suspect) closing = state.ClosingSpeed(at, distance, sigma, _options);
-        state.RememberDistance(at, distance, sigma, trigger.Suspect);
+        bool measurable = !trigger.Suspect && trigger.Fix.DeviceId == offender.Fix.DeviceId && trigger.Fix.Seq == offender.Fix.Seq &&
+                          Math.Abs((at - victim.At).TotalSeconds) <= 30;
+        if (measurable)
+        {
+            closing = state.ClosingSpeed(at, distance, sigma, _options);
+            if (closing > _options.AgingSpeedMetersPerSecond) closing = double.NaN;
+            state.RememberDistance(at, distance, sigma, false);
+        }
 
         if (ban.WarningDistanceMeters <= ban.MinDistanceMeters) return;
         double warnDepth = ban.WarningDistanceMeters - distance;
@@ -585,7 +595,9 @@ public sealed class OffenderMonitor
 
         public Ban Ban { get; set; } = ban;
         public PreparedZone? Zone { get; set; }
-        public EpisodeTracker Breach { get; } = new(options);
+        // A curfew breach (inclusion zone) is confirmed by a second fix: a minute's delay costs nothing there,
+        // while a single reflected fix outside home at night would wake the control room for nothing.
+        public EpisodeTracker Breach { get; } = new(options, ban is ZoneBan { Kind: ZoneKind.Inclusion } ? 2 : 1);
         public EpisodeTracker Warning { get; } = new(options);
         public Alert? BreachAlert { get; set; }
         public Alert? WarningAlert { get; set; }

@@ -26,12 +26,16 @@ public sealed class PartyTrack
     private int _count, _head;
     private int _lastTrusted = -1;
     private int _chainLength;
+    private double _typicalSpeed;
+    private bool _chainNeedsLong;
+    private bool _lastJumpImpossible;
     private DateTimeOffset _chainStart;
 
     public PartyTrack(PlaneProjection plane, DecisionOptions options)
     {
         _plane = plane;
         _options = options;
+        _typicalSpeed = options.TypicalSpeedFloorMetersPerSecond;
     }
 
     public int Count => _count;
@@ -72,10 +76,10 @@ public sealed class PartyTrack
         var position = _plane.Project(fix.Latitude, fix.Longitude);
         bool suspect = false;
         StartedImpossibleJump = false;
-        if (TryGetLastTrusted(out var trusted) && !Consistent(trusted, fix, position, out bool impossible))
+        if (TryGetLastTrusted(out var trusted) && Judge(trusted, fix, position) is var jump && jump != Jump.None)
         {
             suspect = true;
-            if (_chainLength > 0 && _count > 0 && _ring[Index(0)].Suspect && Consistent(_ring[Index(0)], fix, position, out _))
+            if (_chainLength > 0 && _count > 0 && _ring[Index(0)].Suspect && Judge(_ring[Index(0)], fix, position) != Jump.Implausible)
             {
                 _chainLength++;
             }
@@ -83,10 +87,14 @@ public sealed class PartyTrack
             {
                 _chainLength = 1;
                 _chainStart = fix.Timestamp;
-                StartedImpossibleJump = impossible;
+                _chainNeedsLong = jump == Jump.Implausible;
+                StartedImpossibleJump = _lastJumpImpossible;
             }
-            if (_chainLength >= _options.SuspectChainFixesToConfirm ||
-                (_chainLength >= 2 && fix.Timestamp - _chainStart >= _options.SuspectChainTimeToConfirm))
+            bool confirmed = _chainNeedsLong
+                ? _chainLength >= _options.SuspectChainFixesToConfirm ||
+                  (_chainLength >= 2 && fix.Timestamp - _chainStart >= _options.SuspectChainTimeToConfirm)
+                : _chainLength >= 2;
+            if (confirmed)
             {
                 for (int i = 0; i < _chainLength - 1 && i < _count; i++) _ring[Index(i)] = _ring[Index(i)] with { Suspect = false };
                 suspect = false;
@@ -102,6 +110,7 @@ public sealed class PartyTrack
         _ring[_head] = point;
         if (_count < Capacity) _count++;
         if (!suspect) _lastTrusted = _head;
+        _typicalSpeed = MeasureTypicalSpeed();
         return point;
     }
 
@@ -129,6 +138,7 @@ public sealed class PartyTrack
             if (_count < Capacity) _count++;
             if (!p.Suspect) _lastTrusted = _head;
         }
+        _typicalSpeed = MeasureTypicalSpeed();
     }
 
     /// <summary>The trusted point nearest in time to an instant, preferring the latest one at or before it.</summary>
@@ -148,8 +158,10 @@ public sealed class PartyTrack
         return found;
     }
 
-    /// <summary>How fast the person moved over the last leg (a floor of walking speed).</summary>
-    public double TypicalSpeed()
+    /// <summary>How fast the person moved over the last leg (a floor of walking speed); kept per added fix.</summary>
+    public double TypicalSpeed() => _typicalSpeed;
+
+    private double MeasureTypicalSpeed()
     {
         double floor = _options.TypicalSpeedFloorMetersPerSecond;
         if (!TryGetLastTrusted(out var last) || !TryGetPreviousTrusted(out var previous)) return floor;
@@ -159,18 +171,39 @@ public sealed class PartyTrack
         return Math.Clamp(moved / dt, floor, _options.AgingSpeedMetersPerSecond);
     }
 
-    /// <summary>Can the move from one fix to the next be explained by the accuracies and the recent motion
-    /// (speed of the last leg plus a car's acceleration), never faster than humanly possible?</summary>
-    private bool Consistent(in TrackPoint from, in PositionFix fix, PlanePoint position, out bool impossible)
+    private enum Jump { None, Abrupt, Implausible }
+
+    /// <summary>
+    /// How the move from one fix to the next compares with the person's motion. Implausible: farther than the
+    /// last leg's speed plus a car's acceleration can carry (or faster than humanly possible). Abrupt: possible
+    /// in distance, but far off the line the last leg was heading along (a reflection sideways; a real turn is
+    /// confirmed by the next fix).
+    /// </summary>
+    private Jump Judge(in TrackPoint from, in PositionFix fix, PlanePoint position)
     {
-        impossible = false;
+        _lastJumpImpossible = false;
         double dt = (fix.Timestamp - from.At).TotalSeconds;
-        double gap = _plane.DistanceMeters(from.Position, position) - from.Fix.AccuracyMeters - fix.AccuracyMeters;
-        if (gap <= 0) return true;
-        if (dt <= 0) { impossible = true; return false; }
-        impossible = gap / dt > _options.ImpossibleSpeedMetersPerSecond;
-        double reach = TypicalSpeed() * dt + 0.5 * _options.PlausibleAccelerationMetersPerSecondSquared * dt * dt;
-        return !impossible && gap <= reach;
+        double accuracies = from.Fix.AccuracyMeters + fix.AccuracyMeters;
+        double gap = _plane.DistanceMeters(from.Position, position) - accuracies;
+        if (gap <= 0) return Jump.None;
+        if (dt <= 0) { _lastJumpImpossible = true; return Jump.Implausible; }
+        _lastJumpImpossible = gap / dt > _options.ImpossibleSpeedMetersPerSecond;
+        double acceleration = _options.PlausibleAccelerationMetersPerSecondSquared;
+        if (_lastJumpImpossible || gap > TypicalSpeed() * dt + 0.5 * acceleration * dt * dt) return Jump.Implausible;
+
+        // Dead reckoning from the leg that ended at the last trusted fix.
+        if (!TryGetLastTrusted(out var last) || last.At != from.At || !TryGetPreviousTrusted(out var previous)) return Jump.None;
+        double legSeconds = (last.At - previous.At).TotalSeconds;
+        if (legSeconds <= 0 || legSeconds > 120) return Jump.None;
+        double vx = (last.Position.X - previous.Position.X) / legSeconds, vy = (last.Position.Y - previous.Position.Y) / legSeconds;
+        double speedError = Math.Min((last.Fix.AccuracyMeters + previous.Fix.AccuracyMeters) / legSeconds, 5);
+        var predicted = new PlanePoint(last.Position.X + vx * dt, last.Position.Y + vy * dt);
+        double deviation = _plane.DistanceMeters(predicted, position) - accuracies - speedError * dt;
+        // Turning or braking bends the path by at most a few seconds of hard manoeuvre plus half the distance the
+        // person covers at their usual pace; a reflection sideways or a sudden departure goes beyond that.
+        double manoeuvre = Math.Min(dt, 10);
+        double allowed = 10 + 0.5 * TypicalSpeed() * dt + 0.5 * _options.TurnAccelerationMetersPerSecondSquared * manoeuvre * manoeuvre;
+        return deviation > allowed ? Jump.Abrupt : Jump.None;
     }
 
     /// <summary>Ring index of the i-th newest point (0 = newest).</summary>

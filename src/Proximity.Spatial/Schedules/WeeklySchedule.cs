@@ -24,12 +24,18 @@ public sealed record ScheduleWindow(IReadOnlySet<DayOfWeek> Days, TimeSpan From,
 /// </summary>
 public sealed class WeeklySchedule
 {
+    private const long NoHour = -1;
     private readonly ScheduleWindow[] _windows;
+    private readonly int[] _dayMasks;
     private readonly TimeZoneInfo _zone;
+    // The UTC hour last converted and the zone's offset during all of it, packed into one long so that
+    // concurrent callers read and replace it atomically: (hour since 0001-01-01 UTC << 16) | (offset minutes + 32768).
+    private long _cachedHour = NoHour;
 
     public WeeklySchedule(IEnumerable<ScheduleWindow> windows, TimeZoneInfo? zone = null)
     {
         _windows = windows.ToArray();
+        _dayMasks = Array.ConvertAll(_windows, w => w.Days.Aggregate(0, (mask, day) => mask | 1 << (int)day));
         _zone = zone ?? Amsterdam;
     }
 
@@ -39,23 +45,47 @@ public sealed class WeeklySchedule
 
     public bool IsActive(DateTimeOffset instant)
     {
-        var local = TimeZoneInfo.ConvertTime(instant.UtcDateTime, TimeZoneInfo.Utc, _zone);
-        var time = local.TimeOfDay;
-        var today = local.DayOfWeek;
-        var yesterday = today == DayOfWeek.Sunday ? DayOfWeek.Saturday : today - 1;
-        foreach (var w in _windows)
+        long utcTicks = instant.UtcTicks;
+        long local = utcTicks is > TimeSpan.TicksPerDay and < 3155378975999999999 - TimeSpan.TicksPerDay // DateTime.MaxValue.Ticks
+            ? utcTicks + LocalOffsetTicks(utcTicks)
+            : TimeZoneInfo.ConvertTime(instant.UtcDateTime, TimeZoneInfo.Utc, _zone).Ticks;
+        var time = new TimeSpan(local % TimeSpan.TicksPerDay);
+        int today = (int)((local / TimeSpan.TicksPerDay + 1) % 7); // 0001-01-01 was a Monday
+        int todayBit = 1 << today, yesterdayBit = 1 << (today == 0 ? 6 : today - 1);
+        for (int i = 0; i < _windows.Length; i++)
         {
+            var w = _windows[i];
+            int days = _dayMasks[i];
             if (!w.CrossesMidnight)
             {
-                if (w.Days.Contains(today) && time >= w.From && time < w.To) return true;
+                if ((days & todayBit) != 0 && time >= w.From && time < w.To) return true;
             }
             else
             {
-                if (w.Days.Contains(today) && time >= w.From) return true;
-                if (w.Days.Contains(yesterday) && time < w.To) return true;
+                if ((days & todayBit) != 0 && time >= w.From) return true;
+                if ((days & yesterdayBit) != 0 && time < w.To) return true;
             }
         }
         return false;
+    }
+
+    /// <summary>
+    /// The zone's UTC offset at an instant. Time zone rules are costly to evaluate, and fixes of one person
+    /// arrive seconds apart: the offset is kept for the whole UTC hour when it is the same at both ends of
+    /// the hour (offsets never change twice within an hour).
+    /// </summary>
+    private long LocalOffsetTicks(long utcTicks)
+    {
+        long hour = utcTicks / TimeSpan.TicksPerHour;
+        long cached = Volatile.Read(ref _cachedHour);
+        if (cached != NoHour && cached >> 16 == hour) return ((cached & 0xFFFF) - 32768) * TimeSpan.TicksPerMinute;
+
+        var start = _zone.GetUtcOffset(new DateTime(hour * TimeSpan.TicksPerHour, DateTimeKind.Utc));
+        var end = _zone.GetUtcOffset(new DateTime((hour + 1) * TimeSpan.TicksPerHour - 1, DateTimeKind.Utc));
+        if (start != end || start.Ticks % TimeSpan.TicksPerMinute != 0)
+            return _zone.GetUtcOffset(new DateTime(utcTicks, DateTimeKind.Utc)).Ticks;
+        Volatile.Write(ref _cachedHour, hour << 16 | ((long)start.TotalMinutes + 32768));
+        return start.Ticks;
     }
 
     public static DayOfWeek ParseDay(string day) => day.Trim().ToLowerInvariant() switch

@@ -107,7 +107,15 @@ internal sealed class EdgeGrid
                 {
                     if (!edgeRow && x != x0 && x != x1) { x = Math.Max(x, x1 - 1); continue; }
                     int c = y * _nx + x;
-                    for (int k = _cellStart[c]; k < _cellStart[c + 1]; k++)
+                    int from = _cellStart[c], to = _cellStart[c + 1];
+                    if (from == to) continue;
+                    // Every edge is listed in each cell it passes through, so a cell that lies farther away than
+                    // the best edge so far cannot hold the nearest point of any edge.
+                    double cellX = _minX + x * _cell, cellY = _minY + y * _cell;
+                    double gx = Math.Max(Math.Max(cellX - px, 0), px - cellX - _cell);
+                    double gy = Math.Max(Math.Max(cellY - py, 0), py - cellY - _cell);
+                    if (gx * gx + gy * gy >= best2) continue;
+                    for (int k = from; k < to; k++)
                     {
                         double d2 = SegmentDistanceSquared(_cellEdges[k], px, py);
                         if (d2 < best2) best2 = d2;
