@@ -7,6 +7,8 @@ public static class CommandLine
         proximity — court-ordered contact and location bans enforced with GPS
 
         Commands:
+          run    [--case case.json] [--demo] [--mqtt-port 1883] [--http-port 5080]
+                 Runs the live service: silo, embedded MQTT broker, HTTP host (/health).
           replay --case case.json --fixes fixes.ndjson --out alerts.ndjson
                  Replays recorded fixes through the decision core; writes one line per alert episode.
           db migrate --connection "..."
@@ -35,6 +37,7 @@ public static class CommandLine
             return args[0] switch
             {
                 "replay" => await ReplayCommand.RunAsync(options),
+                "run" => await RunCommand.RunAsync(options),
                 "db" => await DatabaseCommands.DbAsync(verb, options),
                 "audit" => await DatabaseCommands.AuditAsync(verb, options),
                 "health" => await HealthCommand.RunAsync(options),

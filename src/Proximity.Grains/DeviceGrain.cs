@@ -1,0 +1,214 @@
+using Microsoft.Extensions.DependencyInjection;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Proximity.Grains.Registry;
+using Proximity.Protocol;
+using Proximity.Spatial.Bans;
+using Proximity.Spatial.Decisions;
+using Proximity.Spatial.Monitoring;
+
+namespace Proximity.Grains;
+
+[GenerateSerializer]
+public sealed class DeviceState
+{
+    [Id(0)] public long? LastSeq { get; set; }
+    /// <summary>Server time of the last accepted message (fix or event).</summary>
+    [Id(1)] public DateTimeOffset? LastMessageAt { get; set; }
+    /// <summary>Server time of the last message carrying a usable fix.</summary>
+    [Id(2)] public DateTimeOffset? LastFixAt { get; set; }
+    [Id(3)] public PositionFix? LastFix { get; set; }
+    [Id(4)] public int? Battery { get; set; }
+    [Id(5)] public bool StrapOpen { get; set; }
+    [Id(6)] public bool BodyContactLost { get; set; }
+    [Id(7)] public int Messages { get; set; }
+    /// <summary>Open device alerts by condition (offline, nofix, strap, contact, battery, sos, jamming).</summary>
+    [Id(8)] public Dictionary<string, Alert> Open { get; set; } = [];
+}
+
+/// <summary>
+/// One device: maps it to its person, keeps its health (sequence, battery, strap and skin contact) and watches
+/// its silence: a device quiet for 2 × its reporting interval + 5 s raises DeviceOffline, one that talks without
+/// a usable fix for as long raises NoPositionFix. State is written when an alert condition changes, not per fix.
+/// </summary>
+public sealed class DeviceGrain(
+    [PersistentState("device", ProximitySilo.StorageName)] IPersistentState<DeviceState> state,
+    ProximityRegistry registry,
+    [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
+    IOptions<ProximityOptions> options,
+    ILogger<DeviceGrain> logger) : Grain, IDeviceGrain
+{
+    private const string Offline = "offline", NoFix = "nofix", Strap = "strap", Contact = "contact", Battery = "battery", Sos = "sos", Jamming = "jamming";
+    private readonly ProximityOptions _options = options.Value;
+    private DeviceEntry? _device;
+    private DateTimeOffset _watchingSince;
+
+    private DeviceState S => state.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _device = registry.Device(GrainKeys.IdOf(this.GetPrimaryKeyString()));
+        _watchingSince = time.GetUtcNow();
+        if (_device is not null)
+            this.RegisterGrainTimer(CheckSilence, new GrainTimerCreationOptions(_options.SilenceCheckPeriod, _options.SilenceCheckPeriod) { KeepAlive = true });
+        return Task.CompletedTask;
+    }
+
+    public Task Watch() => Task.CompletedTask;
+
+    public async Task<FixOutcome> OnPositions(PositionFix[] fixes)
+    {
+        if (_device is null || fixes.Length == 0) return FixOutcome.None;
+        var now = time.GetUtcNow();
+        S.Messages++;
+        S.LastMessageAt = now;
+        S.LastFixAt = now;
+        S.LastFix = fixes[^1];
+        S.LastSeq = Math.Max(S.LastSeq ?? long.MinValue, fixes.Max(f => f.Seq));
+        if (fixes.LastOrDefault(f => f.BatteryPercent is not null).BatteryPercent is { } bat) S.Battery = bat;
+
+        await ClearIf(Offline, now, "the device reports again");
+        await ClearIf(NoFix, now, "the device has a position fix again");
+        await JudgeBattery(now);
+
+        return _device.Role == PersonRole.Offender
+            ? await GrainFactory.OffenderGrain(_device.PersonId).OnOffenderFixes(fixes)
+            : await GrainFactory.VictimGrain(_device.PersonId).OnVictimFixes(fixes);
+    }
+
+    public async Task OnEvent(DeviceEvent deviceEvent)
+    {
+        var e = deviceEvent;
+        if (_device is null) return;
+        var now = time.GetUtcNow();
+        S.Messages++;
+        S.LastMessageAt = now;
+        S.LastSeq = Math.Max(S.LastSeq ?? long.MinValue, e.Seq);
+        if (e.BatteryPercent is { } bat) S.Battery = bat;
+        await ClearIf(Offline, now, "the device reports again");
+
+        switch (e.Type)
+        {
+            case DeviceEventType.StrapOpen:
+                S.StrapOpen = true;
+                await RaiseIf(Strap, AlertType.StrapTamper, e.Timestamp, "the ankle monitor reports its strap opened");
+                break;
+            case DeviceEventType.StrapClosed:
+                S.StrapOpen = false;
+                await ClearIf(Strap, now, "strap closed again");
+                break;
+            case DeviceEventType.BodyContactLost:
+                S.BodyContactLost = true;
+                await RaiseIf(Contact, AlertType.BodyContactLost, e.Timestamp, "the ankle monitor reports no skin contact");
+                break;
+            case DeviceEventType.BodyContactRestored:
+                S.BodyContactLost = false;
+                await ClearIf(Contact, now, "skin contact restored");
+                break;
+            case DeviceEventType.Sos:
+                await RaiseIf(Sos, AlertType.VictimSos, e.Timestamp, "the victim pressed SOS", AlertRecipients.MonitoringCentre | AlertRecipients.PoliceControlRoom);
+                break;
+            case DeviceEventType.JammingDetected:
+                await RaiseIf(Jamming, AlertType.SuspectedJamming, e.Timestamp, "the device reports GNSS jamming");
+                break;
+            case DeviceEventType.LowBattery:
+                S.Battery ??= _options.LowBatteryPercent;
+                await RaiseIf(Battery, AlertType.LowBattery, e.Timestamp, "the device reports low battery");
+                break;
+            case DeviceEventType.ChargingStarted:
+                await ClearIf(Battery, now, "charging");
+                break;
+            default:
+                await JudgeBattery(now);
+                break;
+        }
+    }
+
+    public Task<DeviceStatus> GetStatus() => Task.FromResult(new DeviceStatus(
+        GrainKeys.IdOf(this.GetPrimaryKeyString()), S.LastSeq, S.LastMessageAt, S.LastFixAt, S.Battery, S.StrapOpen, S.BodyContactLost,
+        S.Open.ContainsKey(Offline), S.Open.ContainsKey(NoFix), S.Messages));
+
+    private async Task CheckSilence(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var limit = _options.SilenceLimit(_device!.Role == PersonRole.Offender ? _options.OffenderReportingInterval : _options.VictimReportingInterval);
+        var lastMessage = S.LastMessageAt ?? _watchingSince;
+        if (now - lastMessage > limit)
+        {
+            if (!S.Open.ContainsKey(Offline))
+                await RaiseIf(Offline, AlertType.DeviceOffline, now,
+                    string.Format(CultureInfo.InvariantCulture, "no message for {0:F0} s (reporting profile allows {1:F0} s)", (now - lastMessage).TotalSeconds, limit.TotalSeconds));
+        }
+        else if (now - (S.LastFixAt ?? _watchingSince) > limit && !S.Open.ContainsKey(NoFix))
+        {
+            await RaiseIf(NoFix, AlertType.NoPositionFix, now,
+                string.Format(CultureInfo.InvariantCulture, "messages arrive but no usable position fix for {0:F0} s", (now - (S.LastFixAt ?? _watchingSince)).TotalSeconds));
+        }
+    }
+
+    private async Task JudgeBattery(DateTimeOffset now)
+    {
+        if (S.Battery is not { } bat) return;
+        if (bat <= _options.CriticalBatteryPercent)
+        {
+            if (S.Open.TryGetValue(Battery, out var open) && open.Type == AlertType.LowBattery) await ClearIf(Battery, now, "battery critical");
+            await RaiseIf(Battery, AlertType.BatteryCritical, now, $"battery at {bat} %");
+        }
+        else if (bat <= _options.LowBatteryPercent) await RaiseIf(Battery, AlertType.LowBattery, now, $"battery at {bat} %");
+        else if (bat > _options.LowBatteryPercent + 5) await ClearIf(Battery, now, $"battery at {bat} %");
+    }
+
+    private async Task RaiseIf(string condition, AlertType type, DateTimeOffset at, string summary, AlertRecipients? recipients = null)
+    {
+        if (S.Open.ContainsKey(condition)) return;
+        var device = _device!;
+        bool offender = device.Role == PersonRole.Offender;
+        var severity = type == AlertType.DeviceOffline && !offender ? AlertSeverity.Warning : AlertTypes.DefaultSeverity(type);
+        var alert = new Alert
+        {
+            Id = string.Create(CultureInfo.InvariantCulture, $"{device.DeviceId}:{type}:{at.UtcDateTime:yyyyMMdd'T'HHmmss.fff'Z'}"),
+            Type = type,
+            Severity = severity,
+            OffenderId = offender ? device.PersonId : "",
+            VictimId = offender ? null : device.PersonId,
+            DeviceId = device.DeviceId,
+            RaisedAt = at,
+            DecidedAt = time.GetUtcNow(),
+            Recipients = recipients ?? (offender ? registry.RecipientsForOffender(device.PersonId) : registry.RecipientsForVictim(device.PersonId)),
+            Evidence = new AlertEvidence
+            {
+                Rule = "Device",
+                Summary = $"{type}: device {device.DeviceId} of {(offender ? "offender" : "victim")} {device.PersonId}: {summary}.",
+                Fixes = S.LastFix is { } f
+                    ? [new FixEvidence(offender ? "offender" : "victim", f.DeviceId, f.Seq, f.Timestamp, f.Latitude, f.Longitude, f.AccuracyMeters,
+                        Math.Round((time.GetUtcNow() - f.Timestamp).TotalSeconds, 3), f.AccuracyMeters, false)]
+                    : [],
+            },
+        };
+        S.Open[condition] = alert;
+        await state.WriteStateAsync();
+        await GrainFactory.AlertGrain(alert.Id).Raise(alert);
+        if (condition is Offline or NoFix) await TellProtection(degraded: true, alert.Id);
+    }
+
+    private async Task ClearIf(string condition, DateTimeOffset now, string reason)
+    {
+        if (!S.Open.Remove(condition, out var alert)) return;
+        await state.WriteStateAsync();
+        await GrainFactory.AlertGrain(alert.Id).Clear(alert with { ClearedAt = now, ClearReason = reason });
+        if (condition is Offline or NoFix && !S.Open.ContainsKey(Offline) && !S.Open.ContainsKey(NoFix))
+            await TellProtection(degraded: false, alert.Id);
+        logger.LogInformation("device {Device}: {Condition} cleared ({Reason})", _device!.DeviceId, condition, reason);
+    }
+
+    private Task TellProtection(bool degraded, string alertId)
+    {
+        var device = _device!;
+        if (device.Role == PersonRole.Offender) return GrainFactory.OffenderGrain(device.PersonId).OnProtection(degraded, alertId);
+        var now = time.GetUtcNow();
+        return GrainFactory.VictimGrain(device.PersonId).Notify(degraded
+            ? new VictimNotice(NoticeLevel.ProtectionDegraded, VictimAdvice.OwnDeviceSilent, alertId, now)
+            : new VictimNotice(NoticeLevel.ProtectionRestored, VictimAdvice.Restored, alertId, now));
+    }
+}

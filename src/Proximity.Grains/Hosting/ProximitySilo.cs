@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Proximity.Grains.Outputs;
+using Proximity.Grains.Registry;
+using Proximity.Protocol;
+
+namespace Proximity.Grains;
+
+/// <summary>Silo settings for <c>proximity run</c> (configuration section <c>Proximity:Silo</c>).</summary>
+public sealed class SiloOptions
+{
+    public const string Section = "Proximity:Silo";
+    public int SiloPort { get; set; } = 11111;
+    public int GatewayPort { get; set; } = 30000;
+    public string ClusterId { get; set; } = "proximity-dev";
+}
+
+/// <summary>A control-room integration from configuration: <c>Proximity:Integrations:0:Id</c>, <c>...:Secret</c>.</summary>
+public sealed class IntegrationOptions
+{
+    public const string Section = "Proximity:Integrations";
+    public string Id { get; set; } = "";
+    public string Secret { get; set; } = "";
+
+    public IntegrationSpec ToSpec() =>
+        string.IsNullOrWhiteSpace(Id) || string.IsNullOrEmpty(Secret)
+            ? throw new CaseFileException($"{Section}: every integration needs an Id and a Secret")
+            : new IntegrationSpec(Id, Secret);
+}
+
+public static class ProximitySilo
+{
+    public const string StorageName = "proximity";
+
+    /// <summary>
+    /// The key of the <see cref="TimeProvider"/> the grains and outputs judge time by. Keyed, so tests can fake
+    /// monitoring time while Orleans' own loops stay on real time.
+    /// </summary>
+    public const string ClockKey = "proximity-clock";
+
+    /// <summary>
+    /// A single-node silo (localhost clustering, in-memory grain storage) with the proximity grains, the
+    /// registry loaded from <paramref name="caseFile"/> and the output routes.
+    /// </summary>
+    public static IHostApplicationBuilder AddProximitySilo(this IHostApplicationBuilder builder, CaseFile caseFile)
+    {
+        var silo = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
+        // Control-room integrations may also come from configuration (secrets from the environment, not the case file).
+        var configured = builder.Configuration.GetSection(IntegrationOptions.Section).Get<List<IntegrationOptions>>() ?? [];
+        if (configured.Count > 0)
+            caseFile = caseFile with { Integrations = [.. caseFile.Integrations, .. configured.Select(i => i.ToSpec())] };
+        builder.UseOrleans(s =>
+        {
+            s.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: "proximity", clusterId: silo.ClusterId);
+            s.AddMemoryGrainStorage(StorageName);
+        });
+        builder.Services.AddProximityGrainServices(caseFile, builder.Configuration);
+        builder.Services.AddHostedService<DeviceWatchStarter>();
+        return builder;
+    }
+
+    /// <summary>What the grains need, without the silo itself (for test clusters).</summary>
+    public static IServiceCollection AddProximityGrainServices(this IServiceCollection services, CaseFile caseFile, IConfiguration? configuration = null)
+    {
+        var options = services.AddOptions<ProximityOptions>();
+        var outputs = services.AddOptions<OutputOptions>();
+        if (configuration is not null)
+        {
+            options.Bind(configuration.GetSection(ProximityOptions.Section));
+            outputs.Bind(configuration.GetSection(OutputOptions.Section));
+        }
+        services.TryAddKeyedSingleton(ClockKey, TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton(sp => new ProximityRegistry(caseFile,
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProximityOptions>>().Value.SecretHashIterations));
+        services.AddSingleton<OutputMetrics>();
+        services.AddSingleton<ProximityOutputs>();
+        services.AddSingleton<IAlertOutbox>(sp => sp.GetRequiredService<ProximityOutputs>());
+        services.AddSingleton<IDeviceMessenger>(sp => sp.GetRequiredService<ProximityOutputs>());
+        services.AddHostedService(sp => sp.GetRequiredService<ProximityOutputs>());
+        return services;
+    }
+}
+
+/// <summary>Activates every registered device's grain at startup, so a device that never reports is reported offline.</summary>
+public sealed class DeviceWatchStarter(IGrainFactory grains, ProximityRegistry registry, ILogger<DeviceWatchStarter> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var chunk in registry.AllDevices.Chunk(256))
+            await Task.WhenAll(chunk.Select(d => grains.DeviceGrain(d.DeviceId).Watch()));
+        logger.LogInformation("watching {Count} registered devices", registry.DeviceCount);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

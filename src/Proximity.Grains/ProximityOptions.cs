@@ -1,0 +1,43 @@
+using Proximity.Spatial.Decisions;
+
+namespace Proximity.Grains;
+
+/// <summary>Live monitoring settings (configuration section <c>Proximity</c>).</summary>
+public sealed class ProximityOptions
+{
+    public const string Section = "Proximity";
+
+    /// <summary>The reporting profile of ankle monitors: silent for 2 × this + 5 s means offline.</summary>
+    public TimeSpan OffenderReportingInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The reporting profile of victim devices.</summary>
+    public TimeSpan VictimReportingInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often a device grain looks at its silence; a silent device is reported within 2 × interval + 5 s.</summary>
+    public TimeSpan SilenceCheckPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>An unacknowledged Critical alert is escalated (the police control room added) after this.</summary>
+    public TimeSpan EscalateCriticalAfter { get; set; } = TimeSpan.FromMinutes(2);
+
+    public TimeSpan EscalationCheckPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often offender grains let bans go out of force (schedules, validity) without a new fix.</summary>
+    public TimeSpan ClockPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Reporting interval commanded near a zone or the victim, and far from them (battery).</summary>
+    public int NearIntervalSeconds { get; set; } = 5;
+
+    public int FarIntervalSeconds { get; set; } = 30;
+
+    public int LowBatteryPercent { get; set; } = 20;
+
+    public int CriticalBatteryPercent { get; set; } = 5;
+
+    /// <summary>PBKDF2 iterations for device and integration secrets.</summary>
+    public int SecretHashIterations { get; set; } = Registry.SecretHash.DefaultIterations;
+
+    public DecisionOptions Decisions { get; set; } = DecisionOptions.Default;
+
+    /// <summary>Silence after which a device is reported: 2 × interval + 5 s, less one check period so the report is not later.</summary>
+    public TimeSpan SilenceLimit(TimeSpan interval) => 2 * interval + TimeSpan.FromSeconds(5) - SilenceCheckPeriod;
+}

@@ -1,0 +1,93 @@
+using System.Collections.Frozen;
+using Proximity.Protocol;
+using Proximity.Spatial.Bans;
+
+namespace Proximity.Grains.Registry;
+
+public enum PersonRole { Offender, Victim }
+
+public sealed record DeviceEntry(string DeviceId, string PersonId, PersonRole Role, SecretHash? Secret);
+
+/// <summary>
+/// Who is who: devices, the people they belong to, bans and control-room integrations, loaded from the case
+/// file (until the API and the database exist). Immutable; shared by the grains and ingest.
+/// </summary>
+public sealed class ProximityRegistry
+{
+    private static readonly Ban[] NoBans = [];
+    private static readonly string[] None = [];
+    private readonly FrozenDictionary<string, DeviceEntry> _devices;
+    private readonly FrozenDictionary<string, Ban[]> _bansByOffender;
+    private readonly FrozenDictionary<string, string[]> _offendersByVictim;
+    private readonly FrozenDictionary<string, string[]> _devicesByPerson;
+    private readonly FrozenDictionary<string, SecretHash> _integrations;
+
+    public ProximityRegistry(CaseFile caseFile, int hashIterations = SecretHash.DefaultIterations)
+    {
+        var devices = new Dictionary<string, DeviceEntry>(StringComparer.Ordinal);
+        foreach (var (device, person, isOffender, secret) in caseFile.Devices())
+        {
+            CheckId(device, "device");
+            devices[device] = new DeviceEntry(device, person, isOffender ? PersonRole.Offender : PersonRole.Victim,
+                secret is null ? null : SecretHash.Create(secret, hashIterations));
+        }
+        _devices = devices.ToFrozenDictionary(StringComparer.Ordinal);
+        _devicesByPerson = caseFile.Offenders.Concat(caseFile.Victims)
+            .ToFrozenDictionary(p => p.Id, p => p.Devices.Select(d => d.Id).ToArray(), StringComparer.Ordinal);
+        _bansByOffender = caseFile.Bans.GroupBy(b => b.OffenderId)
+            .ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        _offendersByVictim = caseFile.Bans.OfType<ContactBan>().GroupBy(b => b.VictimId)
+            .ToFrozenDictionary(g => g.Key, g => g.Select(b => b.OffenderId).Distinct().ToArray(), StringComparer.Ordinal);
+        var integrations = new Dictionary<string, SecretHash>(StringComparer.Ordinal);
+        foreach (var i in caseFile.Integrations)
+        {
+            CheckId(i.Id, "integration");
+            if (devices.ContainsKey(i.Id)) throw new CaseFileException($"integration {i.Id} has the id of a device");
+            integrations[i.Id] = SecretHash.Create(i.Secret, hashIterations);
+        }
+        _integrations = integrations.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    public static ProximityRegistry Empty { get; } = new(new CaseFile([], [], [], []));
+
+    public int DeviceCount => _devices.Count;
+
+    public IEnumerable<DeviceEntry> AllDevices => _devices.Values;
+
+    public DeviceEntry? Device(string deviceId) => _devices.GetValueOrDefault(deviceId);
+
+    public IReadOnlyList<string> DevicesOf(string personId) => _devicesByPerson.GetValueOrDefault(personId) ?? None;
+
+    public IReadOnlyList<Ban> BansOf(string offenderId) => _bansByOffender.GetValueOrDefault(offenderId) ?? NoBans;
+
+    /// <summary>The offenders a victim is protected from by a contact ban.</summary>
+    public IReadOnlyList<string> OffendersOf(string victimId) => _offendersByVictim.GetValueOrDefault(victimId) ?? None;
+
+    /// <summary>The victims an offender must keep away from.</summary>
+    public IReadOnlyList<string> VictimsOf(string offenderId) =>
+        BansOf(offenderId).OfType<ContactBan>().Select(b => b.VictimId).Distinct(StringComparer.Ordinal).ToArray();
+
+    /// <summary>Where a device alert about an offender goes: the widest routing among the offender's bans.</summary>
+    public AlertRecipients RecipientsForOffender(string offenderId) =>
+        BansOf(offenderId).Aggregate(AlertRecipients.MonitoringCentre, (r, b) => r | b.Recipients);
+
+    /// <summary>Where a device alert about a victim goes: the widest routing among the bans protecting the victim.</summary>
+    public AlertRecipients RecipientsForVictim(string victimId) =>
+        OffendersOf(victimId).SelectMany(BansOf).OfType<ContactBan>().Where(b => b.VictimId == victimId)
+            .Aggregate(AlertRecipients.MonitoringCentre, (r, b) => r | b.Recipients);
+
+    public bool VerifyDevice(string deviceId, string? secret) =>
+        _devices.TryGetValue(deviceId, out var d) && d.Secret is not null && d.Secret.Verify(secret);
+
+    public bool IsIntegration(string id) => _integrations.ContainsKey(id);
+
+    public bool VerifyIntegration(string id, string? secret) =>
+        _integrations.TryGetValue(id, out var h) && h.Verify(secret);
+
+    // Ids become MQTT topic levels and grain keys: no separators or wildcards.
+    private static void CheckId(string id, string what)
+    {
+        if (string.IsNullOrWhiteSpace(id) || id.Length > 128 || id[0] == '$' || id.AsSpan().IndexOfAny("/+#\0 ") >= 0)
+            throw new CaseFileException($"{what} id '{id}' must be 1–128 characters without '/', '+', '#', spaces or a leading '$'");
+    }
+}

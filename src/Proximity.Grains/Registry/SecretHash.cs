@@ -1,0 +1,37 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Proximity.Grains.Registry;
+
+/// <summary>A salted PBKDF2 (SHA-256) hash of a device or integration secret; the secret itself is not kept.</summary>
+public sealed class SecretHash
+{
+    public const int DefaultIterations = 20_000;
+    private readonly byte[] _salt;
+    private readonly byte[] _hash;
+
+    private SecretHash(byte[] salt, byte[] hash, int iterations)
+    {
+        _salt = salt;
+        _hash = hash;
+        Iterations = iterations;
+    }
+
+    public int Iterations { get; }
+
+    public static SecretHash Create(string secret, int iterations = DefaultIterations)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(secret);
+        var salt = RandomNumberGenerator.GetBytes(16);
+        return new SecretHash(salt, Derive(secret, salt, iterations), iterations);
+    }
+
+    public bool Verify(string? secret) =>
+        !string.IsNullOrEmpty(secret) && CryptographicOperations.FixedTimeEquals(Derive(secret, _salt, Iterations), _hash);
+
+    /// <summary>The stored form <c>pbkdf2-sha256$iterations$salt$hash</c> (base64), for a later registry store.</summary>
+    public override string ToString() => $"pbkdf2-sha256${Iterations}${Convert.ToBase64String(_salt)}${Convert.ToBase64String(_hash)}";
+
+    private static byte[] Derive(string secret, byte[] salt, int iterations) =>
+        Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(secret), salt, iterations, HashAlgorithmName.SHA256, 32);
+}

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Proximity.Grains.Outputs;
+using Proximity.Grains.Registry;
+using Proximity.Spatial.Decisions;
+using Proximity.Spatial.Monitoring;
+
+namespace Proximity.Grains;
+
+[GenerateSerializer]
+public sealed class VictimState
+{
+    /// <summary>The latest notices sent to the victim's devices (newest last).</summary>
+    [Id(0)] public List<VictimNotice> Notices { get; set; } = [];
+}
+
+/// <summary>
+/// A victim: forwards each of the victim's fixes to the offenders the victim is protected from (an offender may
+/// have several victims and a victim several offenders), and sends notices to the victim's devices.
+/// </summary>
+public sealed class VictimGrain(
+    ProximityRegistry registry,
+    IDeviceMessenger messenger,
+    [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
+    IOptions<ProximityOptions> options) : Grain, IVictimGrain
+{
+    private const int KeepNotices = 50;
+    private readonly ProximityOptions _options = options.Value;
+    private readonly FixGate _gate = new();
+    private readonly VictimState _state = new();
+    private string _id = "";
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _id = GrainKeys.IdOf(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    public async Task<FixOutcome> OnVictimFixes(PositionFix[] fixes)
+    {
+        int evaluated = 0, duplicates = 0, stale = 0;
+        var offenders = registry.OffendersOf(_id);
+        var now = time.GetUtcNow();
+        foreach (var fix in fixes)
+        {
+            switch (_gate.Admit(fix.DeviceId, fix.Seq, fix.Timestamp))
+            {
+                case FixAdmission.Duplicate: duplicates++; continue;
+                case FixAdmission.Stale: stale++; continue;
+            }
+            evaluated++;
+            bool late = now - fix.Timestamp > _options.Decisions.LateAfter;
+            if (offenders.Count == 1) await GrainFactory.OffenderGrain(offenders[0]).OnVictimFix(_id, fix, late);
+            else await Task.WhenAll(offenders.Select(o => GrainFactory.OffenderGrain(o).OnVictimFix(_id, fix, late)));
+        }
+        return new FixOutcome(evaluated, duplicates, stale);
+    }
+
+    // Interleaves: an offender grain judging this victim's fix may notify while OnVictimFixes awaits it.
+    public Task Notify(VictimNotice notice)
+    {
+        var last = _state.Notices.LastOrDefault();
+        if (last is not null && last.Level == notice.Level && last.AlertId == notice.AlertId) return Task.CompletedTask;
+        _state.Notices.Add(notice);
+        if (_state.Notices.Count > KeepNotices) _state.Notices.RemoveAt(0);
+        foreach (var device in registry.DevicesOf(_id)) messenger.Notify(device, notice);
+        if (notice.Level is NoticeLevel.Danger or NoticeLevel.Warning)
+            foreach (var device in registry.DevicesOf(_id)) messenger.SetInterval(device, _options.NearIntervalSeconds);
+        return Task.CompletedTask;
+    }
+
+    public Task<VictimNotice[]> GetNotices() => Task.FromResult(_state.Notices.ToArray());
+}

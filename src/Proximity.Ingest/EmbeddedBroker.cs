@@ -1,0 +1,149 @@
+using System.Net;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+using Proximity.Grains.Outputs;
+using Proximity.Grains.Registry;
+
+namespace Proximity.Ingest;
+
+/// <summary>Whether ingest can take messages (for the health endpoint).</summary>
+public interface IIngestStatus
+{
+    bool IsReady { get; }
+    string Description { get; }
+    /// <summary>Completes when ingest first becomes able to take messages.</summary>
+    Task WhenReady { get; }
+}
+
+/// <summary>
+/// The embedded MQTTnet broker. Devices log in with client id = username = device id and their secret
+/// (checked against its salted hash); integrations with their own id and secret. A device publishes and
+/// subscribes only on its own topics, an integration only subscribes to alerts. Each device message is
+/// handled inside the publish interceptor, so the QoS 1 PUBACK leaves only after the grains have taken it.
+/// </summary>
+public sealed class EmbeddedBroker(
+    IngestOptions options,
+    IngestRouter router,
+    ProximityRegistry registry,
+    IngestMetrics metrics,
+    ILogger<EmbeddedBroker> logger) : IHostedService, IMqttPublisher, IIngestStatus, IAsyncDisposable
+{
+    /// <summary>The sender id of messages the service itself publishes (not a valid device id).</summary>
+    public const string ServiceClientId = "$proximity";
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private MqttServer? _server;
+
+    public Task WhenReady => _ready.Task;
+
+    public bool IsReady => _server?.IsStarted == true;
+    public string Description => $"embedded MQTT broker on port {options.Port}";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var serverOptions = new MqttServerOptionsBuilder()
+            .WithDefaultEndpoint()
+            .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(options.BindAddress))
+            .WithDefaultEndpointPort(options.Port)
+            .WithPersistentSessions()
+            .WithMaxPendingMessagesPerClient(options.MaxPendingMessagesPerClient)
+            .Build();
+        _server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        _server.ValidatingConnectionAsync += ValidateConnection;
+        _server.InterceptingSubscriptionAsync += InterceptSubscription;
+        _server.InterceptingPublishAsync += InterceptPublish;
+        await _server.StartAsync();
+        _ready.TrySetResult();
+        logger.LogInformation("embedded MQTT broker listening on {Address}:{Port}", options.BindAddress, options.Port);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is { IsStarted: true }) await _server.StopAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is null) return;
+        if (_server.IsStarted) await _server.StopAsync();
+        _server.Dispose();
+        _server = null;
+    }
+
+    public async ValueTask PublishAsync(string topic, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        var server = _server ?? throw new InvalidOperationException("the embedded broker is not running");
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(payload.ToArray())
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build();
+        await server.InjectApplicationMessage(new InjectedMqttApplicationMessage(message) { SenderClientId = ServiceClientId }, cancellationToken);
+    }
+
+    private Task ValidateConnection(ValidatingConnectionEventArgs e)
+    {
+        if (string.IsNullOrEmpty(e.ClientId) || e.ClientId != e.UserName)
+        {
+            e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
+            metrics.Refused("client_id_not_username", e.ClientId ?? "");
+        }
+        else if (!registry.VerifyDevice(e.UserName, e.Password) && !registry.VerifyIntegration(e.UserName, e.Password))
+        {
+            e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
+            metrics.Refused("bad_credentials", e.ClientId);
+        }
+        return Task.CompletedTask;
+    }
+
+    private Task InterceptSubscription(InterceptingSubscriptionEventArgs e)
+    {
+        if (!MayRead(e.ClientId, e.TopicFilter.Topic))
+        {
+            e.ProcessSubscription = false;
+            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+            metrics.Refused("subscription_not_authorized", e.ClientId);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The topic ACL for reading: a device its own command/notify, an integration the alerts.</summary>
+    public bool MayRead(string clientId, string filter)
+    {
+        if (registry.Device(clientId) is not null)
+        {
+            string own = DeviceTopic.Prefix + clientId + "/";
+            return filter.StartsWith(own, StringComparison.Ordinal) && filter[own.Length..] is "command" or "notify" or "+" or "#";
+        }
+        return registry.IsIntegration(clientId) && filter.StartsWith(Topics.AlertsPrefix, StringComparison.Ordinal);
+    }
+
+    private async Task InterceptPublish(InterceptingPublishEventArgs e)
+    {
+        if (e.ClientId == ServiceClientId) return; // our own alerts, notifications and commands
+        // Nobody subscribes to device uplinks: do not walk the sessions for them.
+        e.ProcessPublish = false;
+        if (registry.Device(e.ClientId) is null)
+        {
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            metrics.Rejected(Protocol.RejectReason.TopicMismatch, e.ApplicationMessage.Topic, e.ClientId, "integrations may not publish");
+            return;
+        }
+        try
+        {
+            var result = await router.HandleAsync(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload, e.ClientId);
+            if (!result.Accepted)
+                e.Response.ReasonCode = result.Reason is Protocol.RejectReason.TopicMismatch or Protocol.RejectReason.UnknownTopic
+                    ? MqttPubAckReasonCode.NotAuthorized
+                    : MqttPubAckReasonCode.PayloadFormatInvalid;
+        }
+        catch (Exception x)
+        {
+            // The grains could not take it (silo stopping, timeout): tell an MQTT 5 device to send it again.
+            logger.LogError(x, "ingest of a message on {Topic} from {Client} failed", e.ApplicationMessage.Topic, e.ClientId);
+            e.Response.ReasonCode = MqttPubAckReasonCode.ImplementationSpecificError;
+        }
+    }
+}

@@ -1,0 +1,169 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Proximity.Grains.Outputs;
+
+namespace Proximity.Ingest;
+
+/// <summary>
+/// Ingest as a client of an external broker (Mosquitto, EMQX): a persistent session (clean start off, long
+/// session expiry) so messages published while the service is down wait at the broker; QoS 1 with the
+/// acknowledgement sent after the grains took the message; a shared subscription so several nodes split the
+/// devices. The connection is kept up by a Polly pipeline (reconnect with capped exponential backoff and
+/// jitter, circuit breaker).
+/// </summary>
+public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IIngestStatus, IAsyncDisposable
+{
+    private readonly IngestOptions _options;
+    private readonly IngestRouter _router;
+    private readonly ILogger _logger;
+    private readonly IMqttClient _client;
+    private readonly ResiliencePipeline _connect;
+    private readonly CancellationTokenSource _stop = new();
+    private TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _supervisor = Task.CompletedTask;
+
+    public Task WhenReady => _ready.Task;
+
+    public ExternalBrokerIngest(IngestOptions options, IngestRouter router, ILogger<ExternalBrokerIngest> logger, TimeProvider time)
+    {
+        _options = options;
+        _router = router;
+        _logger = logger;
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += OnMessage;
+        _client.DisconnectedAsync += e =>
+        {
+            if (!_stop.IsCancellationRequested)
+                _logger.LogWarning("disconnected from MQTT broker {Host}:{Port}: {Reason}", options.BrokerHost, options.BrokerPort, e.Reason);
+            _disconnected.TrySetResult();
+            return Task.CompletedTask;
+        };
+        _connect = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = int.MaxValue,
+                Delay = TimeSpan.FromMilliseconds(500),
+                MaxDelay = options.ReconnectMaxDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                OnRetry = a =>
+                {
+                    _logger.LogWarning("connecting to MQTT broker {Host}:{Port} failed ({Error}); retry {Attempt} in {Delay}",
+                        options.BrokerHost, options.BrokerPort, a.Outcome.Exception?.Message, a.AttemptNumber + 1, a.RetryDelay);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = 1.0,
+                MinimumThroughput = 5,
+                SamplingDuration = TimeSpan.FromSeconds(60),
+                BreakDuration = TimeSpan.FromSeconds(15),
+            })
+            .AddTimeout(TimeSpan.FromSeconds(10))
+            .Build();
+    }
+
+    public bool IsReady => _client.IsConnected;
+    public string Description => $"MQTT client of {_options.BrokerHost}:{_options.BrokerPort} as {_options.ClientId}";
+
+    /// <summary>The subscriptions, shared between the nodes of the group when one is configured.</summary>
+    public IReadOnlyList<string> Filters =>
+        new[] { DeviceTopic.Prefix + "+/+", DeviceTopic.OwnTracksPrefix + "+/+" }
+            .Select(f => string.IsNullOrEmpty(_options.SharedGroup) ? f : $"$share/{_options.SharedGroup}/{f}")
+            .ToArray();
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _supervisor = Task.Run(() => SuperviseAsync(_stop.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stop.CancelAsync();
+        try { await _supervisor; } catch (OperationCanceledException) { }
+        if (_client.IsConnected)
+            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), CancellationToken.None);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stop.IsCancellationRequested) await StopAsync(CancellationToken.None);
+        _client.Dispose();
+        _stop.Dispose();
+    }
+
+    public async ValueTask PublishAsync(string topic, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(payload.ToArray())
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build();
+        var result = await _client.PublishAsync(message, cancellationToken);
+        if (!result.IsSuccess && result.ReasonCode != MqttClientPublishReasonCode.NoMatchingSubscribers)
+            throw new InvalidOperationException($"the broker refused a publish on {topic}: {result.ReasonCode}");
+    }
+
+    private async Task SuperviseAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            _disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await _connect.ExecuteAsync(ConnectAsync, ct);
+            await _disconnected.Task.WaitAsync(ct);
+        }
+    }
+
+    private async ValueTask ConnectAsync(CancellationToken ct)
+    {
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer(_options.BrokerHost, _options.BrokerPort)
+            .WithClientId(_options.ClientId)
+            .WithCredentials(_options.Username, _options.Password)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)_options.SessionExpiry.TotalSeconds)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
+            .Build();
+        var result = await _client.ConnectAsync(options, ct);
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+            throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode}");
+        // A broker that kept the session also kept the subscriptions; subscribing again is harmless.
+        var subscribe = new MqttClientSubscribeOptionsBuilder();
+        foreach (var f in Filters) subscribe.WithTopicFilter(f, MqttQualityOfServiceLevel.AtLeastOnce);
+        var sub = await _client.SubscribeAsync(subscribe.Build(), ct);
+        foreach (var item in sub.Items)
+            if (item.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2)
+                throw new InvalidOperationException($"the broker refused the subscription {item.TopicFilter.Topic}: {item.ResultCode}");
+        _ready.TrySetResult();
+        _logger.LogInformation("connected to MQTT broker {Host}:{Port} as {Client} (session present: {Session}), subscribed to {Filters}",
+            _options.BrokerHost, _options.BrokerPort, _options.ClientId, result.IsSessionPresent, string.Join(", ", Filters));
+    }
+
+    // MQTTnet acknowledges (PUBACK) after this handler returns: the grains have the message by then.
+    private async Task OnMessage(MqttApplicationMessageReceivedEventArgs e)
+    {
+        var topic = e.ApplicationMessage.Topic;
+        if (topic.StartsWith(Topics.AlertsPrefix, StringComparison.Ordinal)) return;
+        try
+        {
+            await _router.HandleAsync(topic, e.ApplicationMessage.Payload, null);
+        }
+        catch (Exception x)
+        {
+            // Not acknowledged: the broker delivers it again (to this or another node of the group).
+            _logger.LogError(x, "ingest of a message on {Topic} failed; leaving it unacknowledged", topic);
+            e.ProcessingFailed = true;
+            e.AutoAcknowledge = false;
+        }
+    }
+}

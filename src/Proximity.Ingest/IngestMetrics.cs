@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Proximity.Protocol;
+
+namespace Proximity.Ingest;
+
+/// <summary>
+/// Counters of ingest (meter <c>Proximity.Ingest</c>): messages accepted, fixes, and rejects by reason, with at
+/// most one log line per reason per interval so a misbehaving device cannot flood the log.
+/// </summary>
+public sealed class IngestMetrics
+{
+    public const string MeterName = "Proximity.Ingest";
+    public const string RejectedCounter = "proximity.ingest.rejected";
+    private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
+    private readonly Counter<long> _accepted;
+    private readonly Counter<long> _fixes;
+    private readonly Counter<long> _rejected;
+    private readonly Counter<long> _refused;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<RejectReason, LogWindow> _windows = new();
+
+    public IngestMetrics(IMeterFactory meters, ILogger<IngestMetrics> logger, TimeProvider time)
+    {
+        var meter = meters.Create(MeterName);
+        _accepted = meter.CreateCounter<long>("proximity.ingest.accepted", description: "device messages accepted");
+        _fixes = meter.CreateCounter<long>("proximity.ingest.fixes", description: "fixes handed to the grains");
+        _rejected = meter.CreateCounter<long>(RejectedCounter, description: "device messages rejected, by reason");
+        _refused = meter.CreateCounter<long>("proximity.ingest.refused", description: "connections and subscriptions refused, by reason");
+        _logger = logger;
+        _time = time;
+    }
+
+    public void Accepted(int fixes)
+    {
+        _accepted.Add(1);
+        if (fixes > 0) _fixes.Add(fixes);
+    }
+
+    public void Rejected(RejectReason reason, string topic, string? clientId, string message)
+    {
+        _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
+        var window = _windows.GetOrAdd(reason, _ => new LogWindow());
+        var now = _time.GetUtcNow();
+        long suppressed;
+        lock (window)
+        {
+            window.Count++;
+            if (now - window.LastLog < LogInterval) return;
+            suppressed = window.Count - 1;
+            window.Count = 0;
+            window.LastLog = now;
+        }
+        _logger.LogWarning("rejected message on {Topic} from {Client}: {Reason}: {Message} ({Suppressed} more {Reason2} rejects since the last line)",
+            topic, clientId ?? "(broker)", reason, message, suppressed, reason);
+    }
+
+    public void Refused(string what, string clientId)
+    {
+        _refused.Add(1, new KeyValuePair<string, object?>("reason", what));
+        _logger.LogDebug("refused {What} for client {Client}", what, clientId);
+    }
+
+    private sealed class LogWindow
+    {
+        public DateTimeOffset LastLog = DateTimeOffset.MinValue;
+        public long Count;
+    }
+}

@@ -1,0 +1,47 @@
+namespace Proximity.Ingest;
+
+public enum IngestMode
+{
+    /// <summary>The service is the broker (MQTTnet, in process): the default for a single node.</summary>
+    Embedded,
+    /// <summary>The service is a client of Mosquitto, EMQX, …: persistent session, QoS 1, shared subscription.</summary>
+    External,
+}
+
+/// <summary>MQTT ingest settings (configuration section <c>Proximity:Ingest</c>).</summary>
+public sealed class IngestOptions
+{
+    public const string Section = "Proximity:Ingest";
+
+    public IngestMode Mode { get; set; } = IngestMode.Embedded;
+
+    /// <summary>Embedded broker: TCP port and address to listen on.</summary>
+    public int Port { get; set; } = 1883;
+    public string BindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>
+    /// Embedded broker: messages queued for one slow subscriber (a control room reading alerts) before the oldest
+    /// are dropped. MQTTnet's default of 250 loses alerts in a burst.
+    /// </summary>
+    public int MaxPendingMessagesPerClient { get; set; } = 100_000;
+
+    /// <summary>Bigger messages are refused (a store-and-forward array of a day of fixes fits easily).</summary>
+    public int MaxPayloadBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>External broker address and the service's own credentials there.</summary>
+    public string BrokerHost { get; set; } = "localhost";
+    public int BrokerPort { get; set; } = 1883;
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+
+    /// <summary>Per node and stable across restarts, so the broker keeps the persistent session.</summary>
+    public string ClientId { get; set; } = "proximity-" + Environment.MachineName.ToLowerInvariant();
+
+    /// <summary>Nodes in one group split the device messages between them (<c>$share/{group}/…</c>); empty: no sharing.</summary>
+    public string SharedGroup { get; set; } = "proximity";
+
+    /// <summary>How long the broker keeps the session (and queues QoS 1 messages) while the service is down.</summary>
+    public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(1);
+
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,79 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using Proximity.Grains.Outputs;
+using Proximity.Protocol;
+using Proximity.Spatial.Bans;
+
+namespace Proximity.Grains.Tests;
+
+/// <summary>
+/// One in-process Orleans test cluster for the grain tests, with a case in which every test has its own people,
+/// a hand-moved monitoring clock and a recording MQTT publisher.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan OffenderInterval = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan EscalateAfter = TimeSpan.FromMinutes(10);
+
+    public ManualTime Time { get; } = new();
+    public RecordingMqtt Mqtt { get; } = new();
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public IGrainFactory Grains => Cluster.Client;
+
+    public static CaseFile Case { get; } = BuildCase();
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorage(ProximitySilo.StorageName);
+            silo.Services.AddKeyedSingleton<TimeProvider>(ProximitySilo.ClockKey, Time);
+            silo.Services.AddSingleton<IMqttPublisher>(Mqtt);
+            silo.Services.AddProximityGrainServices(Case);
+            silo.Services.Configure<ProximityOptions>(o =>
+            {
+                o.OffenderReportingInterval = OffenderInterval;
+                o.SilenceCheckPeriod = TimeSpan.FromMilliseconds(100);
+                o.EscalateCriticalAfter = EscalateAfter;
+                o.EscalationCheckPeriod = TimeSpan.FromMilliseconds(100);
+                o.SecretHashIterations = 1000;
+            });
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+
+    /// <summary>Offender Oi with ankle monitor ai, victim Vi with phone pi, a contact ban 500/1000 m at level 2 (i = 2: level 3).</summary>
+    private static CaseFile BuildCase()
+    {
+        var offenders = new List<PersonSpec>();
+        var victims = new List<PersonSpec>();
+        var bans = new List<Ban>();
+        for (int i = 1; i <= 9; i++)
+        {
+            offenders.Add(new PersonSpec($"O{i}", [new DeviceSpec($"a{i}", "secret")]));
+            victims.Add(new PersonSpec($"V{i}", [new DeviceSpec($"p{i}", "secret")]));
+            bans.Add(new ContactBan
+            {
+                Id = $"ban{i}", OffenderId = $"O{i}", VictimId = $"V{i}", MinDistanceMeters = 500, WarningDistanceMeters = 1000,
+                MonitoringLevel = i == 2 ? 3 : 2,
+            });
+        }
+        // O9 must also keep away from V8: an offender with two victims, a victim with two offenders.
+        bans.Add(new ContactBan { Id = "ban9b", OffenderId = "O9", VictimId = "V8", MinDistanceMeters = 500, WarningDistanceMeters = 1000 });
+        return new CaseFile(offenders, victims, bans, []);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}

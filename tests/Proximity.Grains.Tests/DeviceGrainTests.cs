@@ -1,0 +1,88 @@
+using Proximity.Protocol;
+using Proximity.Spatial.Bans;
+using Proximity.Spatial.Monitoring;
+
+namespace Proximity.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class DeviceGrainTests(ClusterFixture f)
+{
+    [Fact]
+    public async Task A_silent_ankle_monitor_is_reported_offline_the_victim_is_told_and_both_clear_when_it_reports_again()
+    {
+        var now = f.Time.GetUtcNow();
+        var device = f.Grains.DeviceGrain("a3");
+        await device.OnPositions([Fixes.At("a3", 1, now, 3000)]);
+
+        f.Time.Advance(2 * ClusterFixture.OffenderInterval + TimeSpan.FromSeconds(5));
+        var published = await f.Mqtt.WaitFor(m => m.Topic == "proximity/v1/alerts/high" && m.Payload.Contains("\"deviceId\":\"a3\"", StringComparison.Ordinal)
+            && m.Payload.Contains("DeviceOffline", StringComparison.Ordinal), "a3 offline");
+        var alert = AlertJson.Deserialize(published.Payload)!;
+        Assert.Equal("O3", alert.OffenderId);
+        Assert.Null(alert.ClearedAt);
+        Assert.True((await device.GetStatus()).Offline);
+        await f.Mqtt.WaitFor(m => m.Topic == "proximity/v1/devices/p3/notify" && m.Payload.Contains("protection_degraded", StringComparison.Ordinal), "degraded to p3");
+
+        await device.OnPositions([Fixes.At("a3", 2, f.Time.GetUtcNow(), 3000)]);
+        Assert.False((await device.GetStatus()).Offline);
+        var cleared = await f.Mqtt.WaitFor(m => m.Topic == "proximity/v1/alerts/high" && m.Payload.Contains(alert.Id, StringComparison.Ordinal)
+            && m.Payload.Contains("clearedAt", StringComparison.Ordinal), "a3 offline cleared");
+        Assert.NotNull(AlertJson.Deserialize(cleared.Payload)!.ClearedAt);
+        await f.Mqtt.WaitFor(m => m.Topic == "proximity/v1/devices/p3/notify" && m.Payload.Contains("protection_restored", StringComparison.Ordinal), "restored to p3");
+    }
+
+    [Fact]
+    public async Task A_device_that_talks_but_has_no_fix_raises_no_position_fix()
+    {
+        var device = f.Grains.DeviceGrain("p9");
+        await device.OnEvent(new DeviceEvent(1, f.Time.GetUtcNow(), DeviceEventType.Heartbeat, 70));
+        f.Time.Advance(2 * TimeSpan.FromSeconds(60) + TimeSpan.FromSeconds(5)); // the victim devices' default profile
+        await device.OnEvent(new DeviceEvent(2, f.Time.GetUtcNow(), DeviceEventType.Heartbeat, 70));
+        var raised = await f.Mqtt.WaitFor(m => m.Topic == "proximity/v1/alerts/high" && m.Payload.Contains("NoPositionFix", StringComparison.Ordinal)
+            && m.Payload.Contains("\"deviceId\":\"p9\"", StringComparison.Ordinal), "p9 no fix");
+        Assert.Equal("V9", AlertJson.Deserialize(raised.Payload)!.VictimId);
+        await f.Mqtt.WaitFor(m => m.Topic == "proximity/v1/devices/p9/notify" && m.Payload.Contains("protection_degraded", StringComparison.Ordinal), "degraded to p9");
+    }
+
+    [Fact]
+    public async Task An_opened_strap_raises_a_critical_tamper_alert_that_clears_when_it_closes()
+    {
+        var now = f.Time.GetUtcNow();
+        var device = f.Grains.DeviceGrain("a4");
+        await device.OnEvent(new DeviceEvent(1, now, DeviceEventType.StrapOpen, 80));
+        var status = await device.GetStatus();
+        Assert.True(status.StrapOpen);
+        Assert.Equal(80, status.BatteryPercent);
+        var raised = await f.Mqtt.WaitFor(m => m.Topic == "proximity/v1/alerts/critical" && m.Payload.Contains("StrapTamper", StringComparison.Ordinal)
+            && m.Payload.Contains("\"deviceId\":\"a4\"", StringComparison.Ordinal), "a4 tamper");
+        var alert = AlertJson.Deserialize(raised.Payload)!;
+        Assert.Equal(AlertSeverity.Critical, alert.Severity);
+
+        await device.OnEvent(new DeviceEvent(2, now.AddSeconds(10), DeviceEventType.StrapClosed, 80));
+        Assert.False((await device.GetStatus()).StrapOpen);
+        Assert.NotNull((await f.Grains.AlertGrain(alert.Id).Get())!.Alert.ClearedAt);
+    }
+
+    [Fact]
+    public async Task A_victims_sos_goes_to_the_police_control_room_whatever_the_ban_level()
+    {
+        var now = f.Time.GetUtcNow();
+        await f.Grains.DeviceGrain("p5").OnEvent(new DeviceEvent(1, now, DeviceEventType.Sos, null));
+        var raised = await f.Mqtt.WaitFor(m => m.Topic == "proximity/v1/alerts/critical" && m.Payload.Contains("VictimSos", StringComparison.Ordinal)
+            && m.Payload.Contains("\"victimId\":\"V5\"", StringComparison.Ordinal), "V5 sos");
+        Assert.Equal(AlertRecipients.MonitoringCentre | AlertRecipients.PoliceControlRoom, AlertJson.Deserialize(raised.Payload)!.Recipients);
+    }
+
+    [Fact]
+    public async Task A_low_battery_reading_raises_low_battery_and_charging_clears_it()
+    {
+        var now = f.Time.GetUtcNow();
+        var device = f.Grains.DeviceGrain("a7");
+        await device.OnPositions([Fixes.At("a7", 1, now, 9000) with { BatteryPercent = 12 }]);
+        var raised = await f.Mqtt.WaitFor(m => m.Topic == "proximity/v1/alerts/warning" && m.Payload.Contains("LowBattery", StringComparison.Ordinal)
+            && m.Payload.Contains("\"deviceId\":\"a7\"", StringComparison.Ordinal), "a7 low battery");
+        var alert = AlertJson.Deserialize(raised.Payload)!;
+        await device.OnEvent(new DeviceEvent(2, now.AddSeconds(1), DeviceEventType.ChargingStarted, 12));
+        Assert.NotNull((await f.Grains.AlertGrain(alert.Id).Get())!.Alert.ClearedAt);
+    }
+}

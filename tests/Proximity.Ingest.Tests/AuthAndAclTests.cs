@@ -1,0 +1,84 @@
+using MQTTnet;
+using MQTTnet.Formatter;
+using Proximity.Grains;
+
+namespace Proximity.Ingest.Tests;
+
+[Collection(EmbeddedCollection.Name)]
+public sealed class AuthAndAclTests(EmbeddedFixture f)
+{
+    [Theory]
+    [InlineData("A2", "wrong-secret", MqttClientConnectResultCode.BadUserNameOrPassword)]
+    [InlineData("nobody", "ankle-secret", MqttClientConnectResultCode.BadUserNameOrPassword)]
+    [InlineData("meldkamer-1", "ankle-secret", MqttClientConnectResultCode.BadUserNameOrPassword)]
+    [InlineData("A2", "", MqttClientConnectResultCode.BadUserNameOrPassword)]
+    public async Task Wrong_credentials_are_refused(string id, string secret, MqttClientConnectResultCode expected)
+    {
+        Assert.Equal(expected, await MqttTestClient.TryConnectAsync(f.Host.MqttPort, id, id, secret));
+    }
+
+    [Fact]
+    public async Task A_client_id_other_than_the_username_is_refused()
+    {
+        Assert.Equal(MqttClientConnectResultCode.ClientIdentifierNotValid, await MqttTestClient.TryConnectAsync(f.Host.MqttPort, "P2", "A2", "ankle-secret"));
+        Assert.Equal(MqttClientConnectResultCode.Success, await MqttTestClient.TryConnectAsync(f.Host.MqttPort, "A2", "A2", "ankle-secret"));
+    }
+
+    [Fact]
+    public async Task A_device_publishing_as_another_device_is_refused_and_changes_nothing()
+    {
+        await using var ankle = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "A2", "ankle-secret");
+        long before = f.Rejects["TopicMismatch"];
+        var result = await ankle.PublishAsync("proximity/v1/devices/P2/position", MqttTestClient.Fix(1, DateTimeOffset.UtcNow, 0));
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, result.ReasonCode);
+        Assert.Equal(before + 1, f.Rejects["TopicMismatch"]);
+        Assert.Equal(0, (await f.Host.Grains.DeviceGrain("P2").GetStatus()).Messages);
+        Assert.True(ankle.IsConnected);
+    }
+
+    [Fact]
+    public async Task A_device_publishing_as_another_device_over_MQTT_3_1_1_changes_nothing()
+    {
+        await using var ankle = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "A2", "ankle-secret", MqttProtocolVersion.V311);
+        await ankle.PublishAsync("proximity/v1/devices/P2/event", $"{{\"seq\":1,\"ts\":\"{DateTimeOffset.UtcNow:O}\",\"type\":\"sos\"}}");
+        Assert.Equal(0, (await f.Host.Grains.DeviceGrain("P2").GetStatus()).Messages);
+    }
+
+    [Theory]
+    [InlineData("A2", "proximity/v1/devices/A2/notify", true)]
+    [InlineData("A2", "proximity/v1/devices/A2/command", true)]
+    [InlineData("A2", "proximity/v1/devices/P2/notify", false)]
+    [InlineData("A2", "proximity/v1/devices/+/notify", false)]
+    [InlineData("A2", "proximity/v1/devices/#", false)]
+    [InlineData("A2", "proximity/v1/alerts/#", false)]
+    [InlineData("A2", "#", false)]
+    [InlineData("meldkamer-1", "proximity/v1/alerts/#", true)]
+    [InlineData("meldkamer-1", "proximity/v1/alerts/critical", true)]
+    [InlineData("meldkamer-1", "proximity/v1/devices/+/position", false)]
+    [InlineData("meldkamer-1", "#", false)]
+    public async Task Subscriptions_follow_the_topic_acl(string id, string filter, bool granted)
+    {
+        await using var client = await MqttTestClient.ConnectAsync(f.Host.MqttPort, id, id == "meldkamer-1" ? "meldkamer-secret" : "ankle-secret");
+        var code = await client.SubscribeAsync(filter);
+        if (granted) Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, code);
+        else Assert.Equal(MqttClientSubscribeResultCode.NotAuthorized, code);
+    }
+
+    [Fact]
+    public async Task An_integration_from_configuration_logs_in_and_reads_alerts_only()
+    {
+        await using var dispatch = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "dispatch-cfg", "cfg-secret");
+        Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await dispatch.SubscribeAsync("proximity/v1/alerts/#"));
+        Assert.Equal(MqttClientSubscribeResultCode.NotAuthorized, await dispatch.SubscribeAsync("proximity/v1/devices/A2/notify"));
+    }
+
+    [Fact]
+    public async Task An_integration_may_not_publish()
+    {
+        await using var meldkamer = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "meldkamer-1", "meldkamer-secret");
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, (await meldkamer.PublishAsync("proximity/v1/alerts/critical", "{}")).ReasonCode);
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized,
+            (await meldkamer.PublishAsync("proximity/v1/devices/A2/position", MqttTestClient.Fix(1, DateTimeOffset.UtcNow, 0))).ReasonCode);
+        Assert.Equal(0, (await f.Host.Grains.DeviceGrain("A2").GetStatus()).Messages);
+    }
+}

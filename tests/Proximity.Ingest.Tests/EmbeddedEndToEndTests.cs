@@ -1,0 +1,68 @@
+using Proximity.Grains;
+using Proximity.Protocol;
+using Proximity.Spatial.Bans;
+using Proximity.Spatial.Monitoring;
+
+namespace Proximity.Ingest.Tests;
+
+[Collection(EmbeddedCollection.Name)]
+public sealed class EmbeddedEndToEndTests(EmbeddedFixture f)
+{
+    [Fact]
+    public async Task Fixes_published_by_devices_raise_an_alert_on_the_alerts_topic_and_a_notification_on_the_victims_device()
+    {
+        await using var meldkamer = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "meldkamer-1", "meldkamer-secret");
+        Assert.Equal(MQTTnet.MqttClientSubscribeResultCode.GrantedQoS1, await meldkamer.SubscribeAsync("proximity/v1/alerts/#"));
+        await using var phone = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "P1", "phone-secret");
+        Assert.Equal(MQTTnet.MqttClientSubscribeResultCode.GrantedQoS1, await phone.SubscribeAsync("proximity/v1/devices/P1/notify"));
+        await using var ankle = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "A1", "ankle-secret");
+
+        var now = DateTimeOffset.UtcNow;
+        Assert.True((await phone.PublishAsync("proximity/v1/devices/P1/position", MqttTestClient.Fix(1, now, 0))).IsSuccess);
+        // A store-and-forward array, oldest first: far away, then close.
+        var batch = $"[{MqttTestClient.Fix(1, now.AddSeconds(-60), 1500)},{MqttTestClient.Fix(2, now.AddSeconds(1), 80)}]";
+        Assert.True((await ankle.PublishAsync("proximity/v1/devices/A1/position", batch)).IsSuccess);
+
+        var received = await meldkamer.WaitFor(m => m.Topic == "proximity/v1/alerts/critical" && m.Payload.Contains("\"banId\":\"ban1\"", StringComparison.Ordinal), "breach of ban1");
+        var alert = AlertJson.Deserialize(received.Payload)!;
+        Assert.Equal(AlertType.ContactBanBreach, alert.Type);
+        Assert.Equal("O1", alert.OffenderId);
+        Assert.Equal(AlertRecipients.MonitoringCentre | AlertRecipients.PoliceControlRoom, alert.Recipients);
+        Assert.Equal(AlertStatus.Open, (await f.Host.Grains.AlertGrain(alert.Id).Get())!.Status); // recorded before published
+
+        var notice = await phone.WaitFor(m => m.Payload.Contains("\"level\":\"danger\"", StringComparison.Ordinal), "danger notice");
+        Assert.Contains(alert.Id, notice.Payload, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"lat\"", notice.Payload, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_OwnTracks_phone_serves_as_the_victims_device()
+    {
+        await using var phone = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "P4", "phone-secret");
+        long tst = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var result = await phone.PublishAsync("owntracks/P4/iphone",
+            $"{{\"_type\":\"location\",\"lat\":52.3731,\"lon\":4.8926,\"acc\":12,\"tst\":{tst},\"batt\":64,\"vel\":4,\"cog\":90}}");
+        Assert.True(result.IsSuccess, result.ReasonCode.ToString());
+        var status = await f.Host.Grains.DeviceGrain("P4").GetStatus();
+        Assert.Equal(tst, status.LastSeq);
+        Assert.Equal(64, status.BatteryPercent);
+
+        // OwnTracks is for victims' phones only.
+        await using var ankle = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "A4", "ankle-secret");
+        long before = f.Rejects["UnknownDevice"];
+        Assert.False((await ankle.PublishAsync("owntracks/A4/phone", $"{{\"_type\":\"location\",\"lat\":52.3,\"lon\":4.8,\"acc\":5,\"tst\":{tst}}}")).IsSuccess);
+        Assert.Equal(before + 1, f.Rejects["UnknownDevice"]);
+        Assert.Null((await f.Host.Grains.DeviceGrain("A4").GetStatus()).LastSeq);
+    }
+
+    [Fact]
+    public async Task Events_reach_the_device_grain()
+    {
+        await using var ankle = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "A5", "ankle-secret");
+        var ts = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True((await ankle.PublishAsync("proximity/v1/devices/A5/event", $"{{\"seq\":7,\"ts\":\"{ts}\",\"type\":\"body_contact_lost\",\"bat\":55}}")).IsSuccess);
+        var status = await f.Host.Grains.DeviceGrain("A5").GetStatus();
+        Assert.True(status.BodyContactLost);
+        Assert.Equal(7, status.LastSeq);
+    }
+}

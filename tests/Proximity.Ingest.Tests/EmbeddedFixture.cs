@@ -1,0 +1,26 @@
+namespace Proximity.Ingest.Tests;
+
+/// <summary>One live service with the embedded broker for the embedded-broker tests; each test uses its own people.</summary>
+public sealed class EmbeddedFixture : IAsyncLifetime
+{
+    public ServiceHost Host { get; private set; } = null!;
+    public RejectCounter Rejects { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        Host = await ServiceHost.StartAsync(ServiceHost.Case("1", "2", "3", "4", "5"));
+        Rejects = new RejectCounter(Host.Meters);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Rejects.Dispose();
+        await Host.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class EmbeddedCollection : ICollectionFixture<EmbeddedFixture>
+{
+    public const string Name = "embedded broker";
+}

@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Text;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace Proximity.Ingest.Tests;
+
+public sealed record Received(string Topic, string Payload);
+
+/// <summary>A real MQTT client as a device or an integration would use, collecting what it receives.</summary>
+public sealed class MqttTestClient : IAsyncDisposable
+{
+    public const double Lat = 52.37310, Lon = 4.89260;
+    private static readonly double MetersPerDegreeLon = 111_320 * Math.Cos(Lat * Math.PI / 180);
+    private readonly IMqttClient _client;
+    private readonly List<Received> _received = [];
+    private readonly List<(Func<Received, bool> Match, TaskCompletionSource<Received> Done)> _waiters = [];
+
+    private MqttTestClient(IMqttClient client)
+    {
+        _client = client;
+        _client.ApplicationMessageReceivedAsync += e =>
+        {
+            var m = new Received(e.ApplicationMessage.Topic, e.ApplicationMessage.ConvertPayloadToString());
+            lock (_received)
+            {
+                _received.Add(m);
+                foreach (var w in _waiters.Where(w => w.Match(m)).ToList())
+                {
+                    _waiters.Remove(w);
+                    w.Done.TrySetResult(m);
+                }
+            }
+            return Task.CompletedTask;
+        };
+    }
+
+    public bool IsConnected => _client.IsConnected;
+
+    public static async Task<MqttTestClient> ConnectAsync(int port, string id, string secret, MqttProtocolVersion version = MqttProtocolVersion.V500,
+        bool cleanStart = true)
+    {
+        var client = new MqttClientFactory().CreateMqttClient();
+        var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(id).WithCredentials(id, secret)
+            .WithProtocolVersion(version).WithCleanStart(cleanStart).WithTimeout(TimeSpan.FromSeconds(30)).Build();
+        try
+        {
+            await client.ConnectAsync(options);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+        return new MqttTestClient(client);
+    }
+
+    /// <summary>The broker's answer to a connection attempt with these credentials (the client is closed again).</summary>
+    public static async Task<MqttClientConnectResultCode> TryConnectAsync(int port, string clientId, string username, string secret)
+    {
+        using var client = new MqttClientFactory().CreateMqttClient();
+        var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(clientId).WithCredentials(username, secret)
+            .WithProtocolVersion(MqttProtocolVersion.V500).WithTimeout(TimeSpan.FromSeconds(30)).Build();
+        try
+        {
+            var result = await client.ConnectAsync(options);
+            if (client.IsConnected) await client.DisconnectAsync();
+            return result.ResultCode;
+        }
+        catch (MQTTnet.Adapter.MqttConnectingFailedException e)
+        {
+            // MQTTnet 5 reports a refused CONNACK as this exception, naming the reason code in the message.
+            return Enum.GetValues<MqttClientConnectResultCode>().FirstOrDefault(c => e.Message.Contains(c.ToString(), StringComparison.Ordinal),
+                MqttClientConnectResultCode.UnspecifiedError);
+        }
+    }
+
+    public async Task<MqttClientSubscribeResultCode> SubscribeAsync(string filter)
+    {
+        var result = await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        return result.Items.Single().ResultCode;
+    }
+
+    public Task<MqttClientPublishResult> PublishAsync(string topic, string payload) => PublishAsync(topic, Encoding.UTF8.GetBytes(payload));
+
+    public Task<MqttClientPublishResult> PublishAsync(string topic, byte[] payload) =>
+        _client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+
+    public Task<Received> WaitFor(Func<Received, bool> match, string what)
+    {
+        var done = new TaskCompletionSource<Received>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_received)
+        {
+            if (_received.FirstOrDefault(match) is { } m) return Task.FromResult(m);
+            _waiters.Add((match, done));
+        }
+        return done.Task.WaitAsync(TimeSpan.FromSeconds(60)).ContinueWith(t =>
+            t.IsCompletedSuccessfully ? t.Result : throw new TimeoutException($"no message {what} within 60 s; got: {string.Join(", ", Received.Select(x => x.Topic))}"),
+            TaskScheduler.Default);
+    }
+
+    public IReadOnlyList<Received> Received { get { lock (_received) return _received.ToArray(); } }
+
+    /// <summary>A device-protocol fix <paramref name="eastMeters"/> east of the victim's home point.</summary>
+    public static string Fix(long seq, DateTimeOffset ts, double eastMeters, double acc = 5) => string.Format(CultureInfo.InvariantCulture,
+        "{{\"seq\":{0},\"ts\":\"{1:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}\",\"lat\":{2:F6},\"lon\":{3:F6},\"acc\":{4},\"bat\":80,\"src\":\"gps\"}}",
+        seq, ts.UtcDateTime, Lat, Lon + eastMeters / MetersPerDegreeLon, acc);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client.IsConnected) await _client.DisconnectAsync();
+        _client.Dispose();
+    }
+}
