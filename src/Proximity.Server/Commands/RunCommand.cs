@@ -3,6 +3,8 @@ using Proximity.Grains;
 using Proximity.Ingest;
 using Proximity.Protocol;
 using Proximity.Server.Demo;
+using Proximity.Server.Health;
+using Proximity.Server.Telemetry;
 
 namespace Proximity.Server.Commands;
 
@@ -44,6 +46,7 @@ public static class RunCommand
         // Orleans logs its options and Polly every placement attempt at Information: keep the console readable.
         builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning)
             .AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.AddProximityTelemetry();
         builder.AddProximitySilo(caseFile);
         builder.AddProximityIngest(o => { if (options.Has("mqtt-port")) o.Port = mqttPort; });
         if (demo is not null) builder.Services.AddSingleton(demo).AddHostedService<DemoDevices>();
@@ -51,6 +54,8 @@ public static class RunCommand
 
         var app = builder.Build();
         app.MapHealthChecks("/health");
+        app.MapProximityHealth();
+        app.MapProximityMetrics();
         app.Logger.LogWarning("storage is in memory: nothing is persisted; alerts and device state are lost when the process stops");
         app.Logger.LogInformation("{Offenders} offenders, {Victims} victims, {Bans} bans, {Integrations} integrations loaded; HTTP on port {Http}, health at /health",
             caseFile.Offenders.Count, caseFile.Victims.Count, caseFile.Bans.Count, caseFile.Integrations.Count, httpPort);
