@@ -14,5 +14,5 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 # Debian starts the packaged services on install; the tests use their own instances.
 systemctl stop mosquitto postgresql >/dev/null 2>&1 || true
-pkill -x mosquitto >/dev/null 2>&1 || true
+pkill -f "mosquitto -c /etc/mosquitto/mosquitto.conf" >/dev/null 2>&1 || true
 exit 0
