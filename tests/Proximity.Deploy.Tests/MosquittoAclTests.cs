@@ -105,6 +105,39 @@ public sealed class MosquittoAclTests
         Assert.Equal(Repo.Read("deploy/mosquitto/production/mosquitto.conf"), Repo.Read("deploy/k8s/mosquitto/mosquitto.conf"));
     }
 
+    public static TheoryData<string> AllAclFiles()
+    {
+        var data = new TheoryData<string>();
+        foreach (var path in Directory.EnumerateFiles(Repo.PathOf("deploy"), "*", SearchOption.AllDirectories)
+                     .Where(p => Path.GetFileName(p) == "acl" || p.EndsWith(".acl", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+            data.Add(Path.GetRelativePath(Repo.Root, path).Replace('\\', '/'));
+        return data;
+    }
+
+    /// <summary>Every ACL shipped under deploy/ (the production one, the Kubernetes copy, the single-broker template).</summary>
+    [Theory]
+    [MemberData(nameof(AllAclFiles))]
+    public void Every_shipped_acl_keeps_devices_apart(string path)
+    {
+        var acl = MosquittoAcl.Parse(Repo.Read(path));
+        foreach (var leaf in new[] { "position", "event" })
+        {
+            Assert.True(acl.Allows("dev-a", "dev-a", Device("dev-a", leaf), MqttAccess.Write));
+            Assert.False(acl.Allows("dev-a", "dev-a", Device("dev-b", leaf), MqttAccess.Write));
+            Assert.False(acl.Allows("dev-a", "dev-a", Device("dev-b", leaf), MqttAccess.Read));
+        }
+        foreach (var leaf in new[] { "command", "notify" })
+        {
+            Assert.True(acl.Allows("dev-a", "dev-a", Device("dev-a", leaf), MqttAccess.Read));
+            Assert.False(acl.Allows("dev-a", "dev-a", Device("dev-b", leaf), MqttAccess.Read));
+            Assert.False(acl.Allows("dev-a", "dev-a", Device("dev-a", leaf), MqttAccess.Write));
+        }
+        Assert.False(acl.Allows("dev-a", "dev-a", "proximity/v1/alerts/critical", MqttAccess.Write | MqttAccess.Read));
+        Assert.False(acl.Allows(null, "anon", Device("dev-a", "position"), MqttAccess.Write | MqttAccess.Read));
+        Assert.True(acl.Allows("proximity-service", "node", Device("dev-a", "position"), MqttAccess.Read));
+        Assert.True(acl.Allows("proximity-service", "node", "proximity/v1/alerts/critical", MqttAccess.Write));
+    }
+
     [Theory]
     [InlineData("a/+/c", "a/b/c", true)]
     [InlineData("a/+/c", "a/b/d", false)]
