@@ -33,6 +33,12 @@ public sealed class OffenderGrain(
         return Task.CompletedTask;
     }
 
+    public Task RefreshBans()
+    {
+        _monitor.UpdateBans(registry.BansOf(_id));
+        return Task.CompletedTask;
+    }
+
     public async Task<FixOutcome> OnOffenderFixes(PositionFix[] fixes)
     {
         int evaluated = 0, duplicates = 0, stale = 0;

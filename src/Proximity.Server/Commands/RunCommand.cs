@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Proximity.Api;
+using Proximity.Api.Registry;
 using Proximity.Grains;
 using Proximity.Ingest;
+using Proximity.Server.Api;
 using Proximity.Protocol;
 using Proximity.Server.Demo;
 using Proximity.Server.Health;
@@ -18,7 +21,7 @@ public static class RunCommand
           --case       offenders, victims, devices (with secrets), bans and integrations (the replay case format)
           --demo       also start simulated devices: an offender approaching a victim, so alerts appear at once
           --mqtt-port  the embedded MQTT broker's port (devices and control-room integrations connect here)
-          --http-port  the HTTP port (health at /health)
+          --http-port  the HTTP port: API (/api, /openapi/v1.json), web pages (/), health (/health)
 
         Starts a single-node Orleans silo (localhost clustering), the embedded MQTT broker and the HTTP host.
         Storage is in memory: nothing is persisted. Configuration keys (appsettings.json or environment, for
@@ -51,11 +54,20 @@ public static class RunCommand
         builder.AddProximityIngest(o => { if (options.Has("mqtt-port")) o.Port = mqttPort; });
         if (demo is not null) builder.Services.AddSingleton(demo).AddHostedService<DemoDevices>();
         builder.Services.AddHealthChecks().AddCheck<IngestHealthCheck>("ingest");
+        string? generatedKey = LiveApiBridge.EnsureSigningKey(builder);
+        builder.AddProximityApi().AddLiveApiBridge();
 
         var app = builder.Build();
         app.MapHealthChecks("/health");
         app.MapProximityHealth();
         app.MapProximityMetrics();
+        app.MapProximityApi();
+        // The API's registry shows what the pipeline enforces.
+        await CaseImport.ImportAsync(app.Services.GetRequiredService<Proximity.Api.Registry.IRegistry>(), caseFile, DateTimeOffset.UtcNow);
+        if (generatedKey is not null)
+            app.Logger.LogWarning("no Proximity:Auth:SigningKey or Authority configured: generated a key for this run. Mint tokens with: " +
+                "proximity token --key {Key} --role MonitoringCentre --user NAME, then open http://localhost:{Http}/control-room.html#token=TOKEN",
+                generatedKey, httpPort);
         app.Logger.LogWarning("storage is in memory: nothing is persisted; alerts and device state are lost when the process stops");
         app.Logger.LogInformation("{Offenders} offenders, {Victims} victims, {Bans} bans, {Integrations} integrations loaded; HTTP on port {Http}, health at /health",
             caseFile.Offenders.Count, caseFile.Victims.Count, caseFile.Bans.Count, caseFile.Integrations.Count, httpPort);
