@@ -15,6 +15,8 @@ public static class CommandLine
                  Creates or upgrades the PostgreSQL/PostGIS schema (idempotent).
           audit verify --connection "..."
                  Checks the audit log's hash chain; exit code 1 when it is broken.
+          health [--ready] [--url URL]
+                 Asks a running node's /health/live (or /health/ready); exit 0 when healthy (container checks).
           token --role ROLE --user NAME [--key KEY]
                  Mints a bearer token for the HTTP API, signed with Proximity:Auth:SigningKey.
 
@@ -40,6 +42,7 @@ public static class CommandLine
                 "run" => await RunCommand.RunAsync(options),
                 "db" => await DatabaseCommands.DbAsync(verb, options),
                 "audit" => await DatabaseCommands.AuditAsync(verb, options),
+                "health" => await HealthCommand.RunAsync(options),
                 "token" => TokenCommand.Run(options),
                 _ => Fail($"unknown command '{args[0]}'\n\n{Usage}"),
             };

@@ -6,6 +6,8 @@ using Proximity.Ingest;
 using Proximity.Server.Api;
 using Proximity.Protocol;
 using Proximity.Server.Demo;
+using Proximity.Server.Health;
+using Proximity.Server.Telemetry;
 
 namespace Proximity.Server.Commands;
 
@@ -47,6 +49,7 @@ public static class RunCommand
         // Orleans logs its options and Polly every placement attempt at Information: keep the console readable.
         builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning)
             .AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.AddProximityTelemetry();
         builder.AddProximitySilo(caseFile);
         builder.AddProximityIngest(o => { if (options.Has("mqtt-port")) o.Port = mqttPort; });
         if (demo is not null) builder.Services.AddSingleton(demo).AddHostedService<DemoDevices>();
@@ -56,6 +59,8 @@ public static class RunCommand
 
         var app = builder.Build();
         app.MapHealthChecks("/health");
+        app.MapProximityHealth();
+        app.MapProximityMetrics();
         app.MapProximityApi();
         // The API's registry shows what the pipeline enforces.
         await CaseImport.ImportAsync(app.Services.GetRequiredService<Proximity.Api.Registry.IRegistry>(), caseFile, DateTimeOffset.UtcNow);
