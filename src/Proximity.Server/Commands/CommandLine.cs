@@ -8,6 +8,7 @@ public static class CommandLine
 
         Commands:
           run    [--case case.json] [--demo] [--mqtt-port 1883] [--http-port 5080]
+                 [--storage memory|postgres --connection "..." [--migrate]]
                  Runs the live service: silo, embedded MQTT broker, HTTP host (/health).
           replay --case case.json --fixes fixes.ndjson --out alerts.ndjson
                  Replays recorded fixes through the decision core; writes one line per alert episode.
