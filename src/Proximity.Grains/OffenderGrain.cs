@@ -37,7 +37,8 @@ public sealed class OffenderGrain(
     IOptions<ProximityOptions> options,
     ILogger<OffenderGrain> logger) : Grain, IOffenderGrain
 {
-    internal static readonly JsonSerializerOptions StateJson = new(JsonSerializerDefaults.General);
+    /// <summary>How the decision state is written into grain state.</summary>
+    public static readonly JsonSerializerOptions StateJson = new(JsonSerializerDefaults.General);
 
     private readonly ProximityOptions _options = options.Value;
     private readonly List<MonitorEvent> _events = [];

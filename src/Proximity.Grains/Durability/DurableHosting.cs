@@ -64,7 +64,7 @@ public static class DurableHosting
         services.AddSingleton<IFixRecorder, BufferedFixRecorder>();
         services.AddSingleton(configuration?.GetSection(OutboxOptions.Section).Get<OutboxOptions>() ?? new OutboxOptions());
         services.AddSingleton(sp => new OutboxRelay(sp.GetRequiredService<Storage.Alerts.AlertStore>(), sp.GetRequiredService<Outputs.ProximityOutputs>(),
-            sp.GetRequiredService<OutboxOptions>(), sp.GetKeyedService<TimeProvider>(ProximitySilo.ClockKey) ?? TimeProvider.System,
+            sp.GetRequiredService<OutboxOptions>(), TimeProvider.System /* compared with the database's recorded_at: wall-clock, not monitoring time */,
             sp.GetRequiredService<ILogger<OutboxRelay>>()));
         services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
         // Written out before the container goes: fixes accepted just before a clean stop are kept.
