@@ -65,9 +65,10 @@ public sealed class DurableSilo : IAsyncDisposable
         return new DurableSilo(host);
     }
 
-    /// <summary>Stops as a crash would look to the cluster: no deactivation, nothing saved on the way out;
-    /// then the membership row says dead, as the other silos would declare it after their probes fail.</summary>
-    public async Task CrashAsync(string connectionString)
+    /// <summary>Stops as a crash would look to the cluster: no graceful deactivation (grain state writes on the way
+    /// out fail); then, with <paramref name="declareDead"/>, the membership row says dead at once, as other silos
+    /// would declare it after their probes fail (a lone next silo would otherwise wait for it).</summary>
+    public async Task CrashAsync(string connectionString, bool declareDead = true)
     {
         _stopped = true;
         using (var cancelled = new CancellationTokenSource())
@@ -77,6 +78,7 @@ public sealed class DurableSilo : IAsyncDisposable
         }
         var address = _host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
         _host.Dispose();
+        if (!declareDead) return;
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var cmd = new NpgsqlCommand($"UPDATE orleans_membership SET status = {(int)SiloStatus.Dead} WHERE silo_address = $1", connection);

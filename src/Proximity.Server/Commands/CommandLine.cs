@@ -16,6 +16,10 @@ public static class CommandLine
                  Creates or upgrades the PostgreSQL/PostGIS schema (idempotent).
           audit verify --connection "..."
                  Checks the audit log's hash chain; exit code 1 when it is broken.
+          export --offender ID --out DIR [--connection "..."]
+                 Writes an offender's whole case as NDJSON/GeoJSON with a manifest of SHA-256 checksums.
+          verify DIR
+                 Checks an export against its manifest; exit code 1 on any mismatch.
 
         Run 'proximity <command> --help' for the options of one command.
         """;
@@ -30,7 +34,7 @@ public static class CommandLine
         try
         {
             // Commands with a verb ("db migrate") take it before their options.
-            bool hasVerb = args[0] is "db" or "audit";
+            bool hasVerb = args[0] is "db" or "audit" or "verify"; // verify takes the directory there
             string? verb = hasVerb && args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : null;
             var options = Options.Parse(args.Skip(verb is null ? 1 : 2));
             return args[0] switch
@@ -39,6 +43,8 @@ public static class CommandLine
                 "run" => await RunCommand.RunAsync(options),
                 "db" => await DatabaseCommands.DbAsync(verb, options),
                 "audit" => await DatabaseCommands.AuditAsync(verb, options),
+                "export" => await ExportCommands.ExportAsync(options),
+                "verify" => await ExportCommands.VerifyAsync(verb, options),
                 _ => Fail($"unknown command '{args[0]}'\n\n{Usage}"),
             };
         }
