@@ -37,9 +37,11 @@ public sealed class DurableSilo : IAsyncDisposable
         })],
         []);
 
-    public static async Task<DurableSilo> StartAsync(string connectionString, TimeProvider time, IMqttPublisher mqtt, CancellationToken ct)
+    /// <param name="preferLocal">grains activate on the silo whose client calls first (tests choose where state lives)</param>
+    public static async Task<DurableSilo> StartAsync(string connectionString, TimeProvider time, IMqttPublisher mqtt, CancellationToken ct, bool preferLocal = false)
     {
         var builder = Host.CreateApplicationBuilder();
+        if (preferLocal) builder.Services.AddSingleton<Orleans.Runtime.PlacementStrategy, Orleans.Runtime.PreferLocalPlacement>();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddKeyedSingleton(ProximitySilo.ClockKey, time);
         builder.Services.AddSingleton(mqtt);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Orleans.Runtime;
 using Proximity.Grains.Durability;
 using Proximity.Grains.Outputs;
 using Proximity.Grains.Tests;
@@ -37,18 +38,23 @@ public sealed class TwoSiloTests(PostgresFixture fixture) : IAsyncLifetime
     {
         var mqttA = new RecordingMqtt();
         var mqttB = new RecordingMqtt();
-        var a = await DurableSilo.StartAsync(_cs, _time, mqttA, Ct);
-        await using var b = await DurableSilo.StartAsync(_cs, _time, mqttB, Ct);
+        var a = await DurableSilo.StartAsync(_cs, _time, mqttA, Ct, preferLocal: true);
+        await using var b = await DurableSilo.StartAsync(_cs, _time, mqttB, Ct, preferLocal: true);
         var start = _time.GetUtcNow();
         TimeSpan? recovery = null;
         var killedAt = Stopwatch.StartNew();
 
         for (int step = 1; step <= Steps; step++)
         {
-            // The first steps go in through A, so its grains are placed there; the rest through B.
+            // The first steps go in through A, so the grains are placed there; the rest through B.
             var grains = step <= KillAfter ? a.Grains : b.Grains;
             if (step == KillAfter + 1)
             {
+                // A holds the decision state that must move.
+                var stats = await a.Grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics(Ct);
+                var siloA = a.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+                Assert.True(stats.Any(g => g.SiloAddress.Equals(siloA) && g.GrainType.Contains(nameof(OffenderGrain), StringComparison.Ordinal) && g.ActivationCount > 0),
+                    $"no offender grain on A ({siloA}): {string.Join("; ", stats.Select(g => $"{g.SiloAddress} {g.GrainType} {g.ActivationCount}"))}");
                 await a.CrashAsync(_cs, declareDead: false); // the cluster has to find out by itself
                 killedAt.Restart();
             }
@@ -61,8 +67,7 @@ public sealed class TwoSiloTests(PostgresFixture fixture) : IAsyncLifetime
             // Every offender and victim judged again, wherever its grains were.
             if (step == KillAfter + 1) recovery = killedAt.Elapsed;
         }
-        TestContext.Current.SendDiagnosticMessage($"every person judged again {recovery?.TotalSeconds:F1} s after the kill");
-        Console.WriteLine($"two-silo kill: every person judged again {recovery?.TotalSeconds:F1} s after the kill");
+        TestContext.Current.TestOutputHelper?.WriteLine($"two-silo kill: every person judged again {recovery?.TotalSeconds:F1} s after the kill");
 
         // Every accepted fix is in the position history (a redelivered one may be there twice: counted once).
         await b.Services.GetRequiredService<Storage.Positions.PositionWriteBuffer>().FlushAsync(Ct);
