@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using Orleans.Configuration;
 using Proximity.Grains.Durability;
 using Proximity.Grains.Outputs;
@@ -22,7 +21,15 @@ public sealed class DurableSilo : IAsyncDisposable
     private readonly IHost _host;
     private bool _stopped;
 
-    private DurableSilo(IHost host) => _host = host;
+    private DurableSilo(IHost host, int siloPort, int gatewayPort)
+    {
+        _host = host;
+        SiloPort = siloPort;
+        GatewayPort = gatewayPort;
+    }
+
+    public int SiloPort { get; }
+    public int GatewayPort { get; }
 
     public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
     public IServiceProvider Services => _host.Services;
@@ -38,8 +45,12 @@ public sealed class DurableSilo : IAsyncDisposable
         []);
 
     /// <param name="preferLocal">grains activate on the silo whose client calls first (tests choose where state lives)</param>
-    public static async Task<DurableSilo> StartAsync(string connectionString, TimeProvider time, IMqttPublisher mqtt, CancellationToken ct, bool preferLocal = false)
+    /// <param name="sameEndpointAs">restart in place of a silo (its ports): Orleans then retires that silo's older
+    /// generation at once, as a node restarted after a crash does</param>
+    public static async Task<DurableSilo> StartAsync(string connectionString, TimeProvider time, IMqttPublisher mqtt, CancellationToken ct,
+        bool preferLocal = false, DurableSilo? sameEndpointAs = null)
     {
+        int siloPort = sameEndpointAs?.SiloPort ?? FreePort(), gatewayPort = sameEndpointAs?.GatewayPort ?? FreePort();
         var builder = Host.CreateApplicationBuilder();
         if (preferLocal) builder.Services.AddSingleton<Orleans.Runtime.PlacementStrategy, Orleans.Runtime.PreferLocalPlacement>();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -57,20 +68,19 @@ public sealed class DurableSilo : IAsyncDisposable
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o => { o.ClusterId = "durable-test"; o.ServiceId = "proximity"; });
-            silo.ConfigureEndpoints(IPAddress.Loopback, FreePort(), FreePort());
+            silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort);
             silo.UseProximityPostgres(connectionString, migrate: true);
         });
         // Only the pass at start: a test calls RelayOnceAsync itself to look again.
         builder.Services.AddSingleton(new OutboxOptions { MinAge = TimeSpan.Zero, Period = TimeSpan.FromHours(1) });
         var host = builder.Build();
         await host.StartAsync(ct);
-        return new DurableSilo(host);
+        return new DurableSilo(host, siloPort, gatewayPort);
     }
 
-    /// <summary>Stops as a crash would look to the cluster: no graceful deactivation (grain state writes on the way
-    /// out fail); then, with <paramref name="declareDead"/>, the membership row says dead at once, as other silos
-    /// would declare it after their probes fail (a lone next silo would otherwise wait for it).</summary>
-    public async Task CrashAsync(string connectionString, bool declareDead = true)
+    /// <summary>Stops as a crash looks to the cluster: not gracefully (grain state writes on the way out fail), the
+    /// membership row left as it was.</summary>
+    public async Task CrashAsync()
     {
         _stopped = true;
         using (var cancelled = new CancellationTokenSource())
@@ -78,14 +88,7 @@ public sealed class DurableSilo : IAsyncDisposable
             await cancelled.CancelAsync();
             try { await _host.StopAsync(cancelled.Token); } catch (OperationCanceledException) { }
         }
-        var address = _host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
         _host.Dispose();
-        if (!declareDead) return;
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var cmd = new NpgsqlCommand($"UPDATE orleans_membership SET status = {(int)SiloStatus.Dead} WHERE silo_address = $1", connection);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = address.ToParsableString() });
-        await cmd.ExecuteNonQueryAsync();
     }
 
     public async ValueTask DisposeAsync()

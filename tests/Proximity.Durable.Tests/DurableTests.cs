@@ -41,10 +41,11 @@ public sealed class DurableTests(PostgresFixture fixture) : IAsyncLifetime
         await WaitUntilPublishedAsync(first.Id);
         // History is written in batches off the decision path; what was accepted before the crash was written.
         await silo1.Services.GetRequiredService<Storage.Positions.PositionWriteBuffer>().FlushAsync(Ct);
-        await silo1.CrashAsync(_cs);
+        await silo1.CrashAsync();
 
+        // The node restarts (same endpoint, as a service manager restarts it).
         var mqtt2 = new RecordingMqtt();
-        await using var silo2 = await DurableSilo.StartAsync(_cs, _time, mqtt2, Ct);
+        await using var silo2 = await DurableSilo.StartAsync(_cs, _time, mqtt2, Ct, sameEndpointAs: silo1);
         // Still next to the victim: the episode that was open goes on.
         for (int i = 1; i <= 5; i++)
         {
