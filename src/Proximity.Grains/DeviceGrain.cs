@@ -40,6 +40,7 @@ public sealed class DeviceGrain(
     IFixRecorder history,
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
     IOptions<ProximityOptions> options,
+    StorageChoice storage,
     ILogger<DeviceGrain> logger) : Grain, IDeviceGrain
 {
     private const string Offline = "offline", NoFix = "nofix", Strap = "strap", Contact = "contact", Battery = "battery", Sos = "sos", Jamming = "jamming";
@@ -87,7 +88,8 @@ public sealed class DeviceGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_dirty) await Save();
+        // In memory, state does not outlive the silo: nothing to keep while it shuts down.
+        if (_dirty && (storage.OutlivesSilo || reason.ReasonCode != DeactivationReasonCode.ShuttingDown)) await Save();
     }
 
     // Health (last sequence, last seen) is written at a bounded rate; alert conditions are written when they change.

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
+using Proximity.Grains.Durability;
 using Proximity.Grains.Outputs;
 using Proximity.Grains.Registry;
 using Proximity.Spatial.Decisions;
@@ -35,6 +36,7 @@ public sealed class OffenderGrain(
     IDeviceMessenger messenger,
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
     IOptions<ProximityOptions> options,
+    StorageChoice storage,
     ILogger<OffenderGrain> logger) : Grain, IOffenderGrain
 {
     /// <summary>How the decision state is written into grain state.</summary>
@@ -62,7 +64,8 @@ public sealed class OffenderGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_dirty) await SaveAsync();
+        // In memory, state does not outlive the silo: nothing to keep while it shuts down.
+        if (_dirty && (storage.OutlivesSilo || reason.ReasonCode != DeactivationReasonCode.ShuttingDown)) await SaveAsync();
     }
 
     public async Task<FixOutcome> OnOffenderFixes(PositionFix[] fixes)

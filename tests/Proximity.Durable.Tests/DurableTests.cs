@@ -39,6 +39,8 @@ public sealed class DurableTests(PostgresFixture fixture) : IAsyncLifetime
         var first = AlertJson.Deserialize((await mqtt1.WaitFor(m => m.Topic.StartsWith(Topics.AlertsPrefix, StringComparison.Ordinal), "breach O1")).Payload)!;
         Assert.Equal(AlertType.ContactBanBreach, first.Type);
         await WaitUntilPublishedAsync(first.Id);
+        // The open episode was written when it was raised, not only when the grain goes away.
+        Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM orleans_grain_state WHERE state_name = 'offender' AND grain_id LIKE '%off-O1' AND payload IS NOT NULL"));
         // History is written in batches off the decision path; what was accepted before the crash was written.
         await silo1.Services.GetRequiredService<Storage.Positions.PositionWriteBuffer>().FlushAsync(Ct);
         await silo1.CrashAsync();

@@ -18,6 +18,9 @@ public sealed record StorageChoice(bool Postgres, string? ConnectionString, bool
 
     public static StorageChoice Memory { get; } = new(false, null, false);
 
+    /// <summary>Whether grain state outlives this silo (worth writing while the silo shuts down).</summary>
+    public bool OutlivesSilo => Postgres;
+
     /// <summary>Reads the choice; a bad value is a clear error before anything starts.</summary>
     public static StorageChoice From(IConfiguration configuration)
     {
@@ -48,6 +51,7 @@ public static class DurableHosting
         silo.UseProximityPostgresClustering(connectionString, migrate);
         silo.AddProximityPostgresGrainStorage(ProximitySilo.StorageName, connectionString);
         silo.Services.AddProximityPostgresStores(connectionString, migrate, configuration);
+        silo.Services.AddSingleton(new StorageChoice(true, connectionString, migrate));
         return silo;
     }
 
