@@ -85,6 +85,9 @@ public interface IOffenderGrain : IGrainWithStringKey
     Task OnProtection(bool degraded, string alertId);
 
     Task<string[]> GetOpenAlertIds();
+
+    /// <summary>The offender's bans changed in the registry: judge with the new set, keeping open episodes of bans that stay.</summary>
+    Task RefreshBans();
 }
 
 public interface IVictimGrain : IGrainWithStringKey

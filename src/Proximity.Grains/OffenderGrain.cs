@@ -68,6 +68,12 @@ public sealed class OffenderGrain(
         if (_dirty && (storage.OutlivesSilo || reason.ReasonCode != DeactivationReasonCode.ShuttingDown)) await SaveAsync();
     }
 
+    public Task RefreshBans()
+    {
+        _monitor.UpdateBans(registry.BansOf(_id));
+        return Task.CompletedTask;
+    }
+
     public async Task<FixOutcome> OnOffenderFixes(PositionFix[] fixes)
     {
         int evaluated = 0, duplicates = 0, stale = 0;

@@ -67,7 +67,7 @@ public static class DurableHosting
         services.AddSingleton<IAlertJournal, PostgresAlertJournal>();
         services.AddSingleton<IFixRecorder, BufferedFixRecorder>();
         services.AddSingleton(configuration?.GetSection(OutboxOptions.Section).Get<OutboxOptions>() ?? new OutboxOptions());
-        services.AddSingleton(sp => new OutboxRelay(sp.GetRequiredService<Storage.Alerts.AlertStore>(), sp.GetRequiredService<Outputs.ProximityOutputs>(),
+        services.AddSingleton(sp => new OutboxRelay(sp.GetRequiredService<Storage.Alerts.AlertStore>(), sp.GetRequiredService<Outputs.IAlertOutbox>(), sp.GetRequiredService<Outputs.ProximityOutputs>(),
             sp.GetRequiredService<OutboxOptions>(), TimeProvider.System /* compared with the database's recorded_at: wall-clock, not monitoring time */,
             sp.GetRequiredService<ILogger<OutboxRelay>>()));
         services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());

@@ -26,7 +26,7 @@ public sealed class OutboxOptions
 /// published. With several nodes starting together an alert can be published twice, never lost; receivers
 /// drop repeats by alert id.
 /// </summary>
-public sealed class OutboxRelay(AlertStore alerts, ProximityOutputs outputs, OutboxOptions options, TimeProvider time, ILogger<OutboxRelay> logger)
+public sealed class OutboxRelay(AlertStore alerts, IAlertOutbox outbox, ProximityOutputs outputs, OutboxOptions options, TimeProvider time, ILogger<OutboxRelay> logger)
     : BackgroundService
 {
     /// <summary>One pass; returns how many alerts were handed to the routes again.</summary>
@@ -37,7 +37,7 @@ public sealed class OutboxRelay(AlertStore alerts, ProximityOutputs outputs, Out
         foreach (var stored in await alerts.UnpublishedAsync(options.BatchSize, cancellationToken))
         {
             if (stored.RecordedAt > before || outputs.IsInFlight(stored.Id)) continue;
-            outputs.Publish(stored.Alert);
+            outbox.Publish(stored.Alert); // every consumer of alerts (routes, and the API when it is there)
             relayed++;
         }
         if (relayed > 0) logger.LogWarning("outbox: {Count} recorded alerts were not published; publishing them now", relayed);

@@ -10,15 +10,16 @@ public sealed record DeviceEntry(string DeviceId, string PersonId, PersonRole Ro
 
 /// <summary>
 /// Who is who: devices, the people they belong to, bans and control-room integrations, loaded from the case
-/// file (until the API and the database exist). Immutable; shared by the grains and ingest.
+/// file; bans are replaced whole per offender when the API changes them. Shared by the grains and ingest.
 /// </summary>
 public sealed class ProximityRegistry
 {
     private static readonly Ban[] NoBans = [];
     private static readonly string[] None = [];
     private readonly FrozenDictionary<string, DeviceEntry> _devices;
-    private readonly FrozenDictionary<string, Ban[]> _bansByOffender;
-    private readonly FrozenDictionary<string, string[]> _offendersByVictim;
+    private readonly Lock _bansLock = new();
+    private volatile FrozenDictionary<string, Ban[]> _bansByOffender;
+    private volatile FrozenDictionary<string, string[]> _offendersByVictim;
     private readonly FrozenDictionary<string, string[]> _devicesByPerson;
     private readonly FrozenDictionary<string, SecretHash> _integrations;
 
@@ -34,10 +35,7 @@ public sealed class ProximityRegistry
         _devices = devices.ToFrozenDictionary(StringComparer.Ordinal);
         _devicesByPerson = caseFile.Offenders.Concat(caseFile.Victims)
             .ToFrozenDictionary(p => p.Id, p => p.Devices.Select(d => d.Id).ToArray(), StringComparer.Ordinal);
-        _bansByOffender = caseFile.Bans.GroupBy(b => b.OffenderId)
-            .ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
-        _offendersByVictim = caseFile.Bans.OfType<ContactBan>().GroupBy(b => b.VictimId)
-            .ToFrozenDictionary(g => g.Key, g => g.Select(b => b.OffenderId).Distinct().ToArray(), StringComparer.Ordinal);
+        (_bansByOffender, _offendersByVictim) = Index(caseFile.Bans);
         var integrations = new Dictionary<string, SecretHash>(StringComparer.Ordinal);
         foreach (var i in caseFile.Integrations)
         {
@@ -75,6 +73,29 @@ public sealed class ProximityRegistry
     public AlertRecipients RecipientsForVictim(string victimId) =>
         OffendersOf(victimId).SelectMany(BansOf).OfType<ContactBan>().Where(b => b.VictimId == victimId)
             .Aggregate(AlertRecipients.MonitoringCentre, (r, b) => r | b.Recipients);
+
+    /// <summary>
+    /// Replaces the bans of one offender (created, amended or ended through the API). Readers see either the old
+    /// or the new set, never a mix; the offender's grain must then be told to refresh.
+    /// </summary>
+    public void ReplaceBans(string offenderId, IReadOnlyList<Ban> bans)
+    {
+        if (bans.Any(b => b.OffenderId != offenderId))
+            throw new ArgumentException($"every ban must belong to offender {offenderId}", nameof(bans));
+        lock (_bansLock)
+        {
+            var all = _bansByOffender.Where(kv => kv.Key != offenderId).SelectMany(kv => kv.Value).Concat(bans);
+            (_bansByOffender, _offendersByVictim) = Index(all);
+        }
+    }
+
+    private static (FrozenDictionary<string, Ban[]>, FrozenDictionary<string, string[]>) Index(IEnumerable<Ban> bans)
+    {
+        var list = bans.ToList();
+        return (list.GroupBy(b => b.OffenderId).ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal),
+            list.OfType<ContactBan>().GroupBy(b => b.VictimId)
+                .ToFrozenDictionary(g => g.Key, g => g.Select(b => b.OffenderId).Distinct().ToArray(), StringComparer.Ordinal));
+    }
 
     public bool VerifyDevice(string deviceId, string? secret) =>
         _devices.TryGetValue(deviceId, out var d) && d.Secret is not null && d.Secret.Verify(secret);

@@ -20,6 +20,8 @@ public static class CommandLine
                  Writes an offender's whole case as NDJSON/GeoJSON with a manifest of SHA-256 checksums.
           verify DIR
                  Checks an export against its manifest; exit code 1 on any mismatch.
+          token --role ROLE --user NAME [--key KEY]
+                 Mints a bearer token for the HTTP API, signed with Proximity:Auth:SigningKey.
 
         Run 'proximity <command> --help' for the options of one command.
         """;
@@ -45,6 +47,7 @@ public static class CommandLine
                 "audit" => await DatabaseCommands.AuditAsync(verb, options),
                 "export" => await ExportCommands.ExportAsync(options),
                 "verify" => await ExportCommands.VerifyAsync(verb, options),
+                "token" => TokenCommand.Run(options),
                 _ => Fail($"unknown command '{args[0]}'\n\n{Usage}"),
             };
         }

@@ -1,7 +1,10 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Proximity.Api;
+using Proximity.Api.Registry;
 using Proximity.Grains;
 using Proximity.Grains.Durability;
 using Proximity.Ingest;
+using Proximity.Server.Api;
 using Proximity.Protocol;
 using Proximity.Server.Demo;
 
@@ -18,7 +21,7 @@ public static class RunCommand
           --case       offenders, victims, devices (with secrets), bans and integrations (the replay case format)
           --demo       also start simulated devices: an offender approaching a victim, so alerts appear at once
           --mqtt-port  the embedded MQTT broker's port (devices and control-room integrations connect here)
-          --http-port  the HTTP port (health at /health)
+          --http-port  the HTTP port: API (/api, /openapi/v1.json), web pages (/), health (/health)
           --storage    memory (default: one node, nothing persisted) or postgres (production: Orleans membership and
                        grain state, alerts with outbox, position history in PostgreSQL/PostGIS; nodes on the same
                        database form one cluster). Config key Proximity:Storage.
@@ -63,9 +66,18 @@ public static class RunCommand
         builder.AddProximityIngest(o => { if (options.Has("mqtt-port")) o.Port = mqttPort; });
         if (demo is not null) builder.Services.AddSingleton(demo).AddHostedService<DemoDevices>();
         builder.Services.AddHealthChecks().AddCheck<IngestHealthCheck>("ingest");
+        string? generatedKey = LiveApiBridge.EnsureSigningKey(builder);
+        builder.AddProximityApi().AddLiveApiBridge();
 
         var app = builder.Build();
         app.MapHealthChecks("/health");
+        app.MapProximityApi();
+        // The API's registry shows what the pipeline enforces.
+        await CaseImport.ImportAsync(app.Services.GetRequiredService<Proximity.Api.Registry.IRegistry>(), caseFile, DateTimeOffset.UtcNow);
+        if (generatedKey is not null)
+            app.Logger.LogWarning("no Proximity:Auth:SigningKey or Authority configured: generated a key for this run. Mint tokens with: " +
+                "proximity token --key {Key} --role MonitoringCentre --user NAME, then open http://localhost:{Http}/control-room.html#token=TOKEN",
+                generatedKey, httpPort);
         if (storage.Postgres)
             app.Logger.LogInformation("storage: PostgreSQL (cluster membership, grain state, alerts with outbox, position history){Migrate}",
                 storage.MigrateOnStart ? "; migrating at start" : "");

@@ -99,11 +99,11 @@ public sealed class OffenderMonitor
             switch (state.Ban)
             {
                 case ZoneBan zoneBan:
-                    JudgeZone(state, zoneBan, point, hasLeg ? legStart : null, late, events);
+                    JudgeZone(state, zoneBan, point, hasLeg, legStart, late, events);
                     break;
                 case ContactBan contact when _victims.TryGetValue(contact.VictimId, out var victim) &&
                                              victim.TryGetNearestTrusted(fix.Timestamp, out var v):
-                    JudgeContact(state, contact, point, v, point, hasLeg ? legStart : null, victim, late, events);
+                    JudgeContact(state, contact, point, v, point, hasLeg, legStart, victim, late, events);
                     break;
             }
         }
@@ -120,7 +120,7 @@ public sealed class OffenderMonitor
         {
             if (state.Ban is not ContactBan contact || contact.VictimId != victimId) continue;
             if (!contact.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
-            JudgeContact(state, contact, offender, point, point, null, track, late, events);
+            JudgeContact(state, contact, offender, point, point, false, point, track, late, events);
         }
     }
 
@@ -225,7 +225,7 @@ public sealed class OffenderMonitor
         ExpireJamming(now, events);
     }
 
-    private void JudgeZone(BanState state, ZoneBan ban, in TrackPoint point, TrackPoint? legStart, bool late, List<MonitorEvent> events)
+    private void JudgeZone(BanState state, ZoneBan ban, in TrackPoint point, bool hasLeg, in TrackPoint legStart, bool late, List<MonitorEvent> events)
     {
         double acc = point.Fix.AccuracyMeters;
         double buffer = WarningBuffer(ban);
@@ -242,8 +242,8 @@ public sealed class OffenderMonitor
                 point.At, point.At, late, [Evidence("offender", point, point.At)], exact.Inside, exact.SignedDepth, null, null, events);
         }
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, point.At, "offender clearly outside the violation for the hold time", events);
-        else if (!state.Breach.IsOpen && ban.Kind == ZoneKind.Exclusion && legStart is { } from && !point.Suspect)
-            JudgeZonePath(state, ban, from, point, late, events);
+        else if (!state.Breach.IsOpen && ban.Kind == ZoneKind.Exclusion && hasLeg && !point.Suspect)
+            JudgeZonePath(state, ban, legStart, point, late, events);
 
         if (buffer <= 0) return;
         var warning = observation with
@@ -321,7 +321,7 @@ public sealed class OffenderMonitor
     }
 
     private void JudgeContact(BanState state, ContactBan ban, in TrackPoint offender, in TrackPoint victim, in TrackPoint trigger,
-        TrackPoint? legStart, PartyTrack victimTrack, bool late, List<MonitorEvent> events)
+        bool hasLeg, in TrackPoint legStart, PartyTrack victimTrack, bool late, List<MonitorEvent> events)
     {
         var at = trigger.At;
         double offenderAge = Math.Abs((at - offender.At).TotalSeconds);
@@ -338,8 +338,8 @@ public sealed class OffenderMonitor
             Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late, witnesses.ToArray(), null, null, distance, null, events);
         }
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, at, "offender clearly beyond the minimum distance for the hold time", events);
-        else if (!state.Breach.IsOpen && legStart is { } from && !trigger.Suspect)
-            JudgeContactPath(state, ban, from, offender, victim, late, events);
+        else if (!state.Breach.IsOpen && hasLeg && !trigger.Suspect)
+            JudgeContactPath(state, ban, legStart, offender, victim, late, events);
 
         // Closing speed only from the offender's own fixes against a fresh victim position: a stale position
         // replaced by a new one is a jump in distance, not a speed.

@@ -26,6 +26,7 @@ public sealed class PartyTrack
     private int _count, _head;
     private int _lastTrusted = -1;
     private int _chainLength;
+    private int _previousTrusted = -1;
     private double _typicalSpeed;
     private bool _chainNeedsLong;
     private bool _lastJumpImpossible;
@@ -50,17 +51,28 @@ public sealed class PartyTrack
     /// <summary>The trusted point before the last trusted one (the start of the last leg).</summary>
     public bool TryGetPreviousTrusted(out TrackPoint point)
     {
+        int i = PreviousTrustedIndex();
+        point = i >= 0 ? _ring[i] : default;
+        return i >= 0;
+    }
+
+    private int PreviousTrustedIndex()
+    {
+        if (_lastTrusted < 0) return -1;
+        if (_previousTrusted >= 0)
+        {
+            ref readonly var p = ref _ring[_previousTrusted];
+            if (!p.Suspect && p.At < _ring[_lastTrusted].At) return _previousTrusted;
+        }
         bool seenLast = false;
         for (int i = 0; i < _count; i++)
         {
-            ref var p = ref _ring[Index(i)];
-            if (p.Suspect) continue;
+            int k = Index(i);
+            if (_ring[k].Suspect) continue;
             if (!seenLast) { seenLast = true; continue; }
-            point = p;
-            return true;
+            return _previousTrusted = k;
         }
-        point = default;
-        return false;
+        return -1;
     }
 
     /// <summary>True when the last fix added began a new run of physically impossible jumps.</summary>
@@ -74,9 +86,9 @@ public sealed class PartyTrack
     public TrackPoint Add(in PositionFix fix)
     {
         var position = _plane.Project(fix.Latitude, fix.Longitude);
-        bool suspect = false;
+        bool suspect = false, confirmedChain = false;
         StartedImpossibleJump = false;
-        if (TryGetLastTrusted(out var trusted) && Judge(trusted, fix, position) is var jump && jump != Jump.None)
+        if (_lastTrusted >= 0 && Judge(_ring[_lastTrusted], fix, position) is var jump && jump != Jump.None)
         {
             suspect = true;
             if (_chainLength > 0 && _count > 0 && _ring[Index(0)].Suspect && Judge(_ring[Index(0)], fix, position) != Jump.Implausible)
@@ -98,6 +110,7 @@ public sealed class PartyTrack
             {
                 for (int i = 0; i < _chainLength - 1 && i < _count; i++) _ring[Index(i)] = _ring[Index(i)] with { Suspect = false };
                 suspect = false;
+                confirmedChain = true;
                 _chainLength = 0;
             }
         }
@@ -109,8 +122,12 @@ public sealed class PartyTrack
         _head = (_head + 1) % Capacity;
         _ring[_head] = point;
         if (_count < Capacity) _count++;
-        if (!suspect) _lastTrusted = _head;
-        _typicalSpeed = MeasureTypicalSpeed();
+        if (!suspect)
+        {
+            _previousTrusted = confirmedChain ? -1 : _lastTrusted;
+            _lastTrusted = _head;
+            _typicalSpeed = MeasureTypicalSpeed();
+        }
         return point;
     }
 
@@ -130,6 +147,7 @@ public sealed class PartyTrack
     {
         _count = 0;
         _lastTrusted = -1;
+        _previousTrusted = -1;
         _chainLength = 0;
         foreach (var p in points)
         {
@@ -164,7 +182,10 @@ public sealed class PartyTrack
     private double MeasureTypicalSpeed()
     {
         double floor = _options.TypicalSpeedFloorMetersPerSecond;
-        if (!TryGetLastTrusted(out var last) || !TryGetPreviousTrusted(out var previous)) return floor;
+        int previousIndex = PreviousTrustedIndex();
+        if (previousIndex < 0) return floor;
+        ref readonly var last = ref _ring[_lastTrusted];
+        ref readonly var previous = ref _ring[previousIndex];
         double dt = (last.At - previous.At).TotalSeconds;
         if (dt <= 0) return floor;
         double moved = Math.Max(0, _plane.DistanceMeters(last.Position, previous.Position) - last.Fix.AccuracyMeters - previous.Fix.AccuracyMeters);
@@ -192,7 +213,10 @@ public sealed class PartyTrack
         if (_lastJumpImpossible || gap > TypicalSpeed() * dt + 0.5 * acceleration * dt * dt) return Jump.Implausible;
 
         // Dead reckoning from the leg that ended at the last trusted fix.
-        if (!TryGetLastTrusted(out var last) || last.At != from.At || !TryGetPreviousTrusted(out var previous)) return Jump.None;
+        int previousIndex = PreviousTrustedIndex();
+        if (previousIndex < 0 || _ring[_lastTrusted].At != from.At) return Jump.None;
+        ref readonly var last = ref _ring[_lastTrusted];
+        ref readonly var previous = ref _ring[previousIndex];
         double legSeconds = (last.At - previous.At).TotalSeconds;
         if (legSeconds <= 0 || legSeconds > 120) return Jump.None;
         double vx = (last.Position.X - previous.Position.X) / legSeconds, vy = (last.Position.Y - previous.Position.Y) / legSeconds;

@@ -1,0 +1,260 @@
+using System.Security.Cryptography;
+using System.Text;
+using Proximity.Api.Problems;
+using Proximity.Spatial.Bans;
+
+namespace Proximity.Api.Registry;
+
+/// <summary>The registry in memory: one lock, so every change is validated and applied atomically.</summary>
+public sealed class InMemoryRegistry : IRegistry
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Offender> _offenders = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Victim> _victims = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Device Device, byte[] Salt, byte[] Hash)> _devices = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<BanRecord>> _bans = new(StringComparer.Ordinal);
+
+    public event Action<string, IReadOnlyList<Ban>>? BansChanged;
+
+    public Task<IReadOnlyList<Offender>> OffendersAsync()
+    {
+        lock (_lock) return Task.FromResult<IReadOnlyList<Offender>>(_offenders.Values.OrderBy(o => o.Id, StringComparer.Ordinal).ToList());
+    }
+
+    public Task<Offender?> OffenderAsync(string id)
+    {
+        lock (_lock) return Task.FromResult(_offenders.GetValueOrDefault(id));
+    }
+
+    public Task<Offender> SaveOffenderAsync(Offender offender, int? expectedVersion)
+    {
+        CheckId(offender.Id, "offender");
+        CheckName(offender.Name);
+        CheckPlace(offender.Home, "home");
+        CheckPlace(offender.Work, "work");
+        lock (_lock)
+        {
+            if (_victims.ContainsKey(offender.Id)) throw ApiProblemException.Conflict($"'{offender.Id}' is already a victim's id.");
+            var saved = offender with { Version = NextVersion(_offenders.GetValueOrDefault(offender.Id)?.Version, expectedVersion, "offender", offender.Id) };
+            _offenders[offender.Id] = saved;
+            return Task.FromResult(saved);
+        }
+    }
+
+    public Task<IReadOnlyList<Victim>> VictimsAsync()
+    {
+        lock (_lock) return Task.FromResult<IReadOnlyList<Victim>>(_victims.Values.OrderBy(v => v.Id, StringComparer.Ordinal).ToList());
+    }
+
+    public Task<Victim?> VictimAsync(string id)
+    {
+        lock (_lock) return Task.FromResult(_victims.GetValueOrDefault(id));
+    }
+
+    public Task<Victim> SaveVictimAsync(Victim victim, int? expectedVersion)
+    {
+        CheckId(victim.Id, "victim");
+        CheckName(victim.Name);
+        CheckPlace(victim.Home, "home");
+        CheckPlace(victim.Work, "work");
+        lock (_lock)
+        {
+            if (_offenders.ContainsKey(victim.Id)) throw ApiProblemException.Conflict($"'{victim.Id}' is already an offender's id.");
+            var saved = victim with { Version = NextVersion(_victims.GetValueOrDefault(victim.Id)?.Version, expectedVersion, "victim", victim.Id) };
+            _victims[victim.Id] = saved;
+            return Task.FromResult(saved);
+        }
+    }
+
+    public Task<IReadOnlyList<Device>> DevicesAsync()
+    {
+        lock (_lock) return Task.FromResult<IReadOnlyList<Device>>(_devices.Values.Select(d => d.Device).OrderBy(d => d.Id, StringComparer.Ordinal).ToList());
+    }
+
+    public Task<Device?> DeviceAsync(string id)
+    {
+        lock (_lock) return Task.FromResult(_devices.TryGetValue(id, out var d) ? d.Device : null);
+    }
+
+    public Task<DeviceWithSecret> RegisterDeviceAsync(string id, DeviceKind kind, DateTimeOffset now)
+    {
+        CheckId(id, "device");
+        if (!Enum.IsDefined(kind)) throw ApiProblemException.Invalid("kind must be AnkleMonitor or VictimDevice.");
+        string secret = NewSecret();
+        var (salt, hash) = Hash(secret);
+        lock (_lock)
+        {
+            if (_devices.ContainsKey(id)) throw ApiProblemException.Conflict($"device '{id}' is already registered.");
+            var device = new Device { Id = id, Kind = kind, RegisteredAt = now, SecretSetAt = now };
+            _devices[id] = (device, salt, hash);
+            return Task.FromResult(new DeviceWithSecret(device, secret));
+        }
+    }
+
+    public Task<Device> AssignDeviceAsync(string id, string? personId)
+    {
+        lock (_lock)
+        {
+            var entry = ActiveDevice(id);
+            if (personId is not null)
+            {
+                bool offender = _offenders.ContainsKey(personId), victim = _victims.ContainsKey(personId);
+                if (!offender && !victim) throw ApiProblemException.NotFound("person", personId);
+                if (entry.Device.Kind == DeviceKind.AnkleMonitor && !offender)
+                    throw ApiProblemException.Invalid($"an ankle monitor can only be assigned to an offender; '{personId}' is a victim.");
+                if (entry.Device.Kind == DeviceKind.VictimDevice && !victim)
+                    throw ApiProblemException.Invalid($"a victim device can only be assigned to a victim; '{personId}' is an offender.");
+            }
+            var device = entry.Device with { PersonId = personId };
+            _devices[id] = entry with { Device = device };
+            return Task.FromResult(device);
+        }
+    }
+
+    public Task<DeviceWithSecret> RotateSecretAsync(string id, DateTimeOffset now)
+    {
+        string secret = NewSecret();
+        var (salt, hash) = Hash(secret);
+        lock (_lock)
+        {
+            var entry = ActiveDevice(id);
+            var device = entry.Device with { SecretSetAt = now };
+            _devices[id] = (device, salt, hash);
+            return Task.FromResult(new DeviceWithSecret(device, secret));
+        }
+    }
+
+    public Task<Device> RetireDeviceAsync(string id, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            var entry = ActiveDevice(id);
+            var device = entry.Device with { Status = DeviceStatus.Retired, RetiredAt = now, PersonId = null };
+            _devices[id] = entry with { Device = device };
+            return Task.FromResult(device);
+        }
+    }
+
+    public Task<bool> VerifyDeviceSecretAsync(string id, string secret)
+    {
+        (Device Device, byte[] Salt, byte[] Hash) entry;
+        lock (_lock)
+        {
+            if (!_devices.TryGetValue(id, out entry) || entry.Device.Status != DeviceStatus.Active) return Task.FromResult(false);
+        }
+        return Task.FromResult(CryptographicOperations.FixedTimeEquals(Hash(secret, entry.Salt), entry.Hash));
+    }
+
+    public Task<IReadOnlyList<BanRecord>> BansAsync(string? offenderId = null)
+    {
+        lock (_lock)
+            return Task.FromResult<IReadOnlyList<BanRecord>>(_bans.Values.Select(v => v[^1])
+                .Where(b => offenderId is null || b.OffenderId == offenderId)
+                .OrderBy(b => b.Id, StringComparer.Ordinal).ToList());
+    }
+
+    public Task<BanRecord?> BanAsync(string id)
+    {
+        lock (_lock) return Task.FromResult(_bans.TryGetValue(id, out var v) ? v[^1] : null);
+    }
+
+    public Task<IReadOnlyList<BanRecord>> BanHistoryAsync(string id)
+    {
+        lock (_lock) return Task.FromResult<IReadOnlyList<BanRecord>>(_bans.TryGetValue(id, out var v) ? v.ToList() : []);
+    }
+
+    public Task<BanRecord> CreateBanAsync(BanRecord version1)
+    {
+        CheckId(version1.Id, "ban");
+        if (version1.Version != 1) throw ApiProblemException.Invalid("a new ban starts at version 1.");
+        IReadOnlyList<Ban> current;
+        lock (_lock)
+        {
+            CheckBanPeople(version1);
+            if (_bans.ContainsKey(version1.Id)) throw ApiProblemException.Conflict($"ban '{version1.Id}' already exists; amend it instead.");
+            _bans[version1.Id] = [version1];
+            current = CoreBans(version1.OffenderId);
+        }
+        BansChanged?.Invoke(version1.OffenderId, current);
+        return Task.FromResult(version1);
+    }
+
+    public Task<BanRecord> AppendBanVersionAsync(BanRecord next)
+    {
+        IReadOnlyList<Ban> current;
+        string? previousOffender;
+        lock (_lock)
+        {
+            if (!_bans.TryGetValue(next.Id, out var versions)) throw ApiProblemException.NotFound("ban", next.Id);
+            var last = versions[^1];
+            if (last.Status == BanStatus.Ended) throw ApiProblemException.Conflict($"ban '{next.Id}' has ended; draft a new ban instead.");
+            if (next.Version != last.Version + 1)
+                throw ApiProblemException.Conflict($"ban '{next.Id}' is at version {last.Version}; version {next.Version} cannot follow it.");
+            if (next.Type != last.Type) throw ApiProblemException.Invalid($"a ban's type cannot change (it is {last.Type}); end it and draft a new one.");
+            CheckBanPeople(next);
+            versions.Add(next);
+            current = CoreBans(next.OffenderId);
+            previousOffender = last.OffenderId != next.OffenderId ? last.OffenderId : null;
+        }
+        BansChanged?.Invoke(next.OffenderId, current);
+        if (previousOffender is not null)
+        {
+            IReadOnlyList<Ban> other;
+            lock (_lock) other = CoreBans(previousOffender);
+            BansChanged?.Invoke(previousOffender, other);
+        }
+        return Task.FromResult(next);
+    }
+
+    private void CheckBanPeople(BanRecord ban)
+    {
+        if (!_offenders.ContainsKey(ban.OffenderId)) throw ApiProblemException.Invalid($"offender '{ban.OffenderId}' is not registered.");
+        if (ban.VictimId is { } v && !_victims.ContainsKey(v)) throw ApiProblemException.Invalid($"victim '{v}' is not registered.");
+    }
+
+    private List<Ban> CoreBans(string offenderId) =>
+        _bans.Values.Select(v => v[^1]).Where(b => b.OffenderId == offenderId).Select(b => b.Core).ToList();
+
+    private (Device Device, byte[] Salt, byte[] Hash) ActiveDevice(string id)
+    {
+        if (!_devices.TryGetValue(id, out var entry)) throw ApiProblemException.NotFound("device", id);
+        if (entry.Device.Status == DeviceStatus.Retired) throw ApiProblemException.Conflict($"device '{id}' is retired.");
+        return entry;
+    }
+
+    private static int NextVersion(int? current, int? expected, string what, string id)
+    {
+        if (expected is { } e && e != (current ?? 0))
+            throw ApiProblemException.Conflict($"{what} '{id}' is at version {current ?? 0}, not {e}; reload and try again.");
+        return (current ?? 0) + 1;
+    }
+
+    internal static void CheckId(string? id, string what)
+    {
+        if (string.IsNullOrWhiteSpace(id) || id.Length > 64 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            throw ApiProblemException.Invalid($"a {what} id must be 1–64 characters of letters, digits, '-', '_' or '.'; got '{id}'.");
+    }
+
+    private static void CheckName(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 200) throw ApiProblemException.Invalid("name is required (at most 200 characters).");
+    }
+
+    private static void CheckPlace(Place? place, string what)
+    {
+        if (place is null) return;
+        if (new Spatial.Geodesy.GeoPoint(place.Latitude, place.Longitude).Problem() is { } p)
+            throw ApiProblemException.Invalid($"{what}: {p}.");
+    }
+
+    private static string NewSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+
+    private static (byte[] Salt, byte[] Hash) Hash(string secret)
+    {
+        var salt = RandomNumberGenerator.GetBytes(16);
+        return (salt, Hash(secret, salt));
+    }
+
+    // Device secrets are long random strings, so one salted SHA-256 is enough (no password stretching needed).
+    private static byte[] Hash(string secret, byte[] salt) => SHA256.HashData([.. salt, .. Encoding.UTF8.GetBytes(secret)]);
+}

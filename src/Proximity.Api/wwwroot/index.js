@@ -1,0 +1,3 @@
+// The start page only signs in and links to the two pages.
+'use strict';
+Proximity.boot(async () => {});
