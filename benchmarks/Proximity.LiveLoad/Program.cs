@@ -20,6 +20,7 @@ using Proximity.Spatial.Bans;
 // at the given rate; meanwhile each offender of the other half sends its first fix 100 m from its victim (a
 // certain breach: one alert), and the time until the control room has that alert is measured. (Offenders of
 // the load half are not used: a jump from far to near would be judged an impossible, suspect fix.) Usage: dotnet run -c Release -- [--pairs 1000] [--rate 2000] [--seconds 20] [--warmup 50]
+// [--storage postgres --connection "..."]
 int Arg(string name, int fallback) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
 int pairs = Arg("--pairs", 1000), rate = Arg("--rate", 2000), seconds = Arg("--seconds", 20), warmup = Arg("--warmup", 50);
 
@@ -42,6 +43,13 @@ builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     ["Proximity:OffenderReportingInterval"] = "00:10:00", // no offline alerts during the run
     ["Proximity:VictimReportingInterval"] = "00:10:00",
 });
+// --storage postgres --connection "..." measures the PostgreSQL mode (the database migrated at start).
+string? Opt(string name) => Array.IndexOf(args, name) is int j and >= 0 && j + 1 < args.Length ? args[j + 1] : null;
+if (Opt("--storage") is { } storage)
+    builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["Proximity:Storage"] = storage, ["Proximity:ConnectionString"] = Opt("--connection"), ["Proximity:Storage:MigrateOnStart"] = "true",
+    });
 builder.AddProximitySilo(caseFile);
 builder.AddProximityIngest(o => { o.Port = mqttPort; o.BindAddress = "127.0.0.1"; });
 using var host = builder.Build();

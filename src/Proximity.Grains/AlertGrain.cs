@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Proximity.Grains.Durability;
 using Proximity.Grains.Outputs;
 using Proximity.Spatial.Bans;
 using Proximity.Spatial.Monitoring;
@@ -24,6 +25,7 @@ public sealed class AlertState
 public sealed class AlertGrain(
     [PersistentState("alert", ProximitySilo.StorageName)] IPersistentState<AlertState> state,
     IAlertOutbox outbox,
+    IAlertJournal journal,
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
     IOptions<ProximityOptions> options,
     ILogger<AlertGrain> logger) : Grain, IAlertGrain
@@ -42,6 +44,8 @@ public sealed class AlertGrain(
     public async Task Raise(Alert alert)
     {
         if (S.Alert is not null) return; // a retried call: already recorded and published
+        // Recorded (the outbox row) before anyone hears of it; a retry after a failure finds the row by the alert id.
+        await journal.RecordAsync(alert);
         var now = time.GetUtcNow();
         S.Alert = alert;
         S.Status = AlertStatus.Open;
@@ -57,6 +61,7 @@ public sealed class AlertGrain(
     public async Task Clear(Alert cleared)
     {
         if (S.Alert is { ClearedAt: not null }) return;
+        await journal.UpdateAsync(cleared);
         var now = time.GetUtcNow();
         if (S.Alert is null) { S.Status = AlertStatus.Open; S.RecordedAt = now; }
         S.Alert = cleared;
@@ -85,6 +90,7 @@ public sealed class AlertGrain(
         if (S.Alert is null) throw new InvalidOperationException($"alert {GrainKeys.IdOf(this.GetPrimaryKeyString())} does not exist");
         if (string.IsNullOrWhiteSpace(by)) throw new ArgumentException("who did it must be recorded");
         if (!from.Contains(S.Status)) throw new InvalidOperationException($"alert {S.Alert.Id} is {S.Status}; it cannot be {what}");
+        await journal.TransitionAsync(S.Alert.Id, to, by, note);
         S.Status = to;
         S.History.Add(new AlertHistoryEntry(time.GetUtcNow(), what, by, note));
         await state.WriteStateAsync();
@@ -113,6 +119,7 @@ public sealed class AlertGrain(
         S.Alert = S.Alert with { Recipients = S.Alert.Recipients | AlertRecipients.PoliceControlRoom };
         S.History.Add(new AlertHistoryEntry(now, "escalated", "system",
             $"not acknowledged within {_options.EscalateCriticalAfter.TotalSeconds:F0} s: police control room added"));
+        await journal.UpdateAsync(S.Alert, ct);
         await state.WriteStateAsync(ct);
         outbox.Publish(S.Alert);
         logger.LogWarning("alert {AlertId} not acknowledged within {Limit}: escalated to the police control room", S.Alert.Id, _options.EscalateCriticalAfter);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Proximity.Grains.Durability;
 using Proximity.Grains.Registry;
 using Proximity.Protocol;
 using Proximity.Spatial.Bans;
@@ -30,19 +31,24 @@ public sealed class DeviceState
 /// <summary>
 /// One device: maps it to its person, keeps its health (sequence, battery, strap and skin contact) and watches
 /// its silence: a device quiet for 2 × its reporting interval + 5 s raises DeviceOffline, one that talks without
-/// a usable fix for as long raises NoPositionFix. State is written when an alert condition changes, not per fix.
+/// a usable fix for as long raises NoPositionFix. State is written when an alert condition changes, otherwise at most
+/// every <see cref="ProximityOptions.StateSaveInterval"/>. Accepted fixes go to the position history without waiting for it.
 /// </summary>
 public sealed class DeviceGrain(
     [PersistentState("device", ProximitySilo.StorageName)] IPersistentState<DeviceState> state,
     ProximityRegistry registry,
+    IFixRecorder history,
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
     IOptions<ProximityOptions> options,
+    StorageChoice storage,
     ILogger<DeviceGrain> logger) : Grain, IDeviceGrain
 {
     private const string Offline = "offline", NoFix = "nofix", Strap = "strap", Contact = "contact", Battery = "battery", Sos = "sos", Jamming = "jamming";
     private readonly ProximityOptions _options = options.Value;
     private DeviceEntry? _device;
     private DateTimeOffset _watchingSince;
+    private long _lastSaveTicks = Environment.TickCount64;
+    private bool _dirty;
 
     private DeviceState S => state.State;
 
@@ -68,13 +74,49 @@ public sealed class DeviceGrain(
         S.LastSeq = Math.Max(S.LastSeq ?? long.MinValue, fixes.Max(f => f.Seq));
         if (fixes.LastOrDefault(f => f.BatteryPercent is not null).BatteryPercent is { } bat) S.Battery = bat;
 
+        foreach (var fix in fixes) history.Record(fix, now, _device.PersonId);
+
         await ClearIf(Offline, now, "the device reports again");
         await ClearIf(NoFix, now, "the device has a position fix again");
         await JudgeBattery(now);
+        await SaveIfDue();
 
         return _device.Role == PersonRole.Offender
             ? await GrainFactory.OffenderGrain(_device.PersonId).OnOffenderFixes(fixes)
             : await GrainFactory.VictimGrain(_device.PersonId).OnVictimFixes(fixes);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // In memory, state does not outlive the silo: nothing to keep while it shuts down.
+        if (_dirty && (storage.OutlivesSilo || reason.ReasonCode != DeactivationReasonCode.ShuttingDown)) await Save();
+    }
+
+    // Health (last sequence, last seen) is written at a bounded rate; alert conditions are written when they change.
+    private Task SaveIfDue()
+    {
+        _dirty = true;
+        return Environment.TickCount64 - _lastSaveTicks >= _options.StateSaveInterval.TotalMilliseconds ? Save() : Task.CompletedTask;
+    }
+
+    private async Task Save()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+            _dirty = false;
+            _lastSaveTicks = Environment.TickCount64;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("device {Device}: saving state failed ({Error}); retrying later", _device?.DeviceId, e.Message);
+            if (e is Orleans.Storage.InconsistentStateException)
+            {
+                var current = state.State; // keep what is newer; only the etag is refreshed
+                try { await state.ReadStateAsync(); } catch (Exception re) when (re is not OperationCanceledException) { }
+                state.State = current;
+            }
+        }
     }
 
     public async Task OnEvent(DeviceEvent deviceEvent)
@@ -123,6 +165,7 @@ public sealed class DeviceGrain(
                 await JudgeBattery(now);
                 break;
         }
+        await SaveIfDue();
     }
 
     public Task<DeviceStatus> GetStatus() => Task.FromResult(new DeviceStatus(

@@ -1,5 +1,9 @@
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
+using Proximity.Grains.Durability;
 using Proximity.Grains.Outputs;
 using Proximity.Grains.Registry;
 using Proximity.Spatial.Decisions;
@@ -7,30 +11,61 @@ using Proximity.Spatial.Monitoring;
 
 namespace Proximity.Grains;
 
+/// <summary>An offender grain's durable state: the decision core's state as JSON, what the fix gate had seen,
+/// and alert events not yet handed to their alert grains.</summary>
+[GenerateSerializer]
+public sealed class OffenderState
+{
+    /// <summary><see cref="MonitorState"/> as System.Text.Json (plain data, independent of Orleans' serializer).</summary>
+    [Id(0)] public string? Monitor { get; set; }
+    [Id(1)] public Dictionary<string, long> LastSeq { get; set; } = [];
+    [Id(2)] public DateTimeOffset NewestEvaluated { get; set; }
+    /// <summary>JSON array of <see cref="MonitorEvent"/> whose delivery failed (retried on the next fix or clock tick).</summary>
+    [Id(3)] public string? Undelivered { get; set; }
+}
+
 /// <summary>
 /// Judges one offender's bans with the shared decision core (<see cref="OffenderMonitor"/>) against the
-/// offender's fixes and the fixes the offender's victims' grains forward. The monitor is runtime state rebuilt
-/// from the bans on activation (a later storage issue persists its decision state).
+/// offender's fixes and the fixes the offender's victims' grains forward. The monitor's state is written to
+/// grain storage after every call that raised or cleared an alert, and otherwise at most every
+/// <see cref="ProximityOptions.StateSaveInterval"/>, so an open episode survives a silo crash and reactivation.
 /// </summary>
 public sealed class OffenderGrain(
+    [PersistentState("offender", ProximitySilo.StorageName)] IPersistentState<OffenderState> state,
     ProximityRegistry registry,
     IDeviceMessenger messenger,
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
-    IOptions<ProximityOptions> options) : Grain, IOffenderGrain
+    IOptions<ProximityOptions> options,
+    StorageChoice storage,
+    ILogger<OffenderGrain> logger) : Grain, IOffenderGrain
 {
+    /// <summary>How the decision state is written into grain state.</summary>
+    public static readonly JsonSerializerOptions StateJson = new(JsonSerializerDefaults.General);
+
     private readonly ProximityOptions _options = options.Value;
     private readonly List<MonitorEvent> _events = [];
+    private readonly List<MonitorEvent> _undelivered = [];
     private readonly FixGate _gate = new();
+    private readonly Dictionary<string, long> _lastSeq = new(StringComparer.Ordinal);
     private OffenderMonitor _monitor = null!;
     private string _id = "";
     private int _commandedInterval;
+    private bool _dirty;
+    private long _lastSaveTicks = Environment.TickCount64;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _id = GrainKeys.IdOf(this.GetPrimaryKeyString());
         _monitor = new OffenderMonitor(_id, registry.BansOf(_id), _options.Decisions);
+        RestoreState();
         this.RegisterGrainTimer(OnClock, new GrainTimerCreationOptions(_options.ClockPeriod, _options.ClockPeriod));
         return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // In memory, state does not outlive the silo: nothing to keep while it shuts down.
+        if (_dirty && (storage.OutlivesSilo || reason.ReasonCode != DeactivationReasonCode.ShuttingDown)) await SaveAsync();
     }
 
     public Task RefreshBans()
@@ -57,8 +92,10 @@ public sealed class OffenderGrain(
                     continue;
             }
             evaluated++;
+            _lastSeq[fix.DeviceId] = Math.Max(_lastSeq.GetValueOrDefault(fix.DeviceId, long.MinValue), fix.Seq);
             _monitor.OnOffenderFix(fix, now - fix.Timestamp > _options.Decisions.LateAfter, _events);
         }
+        _dirty |= evaluated + stale > 0;
         await Deliver();
         CommandInterval();
         return new FixOutcome(evaluated, duplicates, stale);
@@ -68,6 +105,7 @@ public sealed class OffenderGrain(
     {
         _events.Clear();
         _monitor.OnVictimFix(victimId, fix, late, _events);
+        _dirty = true;
         await Deliver();
         CommandInterval();
     }
@@ -91,21 +129,87 @@ public sealed class OffenderGrain(
         CommandInterval();
     }
 
-    // Each alert is recorded (and published) by its own grain before the victim hears of it.
+    // Each alert is recorded (and published) by its own grain before the victim hears of it. An event whose
+    // delivery fails (the database away) is kept and tried again on the next fix or clock tick: the monitor has
+    // moved on and will not produce it again. Then the state is saved: at once when an episode changed.
     private async Task Deliver()
     {
-        if (_events.Count == 0) return;
-        var events = _events.ToArray();
-        _events.Clear();
-        var now = time.GetUtcNow();
-        await Task.WhenAll(events.Select(async e =>
+        bool changed = _events.Count > 0;
+        if (_events.Count > 0 || _undelivered.Count > 0)
         {
-            var grain = GrainFactory.AlertGrain(e.Alert.Id);
-            if (e.Kind == MonitorEventKind.Cleared) { await grain.Clear(e.Alert); return; }
-            await grain.Raise(e.Alert);
-            if (e.Alert.VictimId is { } victim && VictimAdvice.ForRaised(e.Alert, now) is { } notice)
-                await GrainFactory.VictimGrain(victim).Notify(notice);
-        }));
+            var events = _undelivered.Concat(_events).ToArray();
+            _events.Clear();
+            _undelivered.Clear();
+            var now = time.GetUtcNow();
+            var results = await Task.WhenAll(events.Select(async e =>
+            {
+                try
+                {
+                    var grain = GrainFactory.AlertGrain(e.Alert.Id);
+                    if (e.Kind == MonitorEventKind.Cleared) { await grain.Clear(e.Alert); return true; }
+                    await grain.Raise(e.Alert);
+                    if (e.Alert.VictimId is { } victim && VictimAdvice.ForRaised(e.Alert, now) is { } notice)
+                        await GrainFactory.VictimGrain(victim).Notify(notice);
+                    return true;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogError(ex, "offender {Offender}: alert {AlertId} ({Kind}) not delivered; retrying later", _id, e.Alert.Id, e.Kind);
+                    return false;
+                }
+            }));
+            for (int i = 0; i < events.Length; i++) if (!results[i]) _undelivered.Add(events[i]);
+            changed |= _undelivered.Count > 0;
+        }
+        if (changed || (_dirty && Environment.TickCount64 - _lastSaveTicks >= _options.StateSaveInterval.TotalMilliseconds))
+            await SaveAsync();
+    }
+
+    private void RestoreState()
+    {
+        var s = state.State;
+        if (s.Monitor is null) return;
+        try
+        {
+            if (JsonSerializer.Deserialize<MonitorState>(s.Monitor, StateJson) is { } saved) _monitor.Restore(saved);
+            if (s.Undelivered is not null) _undelivered.AddRange(JsonSerializer.Deserialize<MonitorEvent[]>(s.Undelivered, StateJson) ?? []);
+        }
+        catch (JsonException e)
+        {
+            logger.LogError(e, "offender {Offender}: saved decision state unreadable; starting fresh", _id);
+            _monitor = new OffenderMonitor(_id, registry.BansOf(_id), _options.Decisions);
+            return;
+        }
+        // Seen sequence numbers come back: a redelivered fix is judged as history, not as a new position.
+        foreach (var (device, seq) in s.LastSeq)
+        {
+            _lastSeq[device] = seq;
+            _gate.Admit(device, seq, s.NewestEvaluated);
+        }
+    }
+
+    private async Task SaveAsync()
+    {
+        var s = state.State;
+        s.Monitor = JsonSerializer.Serialize(_monitor.Save(), StateJson);
+        s.Undelivered = _undelivered.Count == 0 ? null : JsonSerializer.Serialize(_undelivered, StateJson);
+        s.LastSeq = new Dictionary<string, long>(_lastSeq, StringComparer.Ordinal);
+        s.NewestEvaluated = _gate.NewestEvaluated;
+        try
+        {
+            await state.WriteStateAsync();
+            _dirty = false;
+            _lastSaveTicks = Environment.TickCount64;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Deciding goes on; the next call tries again. A stale etag (a write whose reply was lost) is refreshed.
+            logger.LogWarning("offender {Offender}: saving decision state failed ({Error}); retrying on the next fix", _id, e.Message);
+            if (e is InconsistentStateException)
+            {
+                try { await state.ReadStateAsync(); } catch (Exception re) when (re is not OperationCanceledException) { }
+            }
+        }
     }
 
     // Near a zone or a victim (an open warning or breach) the ankle monitor reports fast; far away, slowly.

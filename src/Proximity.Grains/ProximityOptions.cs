@@ -29,6 +29,10 @@ public sealed class ProximityOptions
 
     public int FarIntervalSeconds { get; set; } = 30;
 
+    /// <summary>Grain state (offender decision state, device health) is written at most this often unless an alert
+    /// condition changed, which is written at once.</summary>
+    public TimeSpan StateSaveInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     public int LowBatteryPercent { get; set; } = 20;
 
     public int CriticalBatteryPercent { get; set; } = 5;

@@ -3,6 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Proximity.Grains.Durability;
 using Proximity.Grains.Outputs;
 using Proximity.Grains.Registry;
 using Proximity.Protocol;
@@ -42,8 +44,8 @@ public static class ProximitySilo
     public const string ClockKey = "proximity-clock";
 
     /// <summary>
-    /// A single-node silo (localhost clustering, in-memory grain storage) with the proximity grains, the
-    /// registry loaded from <paramref name="caseFile"/> and the output routes.
+    /// A silo with the proximity grains, the registry loaded from <paramref name="caseFile"/> and the output routes:
+    /// single-node in memory by default, or clustered and persisted in PostgreSQL (<c>Proximity:Storage=postgres</c>).
     /// </summary>
     public static IHostApplicationBuilder AddProximitySilo(this IHostApplicationBuilder builder, CaseFile caseFile)
     {
@@ -52,12 +54,23 @@ public static class ProximitySilo
         var configured = builder.Configuration.GetSection(IntegrationOptions.Section).Get<List<IntegrationOptions>>() ?? [];
         if (configured.Count > 0)
             caseFile = caseFile with { Integrations = [.. caseFile.Integrations, .. configured.Select(i => i.ToSpec())] };
+        var storage = StorageChoice.From(builder.Configuration);
+        builder.Services.AddProximityGrainServices(caseFile, builder.Configuration);
         builder.UseOrleans(s =>
         {
-            s.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: "proximity", clusterId: silo.ClusterId);
-            s.AddMemoryGrainStorage(StorageName);
+            if (storage.Postgres)
+            {
+                // Membership and grain state in the shared database: several nodes form one cluster.
+                s.Configure<ClusterOptions>(o => { o.ClusterId = silo.ClusterId; o.ServiceId = "proximity"; });
+                s.ConfigureEndpoints(DurableHosting.AdvertisedAddress(builder.Configuration), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
+                s.UseProximityPostgres(storage.ConnectionString!, storage.MigrateOnStart, builder.Configuration);
+            }
+            else
+            {
+                s.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: "proximity", clusterId: silo.ClusterId);
+                s.AddMemoryGrainStorage(StorageName);
+            }
         });
-        builder.Services.AddProximityGrainServices(caseFile, builder.Configuration);
         builder.Services.AddHostedService<DeviceWatchStarter>();
         return builder;
     }
@@ -77,6 +90,9 @@ public static class ProximitySilo
         services.AddSingleton(sp => new ProximityRegistry(caseFile,
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProximityOptions>>().Value.SecretHashIterations));
         services.AddSingleton<OutputMetrics>();
+        services.TryAddSingleton(StorageChoice.Memory);
+        services.TryAddSingleton<IAlertJournal, NoAlertJournal>();
+        services.TryAddSingleton<IFixRecorder, NoFixRecorder>();
         services.AddSingleton<ProximityOutputs>();
         services.AddSingleton<IAlertOutbox>(sp => sp.GetRequiredService<ProximityOutputs>());
         services.AddSingleton<IDeviceMessenger>(sp => sp.GetRequiredService<ProximityOutputs>());

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -7,6 +8,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Proximity.Grains.Durability;
 using Proximity.Protocol;
 using Proximity.Spatial.Bans;
 using Proximity.Spatial.Monitoring;
@@ -42,18 +44,24 @@ public sealed class ProximityOutputs : IAlertOutbox, IDeviceMessenger, IHostedSe
     private readonly List<(OutputChannel<Alert> Channel, AlertRecipients Serves)> _alertChannels = [];
     private readonly OutputChannel<DeviceMessage>? _deviceChannel;
     private readonly HttpClient _http;
+    private readonly IAlertJournal _journal;
+    private readonly ILogger _logger;
+    /// <summary>Raised alerts queued on routes, with the number of routes still to take them.</summary>
+    private readonly ConcurrentDictionary<string, int> _inFlight = new(StringComparer.Ordinal);
     private int _disposed;
 
     public ProximityOutputs(IOptions<OutputOptions> options, OutputMetrics metrics, ILoggerFactory loggers, [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
-        IEnumerable<IMqttPublisher> publishers)
+        IEnumerable<IMqttPublisher> publishers, IAlertJournal? journal = null)
     {
         var o = options.Value;
         var logger = loggers.CreateLogger<ProximityOutputs>();
+        _logger = logger;
+        _journal = journal ?? new NoAlertJournal();
         var mqtt = publishers.FirstOrDefault();
         if (mqtt is not null)
         {
             _alertChannels.Add((new OutputChannel<Alert>("mqtt-alerts",
-                (a, ct) => mqtt.PublishAsync(Topics.Alert(a.Severity), AlertJson.SerializeToUtf8(a), ct), o, metrics, logger, time), Everyone));
+                async (a, ct) => { await mqtt.PublishAsync(Topics.Alert(a.Severity), AlertJson.SerializeToUtf8(a), ct); Delivered(a); }, o, metrics, logger, time), Everyone));
             _deviceChannel = new OutputChannel<DeviceMessage>("device-messages",
                 (m, ct) => mqtt.PublishAsync(m.Topic, JsonSerializer.SerializeToUtf8Bytes(m.Body, DeviceJson), ct), o, metrics, logger, time);
         }
@@ -61,15 +69,42 @@ public sealed class ProximityOutputs : IAlertOutbox, IDeviceMessenger, IHostedSe
         foreach (var hook in o.Webhooks)
         {
             if (hook.Url is null) throw new OptionsValidationException(OutputOptions.Section, typeof(WebhookOptions), [$"webhook '{hook.Name}' has no Url"]);
-            _alertChannels.Add((new OutputChannel<Alert>($"webhook-{hook.Name}", (a, ct) => PostAsync(hook, a, time, ct), o, metrics, logger, time), hook.Recipients));
+            _alertChannels.Add((new OutputChannel<Alert>($"webhook-{hook.Name}", async (a, ct) => { await PostAsync(hook, a, time, ct); Delivered(a); }, o, metrics, logger, time), hook.Recipients));
         }
     }
 
     public void Publish(Alert alert)
     {
-        foreach (var (channel, serves) in _alertChannels)
-            if ((serves & alert.Recipients) != 0) channel.TryEnqueue(alert);
+        var routes = _alertChannels.Where(c => (c.Serves & alert.Recipients) != 0).Select(c => c.Channel).ToArray();
+        // A raise leaves the outbox once every route serving it took it (clears and escalations are updates of it).
+        bool tracked = alert.ClearedAt is null && routes.Length > 0 && _inFlight.TryAdd(alert.Id, routes.Length);
+        if (alert.ClearedAt is null && routes.Length == 0) MarkPublished(alert.Id); // nobody to tell: nothing to keep
+        foreach (var channel in routes)
+            if (!channel.TryEnqueue(alert) && tracked) _inFlight.TryRemove(alert.Id, out _); // dropped: stays in the outbox
     }
+
+    /// <summary>True while a raised alert is queued on a route of this node (the outbox relay leaves it alone).</summary>
+    public bool IsInFlight(string alertId) => _inFlight.ContainsKey(alertId);
+
+    private void Delivered(Alert alert)
+    {
+        if (alert.ClearedAt is not null) return;
+        while (_inFlight.TryGetValue(alert.Id, out int left))
+        {
+            if (left <= 1 ? _inFlight.TryRemove(new KeyValuePair<string, int>(alert.Id, left)) : _inFlight.TryUpdate(alert.Id, left - 1, left))
+            {
+                if (left <= 1) MarkPublished(alert.Id);
+                return;
+            }
+        }
+    }
+
+    // Not awaited by the route: a failed mark only means a later relay publishes it again (same id, receivers dedupe).
+    private void MarkPublished(string alertId) => _ = Task.Run(async () =>
+    {
+        try { await _journal.MarkPublishedAsync(alertId); }
+        catch (Exception e) { _logger.LogWarning("alert {AlertId}: could not mark it published ({Error}); it may be published again", alertId, e.Message); }
+    });
 
     public void Notify(string deviceId, VictimNotice notice) =>
         _deviceChannel?.TryEnqueue(new DeviceMessage(Topics.Notify(deviceId), new NotifyBody(Wire(notice.Level), notice.Message, notice.AlertId)));

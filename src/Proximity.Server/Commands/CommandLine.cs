@@ -8,6 +8,7 @@ public static class CommandLine
 
         Commands:
           run    [--case case.json] [--demo] [--mqtt-port 1883] [--http-port 5080]
+                 [--storage memory|postgres --connection "..." [--migrate]]
                  Runs the live service: silo, embedded MQTT broker, HTTP host (/health).
           replay --case case.json --fixes fixes.ndjson --out alerts.ndjson
                  Replays recorded fixes through the decision core; writes one line per alert episode.
@@ -17,6 +18,10 @@ public static class CommandLine
                  Checks the audit log's hash chain; exit code 1 when it is broken.
           health [--ready] [--url URL]
                  Asks a running node's /health/live (or /health/ready); exit 0 when healthy (container checks).
+          export --offender ID --out DIR [--connection "..."]
+                 Writes an offender's whole case as NDJSON/GeoJSON with a manifest of SHA-256 checksums.
+          verify DIR
+                 Checks an export against its manifest; exit code 1 on any mismatch.
           token --role ROLE --user NAME [--key KEY]
                  Mints a bearer token for the HTTP API, signed with Proximity:Auth:SigningKey.
 
@@ -33,7 +38,7 @@ public static class CommandLine
         try
         {
             // Commands with a verb ("db migrate") take it before their options.
-            bool hasVerb = args[0] is "db" or "audit";
+            bool hasVerb = args[0] is "db" or "audit" or "verify"; // verify takes the directory there
             string? verb = hasVerb && args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : null;
             var options = Options.Parse(args.Skip(verb is null ? 1 : 2));
             return args[0] switch
@@ -43,6 +48,8 @@ public static class CommandLine
                 "db" => await DatabaseCommands.DbAsync(verb, options),
                 "audit" => await DatabaseCommands.AuditAsync(verb, options),
                 "health" => await HealthCommand.RunAsync(options),
+                "export" => await ExportCommands.ExportAsync(options),
+                "verify" => await ExportCommands.VerifyAsync(verb, options),
                 "token" => TokenCommand.Run(options),
                 _ => Fail($"unknown command '{args[0]}'\n\n{Usage}"),
             };

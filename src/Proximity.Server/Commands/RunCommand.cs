@@ -2,6 +2,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Proximity.Api;
 using Proximity.Api.Registry;
 using Proximity.Grains;
+using Proximity.Grains.Durability;
 using Proximity.Ingest;
 using Proximity.Server.Api;
 using Proximity.Protocol;
@@ -17,14 +18,20 @@ public static class RunCommand
     public const string Help = """
         proximity run [--case case.json] [--demo] [--mqtt-port 1883] [--http-port 5080]
                       [--silo-port 11111] [--gateway-port 30000]
+                      [--storage memory|postgres] [--connection "Host=...;Database=..."] [--migrate]
 
           --case       offenders, victims, devices (with secrets), bans and integrations (the replay case format)
           --demo       also start simulated devices: an offender approaching a victim, so alerts appear at once
           --mqtt-port  the embedded MQTT broker's port (devices and control-room integrations connect here)
           --http-port  the HTTP port: API (/api, /openapi/v1.json), web pages (/), health (/health)
+          --storage    memory (default: one node, nothing persisted) or postgres (production: Orleans membership and
+                       grain state, alerts with outbox, position history in PostgreSQL/PostGIS; nodes on the same
+                       database form one cluster). Config key Proximity:Storage.
+          --connection PostgreSQL connection string (Proximity:ConnectionString)
+          --migrate    apply the schema migrations at start (Proximity:Storage:MigrateOnStart)
 
-        Starts a single-node Orleans silo (localhost clustering), the embedded MQTT broker and the HTTP host.
-        Storage is in memory: nothing is persisted. Configuration keys (appsettings.json or environment, for
+        Starts an Orleans silo, the embedded MQTT broker and the HTTP host. With --storage memory the silo is a
+        single node and nothing is persisted. Configuration keys (appsettings.json or environment, for
         example Proximity__Ingest__Mode=External): Proximity:*, Proximity:Ingest:*, Proximity:Outputs:*.
         """;
 
@@ -41,11 +48,19 @@ public static class RunCommand
 
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls($"http://0.0.0.0:{httpPort}");
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var flags = new Dictionary<string, string?>
         {
             ["Proximity:Silo:SiloPort"] = options.Int("silo-port", 11111).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Proximity:Silo:GatewayPort"] = options.Int("gateway-port", 30000).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
+        };
+        // Flags override configuration (appsettings.json, Proximity__Storage=postgres, ...) only when given.
+        if (options.Get("storage") is { } storageFlag) flags[StorageChoice.StorageKey] = storageFlag;
+        if (options.Get("connection") is { } connectionFlag) flags[StorageChoice.ConnectionKey] = connectionFlag;
+        if (options.Has("migrate")) flags[StorageChoice.MigrateKey] = "true";
+        builder.Configuration.AddInMemoryCollection(flags);
+        StorageChoice storage;
+        try { storage = StorageChoice.From(builder.Configuration); }
+        catch (InvalidOperationException e) { return CommandLine.Fail(e.Message); }
         // Orleans logs its options and Polly every placement attempt at Information: keep the console readable.
         builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning)
             .AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -68,12 +83,24 @@ public static class RunCommand
             app.Logger.LogWarning("no Proximity:Auth:SigningKey or Authority configured: generated a key for this run. Mint tokens with: " +
                 "proximity token --key {Key} --role MonitoringCentre --user NAME, then open http://localhost:{Http}/control-room.html#token=TOKEN",
                 generatedKey, httpPort);
-        app.Logger.LogWarning("storage is in memory: nothing is persisted; alerts and device state are lost when the process stops");
+        if (storage.Postgres)
+            app.Logger.LogInformation("storage: PostgreSQL (cluster membership, grain state, alerts with outbox, position history){Migrate}",
+                storage.MigrateOnStart ? "; migrating at start" : "");
+        else
+            app.Logger.LogWarning("storage is in memory: nothing is persisted; alerts and device state are lost when the process stops");
         app.Logger.LogInformation("{Offenders} offenders, {Victims} victims, {Bans} bans, {Integrations} integrations loaded; HTTP on port {Http}, health at /health",
             caseFile.Offenders.Count, caseFile.Victims.Count, caseFile.Bans.Count, caseFile.Integrations.Count, httpPort);
         try
         {
             await app.RunAsync();
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            return CommandLine.Fail($"PostgreSQL: {e.Message} (check --connection / {StorageChoice.ConnectionKey})");
+        }
+        catch (Proximity.Storage.Migrations.MigrationException e)
+        {
+            return CommandLine.Fail(e.Message);
         }
         catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
         {

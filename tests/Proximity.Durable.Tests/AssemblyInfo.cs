@@ -1,0 +1,1 @@
+[assembly: AssemblyFixture(typeof(Proximity.Storage.Tests.PostgresFixture))]
