@@ -156,6 +156,10 @@ public sealed class LiveBrowserTests : IAsyncLifetime
             if (text.Contains("zone-live:ExclusionZoneBreach", StringComparison.Ordinal)) break;
             await Task.Delay(200, wait.Token);
         }
+
+        // The accepted fix is also in the position history the control room's map reads (memory mode).
+        var position = await api.GetFromJsonAsync<JsonElement>("/api/offenders/O1/position?reason=alert%20triage", Ct);
+        Assert.Contains("A1", position.GetRawText(), StringComparison.Ordinal);
     }
 
     private static int FreePort()

@@ -4,7 +4,10 @@ using Proximity.Api.Auth;
 using Proximity.Api.Problems;
 using Proximity.Api.Registry;
 using Proximity.Grains;
+using Proximity.Api.Positions;
+using Proximity.Grains.Durability;
 using Proximity.Grains.Outputs;
+using Proximity.Spatial.Decisions;
 using Proximity.Grains.Registry;
 using Proximity.Spatial.Bans;
 using Proximity.Spatial.Monitoring;
@@ -71,6 +74,12 @@ public sealed class BanChangeForwarder(IRegistry api, ProximityRegistry live, IG
     }
 }
 
+/// <summary>Memory mode: the fixes the device grains accept feed the API's position store (tracks on the maps).</summary>
+public sealed class ApiFixRecorder(InMemoryPositionStore positions) : IFixRecorder
+{
+    public void Record(in PositionFix fix, DateTimeOffset receivedAt, string personId) => positions.Record(personId, fix, receivedAt);
+}
+
 public static class LiveApiBridge
 {
     /// <summary>Call after <c>AddProximitySilo</c> and <c>AddProximityApi</c>: the last IAlertOutbox registration wins.</summary>
@@ -78,6 +87,9 @@ public static class LiveApiBridge
     {
         builder.Services.AddSingleton<IAlertHandling, GrainAlertHandling>();
         builder.Services.AddHostedService<BanChangeForwarder>();
+        // With PostgreSQL the API reads the position history the storage writes; in memory it reads what this records.
+        if (!StorageChoice.From(builder.Configuration).Postgres)
+            builder.Services.AddSingleton<IFixRecorder>(sp => new ApiFixRecorder(sp.GetRequiredService<InMemoryPositionStore>()));
         builder.Services.AddSingleton<IAlertOutbox>(sp => new ApiAlertOutbox(sp.GetRequiredService<ProximityOutputs>(),
             sp.GetRequiredService<InMemoryAlertDirectory>(), sp.GetRequiredService<ILogger<ApiAlertOutbox>>()));
         return builder;

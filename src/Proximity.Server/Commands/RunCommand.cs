@@ -19,10 +19,14 @@ public static class RunCommand
         proximity run [--case case.json] [--demo] [--mqtt-port 1883] [--http-port 5080]
                       [--silo-port 11111] [--gateway-port 30000]
                       [--storage memory|postgres] [--connection "Host=...;Database=..."] [--migrate]
+                      [--mqtt embedded|external] [--mqtt-host HOST]
 
           --case       offenders, victims, devices (with secrets), bans and integrations (the replay case format)
           --demo       also start simulated devices: an offender approaching a victim, so alerts appear at once
-          --mqtt-port  the embedded MQTT broker's port (devices and control-room integrations connect here)
+          --mqtt-port  the embedded MQTT broker's port (devices and control-room integrations connect here),
+                       or with --mqtt external the external broker's port
+          --mqtt       embedded (default: the service is the broker) or external (Mosquitto/EMQX at --mqtt-host,
+                       shared subscription $share/proximity/..., persistent session)
           --http-port  the HTTP port: API (/api, /openapi/v1.json), web pages (/), health (/health)
           --storage    memory (default: one node, nothing persisted) or postgres (production: Orleans membership and
                        grain state, alerts with outbox, position history in PostgreSQL/PostGIS; nodes on the same
@@ -42,17 +46,24 @@ public static class RunCommand
         try { caseFile = options.Get("case") is { Length: > 0 } path ? CaseFile.Load(path) : new CaseFile([], [], [], []); }
         catch (CaseFileException e) { return CommandLine.Fail(e.Message); }
         int mqttPort = options.Int("mqtt-port", 1883);
-        int httpPort = options.Int("http-port", 5080);
         DemoSetup? demo = options.Has("demo") ? DemoSetup.Create() : null;
         if (demo is not null) caseFile = demo.MergeInto(caseFile);
 
         var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseUrls($"http://0.0.0.0:{httpPort}");
-        var flags = new Dictionary<string, string?>
+        var flags = new Dictionary<string, string?>();
+        if (options.Has("silo-port")) flags["Proximity:Silo:SiloPort"] = options.Int("silo-port", 11111).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (options.Has("gateway-port")) flags["Proximity:Silo:GatewayPort"] = options.Int("gateway-port", 30000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (options.Get("mqtt") is { } mode)
         {
-            ["Proximity:Silo:SiloPort"] = options.Int("silo-port", 11111).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Proximity:Silo:GatewayPort"] = options.Int("gateway-port", 30000).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
+            if (!mode.Equals("embedded", StringComparison.OrdinalIgnoreCase) && !mode.Equals("external", StringComparison.OrdinalIgnoreCase))
+                return CommandLine.Fail($"--mqtt must be embedded or external, not '{mode}'");
+            flags["Proximity:Ingest:Mode"] = mode;
+        }
+        if (options.Get("mqtt-host") is { } host) flags["Proximity:Ingest:BrokerHost"] = host;
+        if (options.Has("mqtt-port") && string.Equals(options.Get("mqtt"), "external", StringComparison.OrdinalIgnoreCase))
+            flags["Proximity:Ingest:BrokerPort"] = mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        int httpPort = DeploymentKeys.Apply(builder.Configuration, flags, options.Has("http-port") ? options.Int("http-port", 5080) : null);
+        builder.WebHost.UseUrls($"http://0.0.0.0:{httpPort}");
         // Flags override configuration (appsettings.json, Proximity__Storage=postgres, ...) only when given.
         if (options.Get("storage") is { } storageFlag) flags[StorageChoice.StorageKey] = storageFlag;
         if (options.Get("connection") is { } connectionFlag) flags[StorageChoice.ConnectionKey] = connectionFlag;
@@ -66,7 +77,7 @@ public static class RunCommand
             .AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.AddProximityTelemetry();
         builder.AddProximitySilo(caseFile);
-        builder.AddProximityIngest(o => { if (options.Has("mqtt-port")) o.Port = mqttPort; });
+        builder.AddProximityIngest(o => { if (options.Has("mqtt-port") && !flags.ContainsKey("Proximity:Ingest:BrokerPort")) o.Port = mqttPort; });
         if (demo is not null) builder.Services.AddSingleton(demo).AddHostedService<DemoDevices>();
         builder.Services.AddHealthChecks().AddCheck<IngestHealthCheck>("ingest");
         string? generatedKey = LiveApiBridge.EnsureSigningKey(builder);
