@@ -159,6 +159,21 @@ public class ReplayRunnerTests
     }
 
     [Fact]
+    public void A_device_clock_running_behind_does_not_make_live_alerts_late()
+    {
+        // The ankle monitor's clock runs 90 s behind the victim phone's: every live fix looks 90 s old.
+        var lines = new List<string>();
+        long o = 0, v = 0;
+        for (int t = 0; t <= 600; t += 10)
+        {
+            if (t % 30 == 0) lines.Add(Fix("dev-v1", ++v, t, -5000));
+            lines.Add(Fix("dev-o1", ++o, t - 90, Math.Max(0, 1500 - 5 * t)));
+        }
+        var breach = Assert.Single(Parse(Replay(lines).Alerts), a => a.GetProperty("type").GetString() == "ExclusionZoneBreach");
+        Assert.False(breach.GetProperty("late").GetBoolean());
+    }
+
+    [Fact]
     public void A_recorded_receive_time_marks_a_buffered_upload_late_even_without_other_devices()
     {
         var lines = new List<string>
