@@ -28,6 +28,7 @@ public sealed class AlertGrain(
     IAlertJournal journal,
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
     IOptions<ProximityOptions> options,
+    DecisionMetrics metrics,
     ILogger<AlertGrain> logger) : Grain, IAlertGrain
 {
     private readonly ProximityOptions _options = options.Value;
@@ -52,6 +53,7 @@ public sealed class AlertGrain(
         S.RecordedAt = now;
         S.History.Add(new AlertHistoryEntry(now, "raised", "system", alert.Evidence.Summary));
         await state.WriteStateAsync();
+        metrics.Raised(alert);
         outbox.Publish(alert);
         logger.LogInformation("alert {AlertId} {Type} {Severity} raised for offender {Offender} victim {Victim}: {Summary}",
             alert.Id, alert.Type, alert.Severity, alert.OffenderId, alert.VictimId, alert.Evidence.Summary);

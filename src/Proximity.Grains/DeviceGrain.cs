@@ -41,6 +41,7 @@ public sealed class DeviceGrain(
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
     IOptions<ProximityOptions> options,
     StorageChoice storage,
+    DecisionMetrics metrics,
     ILogger<DeviceGrain> logger) : Grain, IDeviceGrain
 {
     private const string Offline = "offline", NoFix = "nofix", Strap = "strap", Contact = "contact", Battery = "battery", Sos = "sos", Jamming = "jamming";
@@ -56,6 +57,7 @@ public sealed class DeviceGrain(
     {
         _device = registry.Device(GrainKeys.IdOf(this.GetPrimaryKeyString()));
         _watchingSince = time.GetUtcNow();
+        if (S.Open.ContainsKey(Offline)) metrics.DeviceOffline(true); // restored: counted on this silo now
         if (_device is not null)
             this.RegisterGrainTimer(CheckSilence, new GrainTimerCreationOptions(_options.SilenceCheckPeriod, _options.SilenceCheckPeriod) { KeepAlive = true });
         return Task.CompletedTask;
@@ -88,6 +90,7 @@ public sealed class DeviceGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        if (S.Open.ContainsKey(Offline)) metrics.DeviceOffline(false); // counted wherever it activates next
         // In memory, state does not outlive the silo: nothing to keep while it shuts down.
         if (_dirty && (storage.OutlivesSilo || reason.ReasonCode != DeactivationReasonCode.ShuttingDown)) await Save();
     }
@@ -230,6 +233,7 @@ public sealed class DeviceGrain(
             },
         };
         S.Open[condition] = alert;
+        if (condition == Offline) metrics.DeviceOffline(true);
         await state.WriteStateAsync();
         await GrainFactory.AlertGrain(alert.Id).Raise(alert);
         if (condition is Offline or NoFix) await TellProtection(degraded: true, alert.Id);
@@ -238,6 +242,7 @@ public sealed class DeviceGrain(
     private async Task ClearIf(string condition, DateTimeOffset now, string reason)
     {
         if (!S.Open.Remove(condition, out var alert)) return;
+        if (condition == Offline) metrics.DeviceOffline(false);
         await state.WriteStateAsync();
         await GrainFactory.AlertGrain(alert.Id).Clear(alert with { ClearedAt = now, ClearReason = reason });
         if (condition is Offline or NoFix && !S.Open.ContainsKey(Offline) && !S.Open.ContainsKey(NoFix))

@@ -37,6 +37,7 @@ public sealed class OffenderGrain(
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
     IOptions<ProximityOptions> options,
     StorageChoice storage,
+    DecisionMetrics metrics,
     ILogger<OffenderGrain> logger) : Grain, IOffenderGrain
 {
     /// <summary>How the decision state is written into grain state.</summary>
@@ -78,6 +79,7 @@ public sealed class OffenderGrain(
     {
         int evaluated = 0, duplicates = 0, stale = 0;
         var now = time.GetUtcNow();
+        long started = metrics.Start();
         _events.Clear();
         foreach (var fix in fixes)
         {
@@ -96,6 +98,7 @@ public sealed class OffenderGrain(
             _monitor.OnOffenderFix(fix, now - fix.Timestamp > _options.Decisions.LateAfter, _events);
         }
         _dirty |= evaluated + stale > 0;
+        metrics.Decided(started);
         await Deliver();
         CommandInterval();
         return new FixOutcome(evaluated, duplicates, stale);
@@ -104,7 +107,9 @@ public sealed class OffenderGrain(
     public async Task OnVictimFix(string victimId, PositionFix fix, bool late)
     {
         _events.Clear();
+        long started = metrics.Start();
         _monitor.OnVictimFix(victimId, fix, late, _events);
+        metrics.Decided(started);
         _dirty = true;
         await Deliver();
         CommandInterval();

@@ -90,6 +90,7 @@ public static class ProximitySilo
         services.AddSingleton(sp => new ProximityRegistry(caseFile,
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProximityOptions>>().Value.SecretHashIterations));
         services.AddSingleton<OutputMetrics>();
+        services.AddSingleton<DecisionMetrics>();
         services.TryAddSingleton(StorageChoice.Memory);
         services.TryAddSingleton<IAlertJournal, NoAlertJournal>();
         services.TryAddSingleton<IFixRecorder, NoFixRecorder>();
