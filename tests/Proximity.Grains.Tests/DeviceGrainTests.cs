@@ -10,6 +10,7 @@ public sealed class DeviceGrainTests(ClusterFixture f)
     [Fact]
     public async Task A_silent_ankle_monitor_is_reported_offline_the_victim_is_told_and_both_clear_when_it_reports_again()
     {
+        using var metrics = new DecisionMetricsRecorder();
         var now = f.Time.GetUtcNow();
         var device = f.Grains.DeviceGrain("a3");
         await device.OnPositions([Fixes.At("a3", 1, now, 3000)]);
@@ -21,10 +22,14 @@ public sealed class DeviceGrainTests(ClusterFixture f)
         Assert.Equal("O3", alert.OffenderId);
         Assert.Null(alert.ClearedAt);
         Assert.True((await device.GetStatus()).Offline);
+        Assert.True(metrics.Offline >= 1);
+        Assert.Contains("DeviceOffline/High", metrics.Raised);
         await f.Mqtt.WaitFor(m => m.Topic == "proximity/v1/devices/p3/notify" && m.Payload.Contains("protection_degraded", StringComparison.Ordinal), "degraded to p3");
+        long offlineBefore = metrics.Offline;
 
         await device.OnPositions([Fixes.At("a3", 2, f.Time.GetUtcNow(), 3000)]);
         Assert.False((await device.GetStatus()).Offline);
+        Assert.True(metrics.Offline <= offlineBefore - 1);
         var cleared = await f.Mqtt.WaitFor(m => m.Topic == "proximity/v1/alerts/high" && m.Payload.Contains(alert.Id, StringComparison.Ordinal)
             && m.Payload.Contains("clearedAt", StringComparison.Ordinal), "a3 offline cleared");
         Assert.NotNull(AlertJson.Deserialize(cleared.Payload)!.ClearedAt);
@@ -85,4 +90,40 @@ public sealed class DeviceGrainTests(ClusterFixture f)
         await device.OnEvent(new DeviceEvent(2, now.AddSeconds(1), DeviceEventType.ChargingStarted, 12));
         Assert.NotNull((await f.Grains.AlertGrain(alert.Id).Get())!.Alert.ClearedAt);
     }
+}
+
+/// <summary>Listens to the <see cref="DecisionMetrics"/> meter: the offline gauge's running sum and alerts raised.</summary>
+internal sealed class DecisionMetricsRecorder : IDisposable
+{
+    private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+    private long _offline;
+
+    public DecisionMetricsRecorder()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == DecisionMetrics.MeterName) listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name == "proximity.devices.offline") Interlocked.Add(ref _offline, value);
+            if (instrument.Name == "proximity.alerts.raised")
+            {
+                string type = "", severity = "";
+                foreach (var t in tags)
+                {
+                    if (t.Key == "type") type = t.Value as string ?? "";
+                    if (t.Key == "severity") severity = t.Value as string ?? "";
+                }
+                Raised.Add($"{type}/{severity}");
+            }
+        });
+        _listener.Start();
+    }
+
+    public long Offline => Interlocked.Read(ref _offline);
+
+    public System.Collections.Concurrent.ConcurrentBag<string> Raised { get; } = [];
+
+    public void Dispose() => _listener.Dispose();
 }
