@@ -45,6 +45,9 @@ public sealed class AlertGrain(
     public async Task Raise(Alert alert)
     {
         if (S.Alert is not null) return; // a retried call: already recorded and published
+        using var activity = ProximityTracing.Source.StartActivity("alert raised");
+        activity?.SetTag("proximity.alert.id", alert.Id);
+        activity?.SetTag("proximity.alert.type", alert.Type.ToString());
         // Recorded (the outbox row) before anyone hears of it; a retry after a failure finds the row by the alert id.
         await journal.RecordAsync(alert);
         var now = time.GetUtcNow();

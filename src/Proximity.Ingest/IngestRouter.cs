@@ -54,7 +54,10 @@ public sealed class IngestRouter(IGrainFactory grains, ProximityRegistry registr
     /// <param name="clientId">The authenticated sender (embedded broker), or null when an external broker authenticated it.</param>
     public async Task<IngestResult> HandleAsync(string topic, ReadOnlySequence<byte> payload, string? clientId)
     {
+        using var activity = ProximityTracing.Source.StartActivity("mqtt message", System.Diagnostics.ActivityKind.Consumer);
+        activity?.SetTag("messaging.destination.name", topic);
         var result = await Route(topic, payload, clientId);
+        activity?.SetTag("proximity.accepted", result.Accepted);
         if (result.Accepted) metrics.Accepted(result.Fixes?.Evaluated ?? 0);
         else metrics.Rejected(result.Reason!.Value, topic, clientId, result.Message!);
         return result;

@@ -36,6 +36,32 @@ public sealed class EmbeddedEndToEndTests(EmbeddedFixture f)
     }
 
     [Fact]
+    public async Task One_trace_runs_from_the_mqtt_message_to_the_alert()
+    {
+        var finished = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = _ => true,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = finished.Add,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        await using var meldkamer = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "meldkamer-1", "meldkamer-secret");
+        await meldkamer.SubscribeAsync("proximity/v1/alerts/#");
+        await using var phone = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "P6", "phone-secret");
+        await using var ankle = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "A6", "ankle-secret");
+        var now = DateTimeOffset.UtcNow;
+        Assert.True((await phone.PublishAsync("proximity/v1/devices/P6/position", MqttTestClient.Fix(1, now, 0))).IsSuccess);
+        Assert.True((await ankle.PublishAsync("proximity/v1/devices/A6/position", MqttTestClient.Fix(1, now.AddSeconds(1), 60))).IsSuccess);
+        var received = await meldkamer.WaitFor(m => m.Payload.Contains("\"banId\":\"ban6\"", StringComparison.Ordinal), "breach of ban6");
+        string alertId = AlertJson.Deserialize(received.Payload)!.Id;
+
+        var raised = Assert.Single(finished, a => a.OperationName == "alert raised" && (string?)a.GetTagItem("proximity.alert.id") == alertId);
+        var message = Assert.Single(finished, a => a.OperationName == "mqtt message" && a.TraceId == raised.TraceId);
+        Assert.Equal("proximity/v1/devices/A6/position", message.GetTagItem("messaging.destination.name"));
+    }
+
+    [Fact]
     public async Task An_OwnTracks_phone_serves_as_the_victims_device()
     {
         await using var phone = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "P4", "phone-secret");

@@ -8,7 +8,7 @@ public sealed class EmbeddedFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Host = await ServiceHost.StartAsync(ServiceHost.Case("1", "2", "3", "4", "5"));
+        Host = await ServiceHost.StartAsync(ServiceHost.Case("1", "2", "3", "4", "5", "6"));
         Rejects = new RejectCounter(Host.Meters);
     }
 

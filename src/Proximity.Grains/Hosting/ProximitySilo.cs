@@ -58,6 +58,7 @@ public static class ProximitySilo
         builder.Services.AddProximityGrainServices(caseFile, builder.Configuration);
         builder.UseOrleans(s =>
         {
+            s.AddActivityPropagation(); // one trace from the MQTT message through the grains to the alert
             if (storage.Postgres)
             {
                 // Membership and grain state in the shared database: several nodes form one cluster.

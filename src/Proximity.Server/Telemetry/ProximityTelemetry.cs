@@ -18,7 +18,7 @@ public static class ProximityTelemetry
     /// <summary>The meter of the service (configuration contract); feature meters are named <c>Proximity.*</c>.</summary>
     public const string MeterName = "Proximity";
 
-    public const string ActivitySourceName = "Proximity";
+    public const string ActivitySourceName = Proximity.Grains.ProximityTracing.SourceName;
 
     public const string MetricsPath = "/metrics";
 
@@ -29,7 +29,7 @@ public static class ProximityTelemetry
     private static readonly string[] OrleansSources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application"];
 
     /// <summary>Where the pipeline starts a trace: one per MQTT message, continued through the grains to the alert.</summary>
-    public static ActivitySource Source { get; } = new(ActivitySourceName);
+    public static ActivitySource Source => Proximity.Grains.ProximityTracing.Source;
 
     public static TBuilder AddProximityTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
