@@ -27,6 +27,9 @@ public sealed class ProductionBroker : IAsyncLifetime
         ["dev-b"] = "secret-b",
     };
 
+    /// <summary>More password-file entries (for example a case file's devices), added to <see cref="Passwords"/>.</summary>
+    public IReadOnlyDictionary<string, string> ExtraUsers { get; init; } = new Dictionary<string, string>();
+
     private readonly string _dir = Directory.CreateTempSubdirectory("proximity-broker-").FullName;
     private readonly StringBuilder _log = new();
     private Process? _process;
@@ -46,7 +49,7 @@ public sealed class ProductionBroker : IAsyncLifetime
         File.Copy(Repo.PathOf("deploy/mosquitto/production/acl"), Path.Combine(_dir, "config", "acl"));
         string passwd = Path.Combine(_dir, "config", "passwd");
         await File.WriteAllTextAsync(passwd, "");
-        foreach (var (user, password) in Passwords)
+        foreach (var (user, password) in Passwords.Concat(ExtraUsers))
             await RunAsync(passwdTool, ["-b", passwd, user, password]);
         WriteCertificates(Path.Combine(_dir, "certs"));
 

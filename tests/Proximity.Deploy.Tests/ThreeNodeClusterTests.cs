@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Threading.Channels;
+using MQTTnet;
+using MQTTnet.Protocol;
+using Proximity.Storage.Tests;
+
+namespace Proximity.Deploy.Tests;
+
+/// <summary>
+/// Three <c>proximity run</c> processes on loopback with the production configuration: one private
+/// PostgreSQL (membership, grain state, alerts), the production Mosquitto config and ACL (devices and the
+/// integration over TLS, the nodes on the internal listener as the service user with the shared
+/// subscription). Devices publish through the broker; the cluster raises the one breach exactly once.
+/// </summary>
+public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(150);
+    private const int Offenders = 6;
+    private const int Rounds = 5;
+    private static readonly double[] ZoneCenter = [5.12, 52.09];
+
+    private static string Device(int i) => $"dev-o{i}";
+    private static string Secret(int i) => $"secret-o{i}";
+
+    private readonly ProductionBroker _broker = new()
+    {
+        ExtraUsers = Enumerable.Range(1, Offenders).ToDictionary(Device, Secret),
+    };
+    private PostgresServer? _postgres;
+    private readonly List<Node> _nodes = [];
+    private readonly List<IMqttClient> _clients = [];
+    private readonly string _dir = Directory.CreateTempSubdirectory("proximity-cluster-").FullName;
+
+    public async ValueTask InitializeAsync()
+    {
+        await _broker.InitializeAsync();
+        _postgres = await PostgresServer.StartAsync();
+    }
+
+    /// <summary>off-1 has an exclusion zone; the others only add traffic (so the shared subscription spreads it).</summary>
+    private static string CaseJson() => JsonSerializer.Serialize(new
+    {
+        offenders = Enumerable.Range(1, Offenders).Select(i => new { id = $"off-{i}", devices = new[] { new { id = Device(i), secret = Secret(i) } } }),
+        victims = Array.Empty<object>(),
+        bans = new[]
+        {
+            new
+            {
+                id = "ban-home", type = "exclusion", offenderId = "off-1",
+                area = new { type = "Circle", center = ZoneCenter, radiusMeters = 300 },
+                validFrom = "2026-01-01T00:00:00Z",
+            },
+        },
+    });
+
+    private static string Fix(long seq, DateTime ts, double lat, double lon) => string.Create(CultureInfo.InvariantCulture,
+        $$"""{"seq":{{seq}},"ts":"{{ts:yyyy-MM-ddTHH:mm:ss.fffZ}}","lat":{{lat}},"lon":{{lon}},"acc":5,"src":"gps"}""");
+
+    [Fact]
+    public async Task Three_nodes_on_postgres_and_mosquitto_form_one_cluster_share_the_devices_and_raise_the_breach_once()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string database = await _postgres!.CreateDatabaseAsync(migrate: false);
+        string casePath = Path.Combine(_dir, "case.json");
+        await File.WriteAllTextAsync(casePath, CaseJson(), ct);
+        string signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
+        string clusterId = "proximity-test-" + Guid.NewGuid().ToString("N")[..8];
+
+        for (int n = 1; n <= 3; n++)
+            _nodes.Add(new Node($"node-{n}", casePath, database, _broker.InternalPort, clusterId, signingKey));
+
+        foreach (var node in _nodes) await node.PollAsync("/health/ready", (r, _) => r.IsSuccessStatusCode, ct);
+        // Every node sees the same ring of three silos (membership in PostgreSQL).
+        foreach (var node in _nodes) await node.PollAsync("/metrics", (r, body) => r.IsSuccessStatusCode && RingSize().IsMatch(body), ct);
+
+        // The control room on the alert feed, over TLS, as the production ACL's integration user.
+        var alerts = Channel.CreateUnbounded<(string Topic, string Payload)>();
+        var integration = await ConnectAsync(_broker.TlsClient(ProductionBroker.IntegrationUser), ct);
+        integration.ApplicationMessageReceivedAsync += e =>
+        {
+            alerts.Writer.TryWrite((e.ApplicationMessage.Topic, e.ApplicationMessage.ConvertPayloadToString()));
+            return Task.CompletedTask;
+        };
+        await integration.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
+            .WithTopicFilter("proximity/v1/alerts/#", MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct);
+
+        // off-1 stays in its exclusion zone (one breach); the others report far away from it.
+        var devices = new List<IMqttClient>();
+        for (int i = 1; i <= Offenders; i++) devices.Add(await ConnectAsync(_broker.TlsClient(Device(i), Secret(i)), ct));
+        var start = DateTime.UtcNow.AddSeconds(-30);
+        for (int round = 0; round < Rounds; round++)
+            for (int i = 1; i <= Offenders; i++)
+                await PublishAsync(devices[i - 1], Device(i),
+                    i == 1 ? Fix(round + 1, start.AddSeconds(5 * round), 52.09, 5.12) : Fix(round + 1, start.AddSeconds(5 * round), 52.20 + i * 0.01, 5.30), ct);
+
+        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            cts.CancelAfter(TimeSpan.FromSeconds(60));
+            JsonElement breach;
+            try { breach = await NextBreachAsync(alerts, cts.Token); }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new Xunit.Sdk.XunitException("no breach alert; node logs:\n" + string.Join("\n----\n", _nodes.Select(n => n.Log)));
+            }
+            Assert.Equal("off-1", breach.GetProperty("offenderId").GetString());
+            Assert.Equal("ban-home", breach.GetProperty("banId").GetString());
+        }
+        // Exactly once: no node publishes it again. A quiet period is the only way to see an absence.
+        using (var quiet = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            quiet.CancelAfter(TimeSpan.FromSeconds(5));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => NextBreachAsync(alerts, quiet.Token));
+        }
+
+        // The shared subscription spread the devices' messages over more than one node.
+        var handled = new List<double>();
+        foreach (var node in _nodes)
+        {
+            using var response = await node.Http.GetAsync("/metrics", ct);
+            string body = await response.Content.ReadAsStringAsync(ct);
+            handled.Add(FixesCounter().Matches(body).Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)));
+        }
+        Assert.True(handled.Count(h => h > 0) >= 2, "fixes handled per node: " + string.Join(", ", handled));
+        Assert.Equal(Rounds * Offenders, handled.Sum());
+    }
+
+    private static async Task<JsonElement> NextBreachAsync(Channel<(string Topic, string Payload)> alerts, CancellationToken ct)
+    {
+        while (true)
+        {
+            var (_, payload) = await alerts.Reader.ReadAsync(ct);
+            var alert = JsonDocument.Parse(payload).RootElement;
+            if (alert.TryGetProperty("type", out var t) && t.GetString() == "ExclusionZoneBreach") return alert;
+        }
+    }
+
+    private async Task<IMqttClient> ConnectAsync(MqttClientOptions options, CancellationToken ct)
+    {
+        var client = new MqttClientFactory().CreateMqttClient();
+        _clients.Add(client);
+        await client.ConnectAsync(options, ct);
+        return client;
+    }
+
+    private static async Task PublishAsync(IMqttClient device, string id, string payload, CancellationToken ct)
+    {
+        var result = await device.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic($"proximity/v1/devices/{id}/position").WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct);
+        Assert.True(result.IsSuccess, result.ReasonCode.ToString());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var c in _clients) c.Dispose();
+        foreach (var node in _nodes) await node.DisposeAsync();
+        if (_postgres is not null) await _postgres.DisposeAsync();
+        await _broker.DisposeAsync();
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+
+    [GeneratedRegex(@"\norleans_consistent_ring_size\{[^}]*\} 3\n")]
+    private static partial Regex RingSize();
+
+    [GeneratedRegex(@"\nproximity_ingest_fixes_total\{[^}]*\} ([0-9.e+]+)")]
+    private static partial Regex FixesCounter();
+
+    /// <summary>One <c>proximity run</c> process with the production settings (environment as in the Compose file).</summary>
+    private sealed class Node : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _log = new();
+        private readonly string _name;
+
+        public Node(string name, string casePath, string connection, int mqttPort, string clusterId, string signingKey)
+        {
+            _name = name;
+            int http = FreePort();
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[]
+            {
+                Path.Combine(AppContext.BaseDirectory, "proximity.dll"), "run", "--case", casePath,
+                "--storage", "postgres", "--connection", connection, "--migrate",
+                "--mqtt", "external", "--mqtt-host", "127.0.0.1", "--mqtt-port", mqttPort.ToString(CultureInfo.InvariantCulture),
+                "--http-port", http.ToString(CultureInfo.InvariantCulture),
+                "--silo-port", FreePort().ToString(CultureInfo.InvariantCulture),
+                "--gateway-port", FreePort().ToString(CultureInfo.InvariantCulture),
+            }) psi.ArgumentList.Add(a);
+            psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+            psi.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+            psi.Environment["Proximity__Mqtt__Username"] = ProductionBroker.ServiceUser;
+            psi.Environment["Proximity__Mqtt__Password"] = ProductionBroker.Passwords[ProductionBroker.ServiceUser];
+            // One persistent session per node (the default derives it from the machine name, the same here).
+            psi.Environment["Proximity__Ingest__ClientId"] = "proximity-" + name;
+            psi.Environment["Proximity__Cluster__ClusterId"] = clusterId;
+            psi.Environment["Proximity__Auth__SigningKey"] = signingKey;
+            _process = Process.Start(psi) ?? throw new InvalidOperationException("proximity did not start");
+            _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+            _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+            Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}"), Timeout = TimeSpan.FromSeconds(30) };
+        }
+
+        public HttpClient Http { get; }
+
+        public string Log { get { lock (_log) return _log.ToString(); } }
+
+        /// <summary>Polls an endpoint (HTTP has no readiness signal to wait on) until <paramref name="probe"/> holds.</summary>
+        public async Task PollAsync(string path, Func<HttpResponseMessage, string, bool> probe, CancellationToken ct)
+        {
+            var deadline = DateTime.UtcNow + Wait;
+            string last = "";
+            while (DateTime.UtcNow < deadline)
+            {
+                Assert.False(_process.HasExited, $"{_name} exited:\n{Log}");
+                try
+                {
+                    using var response = await Http.GetAsync(path, ct);
+                    last = await response.Content.ReadAsStringAsync(ct);
+                    if (probe(response, last)) return;
+                }
+                catch (HttpRequestException) { }
+                catch (TaskCanceledException) when (!ct.IsCancellationRequested) { }
+                await Task.Delay(500, ct);
+            }
+            throw new Xunit.Sdk.XunitException($"{_name} {path} did not get there in {Wait.TotalSeconds} s; last answer:\n{last}\nlog:\n{Log}");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+            _process.Dispose();
+        }
+
+        private static int FreePort()
+        {
+            using var l = new TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            return ((IPEndPoint)l.LocalEndpoint).Port;
+        }
+    }
+}
