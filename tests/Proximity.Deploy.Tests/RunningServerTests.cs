@@ -95,6 +95,20 @@ public sealed partial class RunningServerTests
         foreach (var series in new[] { "proximity_ingest_fixes_total", "proximity_decision_duration_seconds_bucket", "orleans_consistent_ring_size", "orleans_catalog_activations", "dotnet_gc_collections_total" })
             Assert.Contains("\n" + series, metrics);
         Assert.Matches(@"\norleans_consistent_ring_size\{[^}]*\} 1\n", metrics);
+
+        // The Orleans dashboard is there for administrators only.
+        using (var anonymous = await client.GetAsync("/dashboard", ct)) Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, await DashboardAs(client, Proximity.Api.Auth.Roles.MonitoringCentre, ct));
+        Assert.Equal(HttpStatusCode.OK, await DashboardAs(client, Proximity.Api.Auth.Roles.Admin, ct));
+    }
+
+    private static async Task<HttpStatusCode> DashboardAs(HttpClient client, string role, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/dashboard/");
+        request.Headers.Authorization = new("Bearer", Proximity.Api.Auth.DevTokens.Mint(role, "ops-1",
+            Proximity.Api.Auth.ProximityAuthOptions.DevelopmentSigningKey, TimeSpan.FromMinutes(10)));
+        using var response = await client.SendAsync(request, ct);
+        return response.StatusCode;
     }
 
     [GeneratedRegex(@"\nproximity_ingest_fixes_total\{[^}]*\} ([0-9.e+]+)")]

@@ -29,6 +29,7 @@ public static class Roles
     public const string ReadVictimPositions = "read-victim-positions";
     public const string StreetLookup = "street-lookup";
     public const string ReadAudit = "read-audit";
+    public const string Administer = "administer";
 
     public static readonly IReadOnlyDictionary<string, string[]> Policies = new Dictionary<string, string[]>
     {
@@ -42,6 +43,7 @@ public static class Roles
         [ReadVictimPositions] = ControlRooms,
         [StreetLookup] = [PoliceOfficer, PoliceControlRoom, MonitoringCentre],
         [ReadAudit] = [Auditor],
+        [Administer] = [Admin],
     };
 
     public static bool IsKnown(string role) => All.Contains(role, StringComparer.Ordinal);

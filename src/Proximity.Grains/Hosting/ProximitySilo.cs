@@ -47,6 +47,9 @@ public static class ProximitySilo
     /// A silo with the proximity grains, the registry loaded from <paramref name="caseFile"/> and the output routes:
     /// single-node in memory by default, or clustered and persisted in PostgreSQL (<c>Proximity:Storage=postgres</c>).
     /// </summary>
+    /// <summary>Configuration key: run the Orleans dashboard's data collection in this silo.</summary>
+    public const string DashboardKey = "Proximity:Dashboard:Enabled";
+
     public static IHostApplicationBuilder AddProximitySilo(this IHostApplicationBuilder builder, CaseFile caseFile)
     {
         var silo = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
@@ -59,6 +62,8 @@ public static class ProximitySilo
         builder.UseOrleans(s =>
         {
             s.AddActivityPropagation(); // one trace from the MQTT message through the grains to the alert
+            // The Orleans dashboard has no authentication of its own: the host maps it behind the Admin role.
+            if (builder.Configuration.GetValue<bool>(DashboardKey)) Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(s, _ => { });
             if (storage.Postgres)
             {
                 // Membership and grain state in the shared database: several nodes form one cluster.

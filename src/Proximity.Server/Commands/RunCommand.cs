@@ -62,6 +62,7 @@ public static class RunCommand
         if (options.Get("mqtt-host") is { } host) flags["Proximity:Ingest:BrokerHost"] = host;
         if (options.Has("mqtt-port") && string.Equals(options.Get("mqtt"), "external", StringComparison.OrdinalIgnoreCase))
             flags["Proximity:Ingest:BrokerPort"] = mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (builder.Configuration[ProximitySilo.DashboardKey] is null) flags[ProximitySilo.DashboardKey] = "true";
         int httpPort = DeploymentKeys.Apply(builder.Configuration, flags, options.Has("http-port") ? options.Int("http-port", 5080) : null);
         builder.WebHost.UseUrls($"http://0.0.0.0:{httpPort}");
         // Flags override configuration (appsettings.json, Proximity__Storage=postgres, ...) only when given.
@@ -88,6 +89,8 @@ public static class RunCommand
         app.MapProximityHealth();
         app.MapProximityMetrics();
         app.MapProximityApi();
+        // Cluster internals for administrators only: the dashboard has no authentication of its own.
+        Orleans.Dashboard.ServiceCollectionExtensions.MapOrleansDashboard(app, "/dashboard").RequireAuthorization(Proximity.Api.Auth.Roles.Administer);
         // The API's registry shows what the pipeline enforces.
         await CaseImport.ImportAsync(app.Services.GetRequiredService<Proximity.Api.Registry.IRegistry>(), caseFile, DateTimeOffset.UtcNow);
         if (generatedKey is not null)
