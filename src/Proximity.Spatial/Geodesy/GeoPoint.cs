@@ -3,10 +3,6 @@ namespace Proximity.Spatial.Geodesy;
 /// <summary>A WGS84 position in degrees.</summary>
 public readonly record struct GeoPoint(double Latitude, double Longitude)
 {
-    public bool IsValid =>
-        double.IsFinite(Latitude) && double.IsFinite(Longitude) &&
-        Latitude is >= -90 and <= 90 && Longitude is >= -180 and <= 180;
-
     /// <summary>Names what is wrong with the coordinates, or null when they are valid.</summary>
     public string? Problem()
     {

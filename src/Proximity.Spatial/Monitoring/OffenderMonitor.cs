@@ -57,7 +57,6 @@ public sealed class OffenderMonitor
     }
 
     public string OffenderId { get; }
-    public IReadOnlyCollection<string> VictimIds => _bans.Select(b => b.Ban).OfType<ContactBan>().Select(b => b.VictimId).Distinct().ToArray();
 
     /// <summary>The alerts of episodes that are still open.</summary>
     public IEnumerable<Alert> OpenAlerts =>

@@ -48,14 +48,7 @@ public sealed class PartyTrack
         return true;
     }
 
-    /// <summary>The trusted point before the last trusted one (the start of the last leg).</summary>
-    public bool TryGetPreviousTrusted(out TrackPoint point)
-    {
-        int i = PreviousTrustedIndex();
-        point = i >= 0 ? _ring[i] : default;
-        return i >= 0;
-    }
-
+    /// <summary>Ring index of the trusted point before the last trusted one (the start of the last leg), or -1.</summary>
     private int PreviousTrustedIndex()
     {
         if (_lastTrusted < 0) return -1;

@@ -53,8 +53,6 @@ public sealed class ZoneArea
     public (double MinLat, double MinLon, double MaxLat, double MaxLon) Bounds { get; }
     public PlaneProjection HomePlane { get; }
 
-    public int VertexCount => IsCircle ? 1 : Polygons.Sum(p => p.Sum(r => r.Length));
-
     public static ZoneArea Circle(GeoPoint centre, double radiusMeters)
     {
         if (centre.Problem() is { } problem) throw new InvalidZoneException($"circle centre: {problem}");
