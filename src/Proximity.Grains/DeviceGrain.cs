@@ -48,6 +48,7 @@ public sealed class DeviceGrain(
     private readonly ProximityOptions _options = options.Value;
     private DeviceEntry? _device;
     private DateTimeOffset _watchingSince;
+    private IGrainTimer? _silenceTimer;
     private long _lastSaveTicks = Environment.TickCount64;
     private bool _dirty;
 
@@ -59,7 +60,7 @@ public sealed class DeviceGrain(
         _watchingSince = time.GetUtcNow();
         if (S.Open.ContainsKey(Offline)) metrics.DeviceOffline(true); // restored: counted on this silo now
         if (_device is not null)
-            this.RegisterGrainTimer(CheckSilence, new GrainTimerCreationOptions(_options.SilenceCheckPeriod, _options.SilenceCheckPeriod) { KeepAlive = true });
+            _silenceTimer = this.RegisterGrainTimer(CheckSilence, new GrainTimerCreationOptions(NextSilenceCheck(_watchingSince), _options.SilenceCheckPeriod) { KeepAlive = true });
         return Task.CompletedTask;
     }
 
@@ -96,10 +97,11 @@ public sealed class DeviceGrain(
     }
 
     // Health (last sequence, last seen) is written at a bounded rate; alert conditions are written when they change.
+    // In memory the state lives as long as the silo anyway: it is written only when the grain deactivates.
     private Task SaveIfDue()
     {
         _dirty = true;
-        return Environment.TickCount64 - _lastSaveTicks >= _options.StateSaveInterval.TotalMilliseconds ? Save() : Task.CompletedTask;
+        return storage.OutlivesSilo && Environment.TickCount64 - _lastSaveTicks >= _options.StateSaveInterval.TotalMilliseconds ? Save() : Task.CompletedTask;
     }
 
     private async Task Save()
@@ -175,10 +177,11 @@ public sealed class DeviceGrain(
         GrainKeys.IdOf(this.GetPrimaryKeyString()), S.LastSeq, S.LastMessageAt, S.LastFixAt, S.Battery, S.StrapOpen, S.BodyContactLost,
         S.Open.ContainsKey(Offline), S.Open.ContainsKey(NoFix), S.Messages));
 
+    // Each look re-arms the timer for the next limit (SilenceSchedule).
     private async Task CheckSilence(CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var limit = _options.SilenceLimit(_device!.Role == PersonRole.Offender ? _options.OffenderReportingInterval : _options.VictimReportingInterval);
+        var limit = SilenceLimit();
         var lastMessage = S.LastMessageAt ?? _watchingSince;
         if (now - lastMessage > limit)
         {
@@ -191,7 +194,17 @@ public sealed class DeviceGrain(
             await RaiseIf(NoFix, AlertType.NoPositionFix, now,
                 string.Format(CultureInfo.InvariantCulture, "messages arrive but no usable position fix for {0:F0} s", (now - (S.LastFixAt ?? _watchingSince)).TotalSeconds));
         }
+        _silenceTimer?.Change(NextSilenceCheck(time.GetUtcNow()), _options.SilenceCheckPeriod);
     }
+
+    private TimeSpan SilenceLimit() =>
+        _options.SilenceLimit(_device!.Role == PersonRole.Offender ? _options.OffenderReportingInterval : _options.VictimReportingInterval);
+
+    // An offline device is not also watched for missing fixes: it sends nothing at all.
+    private TimeSpan NextSilenceCheck(DateTimeOffset now) => S.Open.ContainsKey(Offline)
+        ? SilenceSchedule.NextCheck(now, null, null, SilenceLimit(), _options.SilenceCheckPeriod)
+        : SilenceSchedule.NextCheck(now, S.LastMessageAt ?? _watchingSince, S.Open.ContainsKey(NoFix) ? null : S.LastFixAt ?? _watchingSince,
+            SilenceLimit(), _options.SilenceCheckPeriod);
 
     private async Task JudgeBattery(DateTimeOffset now)
     {

@@ -166,8 +166,10 @@ public sealed class OffenderGrain(
             for (int i = 0; i < events.Length; i++) if (!results[i]) _undelivered.Add(events[i]);
             changed |= _undelivered.Count > 0;
         }
-        if (changed || (_dirty && Environment.TickCount64 - _lastSaveTicks >= _options.StateSaveInterval.TotalMilliseconds))
+        // In memory the state lives as long as the silo anyway: it is written only when the grain deactivates.
+        if (storage.OutlivesSilo && (changed || (_dirty && Environment.TickCount64 - _lastSaveTicks >= _options.StateSaveInterval.TotalMilliseconds)))
             await SaveAsync();
+        else _dirty |= changed;
     }
 
     private void RestoreState()

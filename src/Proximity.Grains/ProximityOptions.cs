@@ -13,8 +13,9 @@ public sealed class ProximityOptions
     /// <summary>The reporting profile of victim devices.</summary>
     public TimeSpan VictimReportingInterval { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How often a device grain looks at its silence; a silent device is reported within 2 × interval + 5 s.</summary>
-    public TimeSpan SilenceCheckPeriod { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>The longest a device grain waits between looks at its silence. It wakes when the silence limit is
+    /// reached anyway; this bound only matters when the clock jumps.</summary>
+    public TimeSpan SilenceCheckPeriod { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>An unacknowledged Critical alert is escalated (the police control room added) after this.</summary>
     public TimeSpan EscalateCriticalAfter { get; set; } = TimeSpan.FromMinutes(2);
@@ -42,6 +43,9 @@ public sealed class ProximityOptions
 
     public DecisionOptions Decisions { get; set; } = DecisionOptions.Default;
 
-    /// <summary>Silence after which a device is reported: 2 × interval + 5 s, less one check period so the report is not later.</summary>
-    public TimeSpan SilenceLimit(TimeSpan interval) => 2 * interval + TimeSpan.FromSeconds(5) - SilenceCheckPeriod;
+    /// <summary>Silence after which a device is reported: 2 × interval + 5 s, less a margin for the timer and the
+    /// report's own write and publish, so the report is never later than promised.</summary>
+    public TimeSpan SilenceLimit(TimeSpan interval) => 2 * interval + TimeSpan.FromSeconds(5) - SilenceReportMargin;
+
+    private static readonly TimeSpan SilenceReportMargin = TimeSpan.FromMilliseconds(500);
 }

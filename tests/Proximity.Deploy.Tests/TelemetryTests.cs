@@ -40,19 +40,28 @@ public sealed class TelemetryTests
         Assert.Contains("dotnet_gc_collections", text); // runtime instrumentation
     }
 
-    [Fact]
-    public async Task Activities_of_the_Proximity_source_are_recorded_once_telemetry_is_on()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Activities_of_the_Proximity_source_are_recorded_only_when_traces_are_exported(bool otlpConfigured)
     {
         var ct = TestContext.Current.CancellationToken;
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (otlpConfigured) builder.Configuration[ProximityTelemetry.OtlpEndpointVariable] = "http://127.0.0.1:9";
         builder.AddProximityTelemetry();
         await using var app = builder.Build();
         await app.StartAsync(ct);
 
-        using var activity = ProximityTelemetry.Source.StartActivity("mqtt message");
-        Assert.NotNull(activity);
-        Assert.True(activity.Recorded);
+        // A private source name under Proximity.*: other tests' listeners in this process cannot interfere.
+        using var source = new System.Diagnostics.ActivitySource(ProximityTelemetry.ActivitySourceName + ".DeployTest" + otlpConfigured);
+        using var activity = source.StartActivity("mqtt message");
         await app.StopAsync(ct);
+        if (otlpConfigured)
+        {
+            Assert.NotNull(activity);
+            Assert.True(activity.Recorded);
+        }
+        else Assert.Null(activity); // no listener: the hot path builds no Activity at all
     }
 }

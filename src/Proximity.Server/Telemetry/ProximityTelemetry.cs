@@ -9,8 +9,8 @@ namespace Proximity.Server.Telemetry;
 
 /// <summary>
 /// OpenTelemetry for a Proximity node: metrics of the <c>Proximity</c> meters (and Orleans, ASP.NET Core,
-/// the runtime) served to Prometheus at <c>/metrics</c>; traces of the <c>Proximity</c> activity source
-/// and, when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, traces and logs sent over OTLP to a collector.
+/// the runtime) served to Prometheus at <c>/metrics</c>; when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, traces
+/// (the <c>Proximity</c> activity source, Orleans, ASP.NET Core) and logs sent over OTLP to a collector.
 /// Metrics are not sent over OTLP: Prometheus scrapes every node, so each series exists once.
 /// </summary>
 public static class ProximityTelemetry
@@ -43,17 +43,16 @@ public static class ProximityTelemetry
                 .AddMeter(OrleansMeters)
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddPrometheusExporter())
-            .WithTracing(tracing =>
-            {
-                tracing.AddSource(ActivitySourceName, ActivitySourceName + ".*")
-                    .AddSource(OrleansSources)
-                    .AddAspNetCoreInstrumentation(o => o.Filter = context =>
-                        !context.Request.Path.StartsWithSegments(MetricsPath) && !context.Request.Path.StartsWithSegments("/health"));
-                if (otlp) tracing.AddOtlpExporter();
-            });
+                .AddPrometheusExporter());
         if (otlp)
         {
+            // Traces only when they go somewhere: a listener makes every message and grain call build an Activity.
+            telemetry.WithTracing(tracing => tracing
+                .AddSource(ActivitySourceName, ActivitySourceName + ".*")
+                .AddSource(OrleansSources)
+                .AddAspNetCoreInstrumentation(o => o.Filter = context =>
+                    !context.Request.Path.StartsWithSegments(MetricsPath) && !context.Request.Path.StartsWithSegments("/health"))
+                .AddOtlpExporter());
             telemetry.WithLogging(logging => logging.AddOtlpExporter(), options =>
             {
                 options.IncludeFormattedMessage = true;
