@@ -44,6 +44,7 @@ public sealed class OffenderGrain(
     public static readonly JsonSerializerOptions StateJson = new(JsonSerializerDefaults.General);
 
     private readonly ProximityOptions _options = options.Value;
+    private readonly ArrivalLateness _lateness = new(options.Value.Decisions.LateAfter);
     private readonly List<MonitorEvent> _events = [];
     private readonly List<MonitorEvent> _undelivered = [];
     private readonly FixGate _gate = new();
@@ -95,7 +96,7 @@ public sealed class OffenderGrain(
             }
             evaluated++;
             _lastSeq[fix.DeviceId] = Math.Max(_lastSeq.GetValueOrDefault(fix.DeviceId, long.MinValue), fix.Seq);
-            _monitor.OnOffenderFix(fix, now - fix.Timestamp > _options.Decisions.LateAfter, _events);
+            _monitor.OnOffenderFix(fix, _lateness.IsLate(fix, now), _events);
         }
         _dirty |= evaluated + stale > 0;
         metrics.Decided(started);

@@ -26,6 +26,7 @@ public sealed class VictimGrain(
 {
     private const int KeepNotices = 50;
     private readonly ProximityOptions _options = options.Value;
+    private readonly ArrivalLateness _lateness = new(options.Value.Decisions.LateAfter);
     private readonly FixGate _gate = new();
     private readonly VictimState _state = new();
     private string _id = "";
@@ -49,7 +50,7 @@ public sealed class VictimGrain(
                 case FixAdmission.Stale: stale++; continue;
             }
             evaluated++;
-            bool late = now - fix.Timestamp > _options.Decisions.LateAfter;
+            bool late = _lateness.IsLate(fix, now);
             if (offenders.Count == 1) await GrainFactory.OffenderGrain(offenders[0]).OnVictimFix(_id, fix, late);
             else await Task.WhenAll(offenders.Select(o => GrainFactory.OffenderGrain(o).OnVictimFix(_id, fix, late)));
         }

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Proximity.Grains;
 using Proximity.Grains.Registry;
 using Proximity.Protocol;
@@ -49,8 +51,17 @@ public enum DeviceTopicKind { Position, Event, OwnTracks }
 /// Turns one MQTT message from a device into a grain call: topic, device, payload checked; a bad message is
 /// counted by reason and changes nothing. Used by the embedded broker and the external-broker client alike.
 /// </summary>
-public sealed class IngestRouter(IGrainFactory grains, ProximityRegistry registry, IngestMetrics metrics, IngestOptionsAccessor options)
+public sealed class IngestRouter(
+    IGrainFactory grains,
+    ProximityRegistry registry,
+    IngestMetrics metrics,
+    IngestOptionsAccessor options,
+    [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time)
 {
+    /// <summary>A fix stamped further ahead of the server's clock than this is refused: believed, it would make every
+    /// later fix of the person look older than it and so stop them moving the current position.</summary>
+    public static readonly TimeSpan MaxClockAhead = TimeSpan.FromMinutes(5);
+
     /// <param name="clientId">The authenticated sender (embedded broker), or null when an external broker authenticated it.</param>
     public async Task<IngestResult> HandleAsync(string topic, ReadOnlySequence<byte> payload, string? clientId)
     {
@@ -96,6 +107,9 @@ public sealed class IngestRouter(IGrainFactory grains, ProximityRegistry registr
         {
             return Reject(x.Reason, x.Message);
         }
+        if (fixes is not null && Array.FindIndex(fixes, f => f.Timestamp > time.GetUtcNow() + MaxClockAhead) is var ahead and >= 0)
+            return Reject(RejectReason.OutOfRange, string.Create(CultureInfo.InvariantCulture,
+                $"fix seq {fixes[ahead].Seq} is stamped {fixes[ahead].Timestamp:O}, more than {MaxClockAhead.TotalMinutes:F0} min ahead of the server's clock"));
 
         var grain = grains.DeviceGrain(t.DeviceId);
         if (fixes is not null) return new IngestResult(null, null, await grain.OnPositions(fixes));

@@ -21,15 +21,13 @@ public sealed class ReplayRunner
     private readonly Dictionary<string, OffenderMonitor> _monitors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<OffenderMonitor>> _protectedFrom = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FixGate> _gates = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, TimeSpan> _baselineLag = new(StringComparer.Ordinal);
-
-    /// <summary>A device clock further behind than this is not believed: the lag is a backlog, not skew.</summary>
-    private static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(2);
+    private readonly ArrivalLateness _lateness;
 
     public ReplayRunner(CaseFile caseFile, DecisionOptions? options = null)
     {
         _case = caseFile;
         _options = options ?? DecisionOptions.Default;
+        _lateness = new ArrivalLateness(_options.LateAfter);
         foreach (var (device, person, isOffender, _) in caseFile.Devices()) _devices[device] = (person, isOffender);
         foreach (var offender in caseFile.Offenders)
             _monitors[offender.Id] = new OffenderMonitor(offender.Id, caseFile.Bans.Where(b => b.OffenderId == offender.Id), _options);
@@ -87,7 +85,7 @@ public sealed class ReplayRunner
                         continue;
                 }
                 evaluated++;
-                bool late = IsLate(fix, receivedAt ?? clock);
+                bool late = _lateness.IsLate(fix, receivedAt ?? clock);
                 events.Clear();
                 if (owner.IsOffender)
                 {
@@ -103,19 +101,6 @@ public sealed class ReplayRunner
 
         foreach (var alert in alerts) alertsOut.WriteLine(AlertJson.Serialize(alert));
         return new ReplaySummary(lines, evaluated, duplicates, stale, rejected, alerts.Count);
-    }
-
-    /// <summary>
-    /// Late = arrived much later than this device's fixes usually do. The baseline (the smallest lag seen from the
-    /// device, at most <see cref="MaxClockSkew"/>) absorbs a device clock that runs behind or ahead, so only
-    /// store-and-forward delays count.
-    /// </summary>
-    private bool IsLate(in PositionFix fix, DateTimeOffset arrived)
-    {
-        var lag = arrived - fix.Timestamp;
-        if (!_baselineLag.TryGetValue(fix.DeviceId, out var baseline) || lag < baseline)
-            _baselineLag[fix.DeviceId] = baseline = lag < MaxClockSkew ? lag : MaxClockSkew;
-        return lag - baseline > _options.LateAfter;
     }
 
     private static void Collect(List<MonitorEvent> events, List<Alert> alerts, Dictionary<string, int> index)

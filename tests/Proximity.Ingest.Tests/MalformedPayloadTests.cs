@@ -11,6 +11,8 @@ public sealed class MalformedPayloadTests(EmbeddedFixture f)
     private const string Position = "proximity/v1/devices/A3/position";
     private const string Event = "proximity/v1/devices/A3/event";
     private static readonly string Ts = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    // A device clock a day ahead (an RTC fault): believing it would freeze the person's current position.
+    private static readonly string TsAhead = DateTimeOffset.UtcNow.AddDays(1).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     public static TheoryData<string, string, string> Bad => new()
     {
@@ -25,6 +27,8 @@ public sealed class MalformedPayloadTests(EmbeddedFixture f)
         { Position, "{\"seq\":1,\"ts\":\"yesterday\",\"lat\":52.3,\"lon\":4.8,\"acc\":5}", "InvalidValue" },
         { Position, "{\"seq\":1,\"ts\":\"" + Ts + "\",\"lat\":52.3,\"lon\":4.8,\"acc\":5,\"src\":\"none\"}", "OutOfRange" },
         { Position, "{\"seq\":-1,\"ts\":\"" + Ts + "\",\"lat\":52.3,\"lon\":4.8,\"acc\":5}", "OutOfRange" },
+        { Position, "{\"seq\":1,\"ts\":\"" + TsAhead + "\",\"lat\":52.3,\"lon\":4.8,\"acc\":5}", "OutOfRange" },
+        { Position, "[{\"seq\":1,\"ts\":\"" + Ts + "\",\"lat\":52.3,\"lon\":4.8,\"acc\":5},{\"seq\":2,\"ts\":\"" + TsAhead + "\",\"lat\":52.3,\"lon\":4.8,\"acc\":5}]", "OutOfRange" },
         { Position, "[]", "MissingField" },
         { Position, "[1,2,3]", "InvalidValue" },
         { Position, "42", "InvalidValue" },
