@@ -45,7 +45,8 @@ public sealed class InMemoryPositionStore(int maxPerPerson = 20_000) : IPosition
             for (int j = i - 1; j >= 0 && list[j].Timestamp == record.Timestamp; j--)
                 if (list[j].DeviceId == record.DeviceId && list[j].Seq == record.Seq) return;
             list.Insert(i, record);
-            if (list.Count > maxPerPerson) list.RemoveRange(0, list.Count - maxPerPerson);
+            // Trimmed in chunks: removing one record from the front of a full list moves all the others.
+            if (list.Count > maxPerPerson + maxPerPerson / 8) list.RemoveRange(0, list.Count - maxPerPerson);
         }
     }
 
