@@ -21,7 +21,11 @@ public static class IngestHosting
         services.AddSingleton(new IngestOptionsAccessor(options));
         services.AddSingleton<IngestMetrics>();
         services.AddSingleton<IngestRouter>();
-        if (options.Mode == IngestMode.External) services.AddSingleton<ExternalBrokerIngest>();
+        if (options.Mode == IngestMode.External)
+        {
+            services.AddSingleton<BrokerDeliveries>();
+            services.AddSingleton<ExternalBrokerIngest>();
+        }
         else services.AddSingleton<EmbeddedBroker>();
         Func<IServiceProvider, object> ingest = options.Mode == IngestMode.External
             ? sp => sp.GetRequiredService<ExternalBrokerIngest>()
