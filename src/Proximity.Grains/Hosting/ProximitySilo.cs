@@ -47,6 +47,9 @@ public static class ProximitySilo
     /// A silo with the proximity grains, the registry loaded from <paramref name="caseFile"/> and the output routes:
     /// single-node in memory by default, or clustered and persisted in PostgreSQL (<c>Proximity:Storage=postgres</c>).
     /// </summary>
+    /// <summary>Orleans' <see cref="ClusterMembershipOptions"/> (ProbeTimeout, NumMissedProbesLimit, NumVotesForDeathDeclaration, ...).</summary>
+    public const string MembershipSection = "Proximity:Cluster:Membership";
+
     /// <summary>Configuration key: run the Orleans dashboard's data collection in this silo.</summary>
     public const string DashboardKey = "Proximity:Dashboard:Enabled";
 
@@ -68,6 +71,8 @@ public static class ProximitySilo
             {
                 // Membership and grain state in the shared database: several nodes form one cluster.
                 s.Configure<ClusterOptions>(o => { o.ClusterId = silo.ClusterId; o.ServiceId = "proximity"; });
+                // How fast a killed node is declared dead (Orleans' defaults: its grains move in about 12 s; see docs/operations.md).
+                s.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection(MembershipSection));
                 s.ConfigureEndpoints(DurableHosting.AdvertisedAddress(builder.Configuration), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
                 s.UseProximityPostgres(storage.ConnectionString!, storage.MigrateOnStart, builder.Configuration);
             }
