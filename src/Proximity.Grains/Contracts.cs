@@ -67,6 +67,13 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// <summary>Parsed, validated fixes of one message, oldest first.</summary>
     Task<FixOutcome> OnPositions(PositionFix[] fixes);
 
+    /// <summary>
+    /// Completes when the fixes this grain accepted so far are in the position history (the MQTT acknowledgement
+    /// waits for it). Fails if the grain's node went down before they were written: the message is handled again.
+    /// </summary>
+    [AlwaysInterleave]
+    Task WhenHistoryWritten();
+
     Task OnEvent(DeviceEvent deviceEvent);
 
     /// <summary>Starts watching a device that has not reported yet (at startup, for every registered device).</summary>

@@ -32,7 +32,8 @@ public sealed class DeviceState
 /// One device: maps it to its person, keeps its health (sequence, battery, strap and skin contact) and watches
 /// its silence: a device quiet for 2 × its reporting interval + 5 s raises DeviceOffline, one that talks without
 /// a usable fix for as long raises NoPositionFix. State is written when an alert condition changes, otherwise at most
-/// every <see cref="ProximityOptions.StateSaveInterval"/>. Accepted fixes go to the position history without waiting for it.
+/// every <see cref="ProximityOptions.StateSaveInterval"/>. Judged fixes go to the position history without waiting for it;
+/// <see cref="WhenHistoryWritten"/> lets the ingest wait for it before it acknowledges the message.
 /// </summary>
 public sealed class DeviceGrain(
     [PersistentState("device", ProximitySilo.StorageName)] IPersistentState<DeviceState> state,
@@ -77,17 +78,21 @@ public sealed class DeviceGrain(
         S.LastSeq = Math.Max(S.LastSeq ?? long.MinValue, fixes.Max(f => f.Seq));
         if (fixes.LastOrDefault(f => f.BatteryPercent is not null).BatteryPercent is { } bat) S.Battery = bat;
 
-        foreach (var fix in fixes) history.Record(fix, now, _device.PersonId);
-
         await ClearIf(Offline, now, "the device reports again");
         await ClearIf(NoFix, now, "the device has a position fix again");
         await JudgeBattery(now);
         await SaveIfDue();
 
-        return _device.Role == PersonRole.Offender
+        var outcome = _device.Role == PersonRole.Offender
             ? await GrainFactory.OffenderGrain(_device.PersonId).OnOffenderFixes(fixes)
             : await GrainFactory.VictimGrain(_device.PersonId).OnVictimFixes(fixes);
+        // Recorded once judged: a message whose judging failed (the offender's node just died) is recorded when it
+        // is handled again, not twice.
+        foreach (var fix in fixes) history.Record(fix, now, _device.PersonId);
+        return outcome;
     }
+
+    public Task WhenHistoryWritten() => history.WhenWrittenAsync();
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {

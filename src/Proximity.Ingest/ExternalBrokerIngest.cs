@@ -13,31 +13,32 @@ namespace Proximity.Ingest;
 /// <summary>
 /// Ingest as a client of an external broker (Mosquitto, EMQX): a persistent session (clean start off, long
 /// session expiry) so messages published while the service is down wait at the broker; QoS 1 with the
-/// acknowledgement sent after the grains took the message; a shared subscription so several nodes split the
-/// devices. The connection is kept up by a Polly pipeline (reconnect with capped exponential backoff and
-/// jitter, circuit breaker).
+/// acknowledgement sent once the message is judged and its fixes are in the position history; a shared
+/// subscription so several nodes split the devices. Messages are handled concurrently (up to the broker's
+/// in-flight window, <see cref="IngestOptions.MaxInFlight"/>), one device's in the order they came; a message
+/// whose grains cannot be reached (their node just died) is tried again until it is handled. The connection is
+/// kept up by a Polly pipeline (reconnect with capped exponential backoff and jitter, circuit breaker).
 /// </summary>
 public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IIngestStatus, IAsyncDisposable
 {
     private readonly IngestOptions _options;
-    private readonly IngestRouter _router;
     private readonly ILogger _logger;
     private readonly IMqttClient _client;
     private readonly ResiliencePipeline _connect;
     private readonly CancellationTokenSource _stop = new();
     private TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly DeliveryCounter _deliveries;
     private Task _supervisor = Task.CompletedTask;
 
     public Task WhenReady => _ready.Task;
 
-    public ExternalBrokerIngest(IngestOptions options, IngestRouter router, ILogger<ExternalBrokerIngest> logger, TimeProvider time)
+    public ExternalBrokerIngest(IngestOptions options, BrokerDeliveries deliveries, ILogger<ExternalBrokerIngest> logger, TimeProvider time)
     {
         _options = options;
-        _router = router;
         _logger = logger;
         _client = new MqttClientFactory().CreateMqttClient();
-        _client.ApplicationMessageReceivedAsync += OnMessage;
+        _deliveries = deliveries.Attach(_client, _stop.Token);
         _client.DisconnectedAsync += e =>
         {
             if (!_stop.IsCancellationRequested)
@@ -75,10 +76,7 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
     public string Description => $"MQTT client of {_options.BrokerHost}:{_options.BrokerPort} as {_options.ClientId}";
 
     /// <summary>The subscriptions, shared between the nodes of the group when one is configured.</summary>
-    public IReadOnlyList<string> Filters =>
-        new[] { DeviceTopic.Prefix + "+/+", DeviceTopic.OwnTracksPrefix + "+/+" }
-            .Select(f => string.IsNullOrEmpty(_options.SharedGroup) ? f : $"$share/{_options.SharedGroup}/{f}")
-            .ToArray();
+    public IReadOnlyList<string> Filters => _options.DeviceFilters;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -88,8 +86,11 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Let the messages in hand finish (and be acknowledged) for a moment; the rest the broker delivers again.
+        await _deliveries.WhenDoneAsync(TimeSpan.FromSeconds(5), cancellationToken);
         await _stop.CancelAsync();
         try { await _supervisor; } catch (OperationCanceledException) { }
+        await _deliveries.WhenDoneAsync(Timeout.InfiniteTimeSpan, CancellationToken.None);
         if (_client.IsConnected)
             await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), CancellationToken.None);
     }
@@ -132,6 +133,7 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)_options.SessionExpiry.TotalSeconds)
+            .WithReceiveMaximum(_options.MaxInFlight)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
             .Build();
         var result = await _client.ConnectAsync(options, ct);
@@ -147,23 +149,5 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
         _ready.TrySetResult();
         _logger.LogInformation("connected to MQTT broker {Host}:{Port} as {Client} (session present: {Session}), subscribed to {Filters}",
             _options.BrokerHost, _options.BrokerPort, _options.ClientId, result.IsSessionPresent, string.Join(", ", Filters));
-    }
-
-    // MQTTnet acknowledges (PUBACK) after this handler returns: the grains have the message by then.
-    private async Task OnMessage(MqttApplicationMessageReceivedEventArgs e)
-    {
-        var topic = e.ApplicationMessage.Topic;
-        if (topic.StartsWith(Topics.AlertsPrefix, StringComparison.Ordinal)) return;
-        try
-        {
-            await _router.HandleAsync(topic, e.ApplicationMessage.Payload, null);
-        }
-        catch (Exception x)
-        {
-            // Not acknowledged: the broker delivers it again (to this or another node of the group).
-            _logger.LogError(x, "ingest of a message on {Topic} failed; leaving it unacknowledged", topic);
-            e.ProcessingFailed = true;
-            e.AutoAcknowledge = false;
-        }
     }
 }

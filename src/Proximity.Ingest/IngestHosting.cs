@@ -21,7 +21,14 @@ public static class IngestHosting
         services.AddSingleton(new IngestOptionsAccessor(options));
         services.AddSingleton<IngestMetrics>();
         services.AddSingleton<IngestRouter>();
-        if (options.Mode == IngestMode.External) services.AddSingleton<ExternalBrokerIngest>();
+        if (options.Mode == IngestMode.External)
+        {
+            services.AddSingleton<BrokerDeliveries>();
+            services.AddSingleton<ExternalBrokerIngest>();
+            // The silo is named after its MQTT session, so the survivors know which session a dead node leaves behind.
+            services.Configure<Orleans.Configuration.SiloOptions>(o => o.SiloName = options.ClientId);
+            services.AddHostedService<OrphanSessionAdopter>();
+        }
         else services.AddSingleton<EmbeddedBroker>();
         Func<IServiceProvider, object> ingest = options.Mode == IngestMode.External
             ? sp => sp.GetRequiredService<ExternalBrokerIngest>()

@@ -18,6 +18,7 @@ public sealed class IngestMetrics
     private readonly Counter<long> _fixes;
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _refused;
+    private readonly Counter<long> _retried;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<RejectReason, LogWindow> _windows = new();
@@ -29,6 +30,7 @@ public sealed class IngestMetrics
         _fixes = meter.CreateCounter<long>("proximity.ingest.fixes", description: "fixes handed to the grains");
         _rejected = meter.CreateCounter<long>(RejectedCounter, description: "device messages rejected, by reason");
         _refused = meter.CreateCounter<long>("proximity.ingest.refused", description: "connections and subscriptions refused, by reason");
+        _retried = meter.CreateCounter<long>("proximity.ingest.retried", description: "failed attempts to hand a message to the grains (tried again)");
         _logger = logger;
         _time = time;
     }
@@ -56,6 +58,8 @@ public sealed class IngestMetrics
         _logger.LogWarning("rejected message on {Topic} from {Client}: {Reason}: {Message} ({Suppressed} more {Reason2} rejects since the last line)",
             topic, clientId ?? "(broker)", reason, message, suppressed, reason);
     }
+
+    public void Retried() => _retried.Add(1);
 
     public void Refused(string what, string clientId)
     {

@@ -40,8 +40,25 @@ public sealed class IngestOptions
     /// <summary>Nodes in one group split the device messages between them (<c>$share/{group}/…</c>); empty: no sharing.</summary>
     public string SharedGroup { get; set; } = "proximity";
 
+    /// <summary>The device topics a node subscribes to, shared within <see cref="SharedGroup"/> when one is set.</summary>
+    public IReadOnlyList<string> DeviceFilters =>
+        new[] { DeviceTopic.Prefix + "+/+", DeviceTopic.OwnTracksPrefix + "+/+" }
+            .Select(f => string.IsNullOrEmpty(SharedGroup) ? f : $"$share/{SharedGroup}/{f}")
+            .ToArray();
+
     /// <summary>How long the broker keeps the session (and queues QoS 1 messages) while the service is down.</summary>
     public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(1);
 
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// External broker: messages the node holds unacknowledged at most (MQTT 5 Receive Maximum; the broker may allow
+    /// fewer). Each is acknowledged once judged and in the position history, so this is also how far a node goes on
+    /// judging while the database is away; the broker keeps the rest.
+    /// </summary>
+    public ushort MaxInFlight { get; set; } = 1000;
+
+    /// <summary>External broker: first and longest wait before a message whose grains could not be reached is tried again.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 }

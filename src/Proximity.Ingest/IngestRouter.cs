@@ -117,6 +117,9 @@ public sealed class IngestRouter(
         return new IngestResult(null, null);
     }
 
+    /// <summary>Completes when the fixes the device's grain judged so far are in the position history (at once in memory mode).</summary>
+    public Task WhenRecordedAsync(string deviceId) => grains.DeviceGrain(deviceId).WhenHistoryWritten();
+
     private static IngestResult Reject(RejectReason reason, string message) => new(reason, message);
 
     private static string Shorten(string s) => s.Length <= 120 ? s : s[..120] + "…";

@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -21,8 +18,7 @@ namespace Proximity.Deploy.Tests;
 /// </summary>
 public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(150);
-    private const int Offenders = 6;
+        private const int Offenders = 6;
     private const int Rounds = 5;
     private static readonly double[] ZoneCenter = [5.12, 52.09];
 
@@ -34,7 +30,7 @@ public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
         ExtraUsers = Enumerable.Range(1, Offenders).ToDictionary(Device, Secret),
     };
     private PostgresServer? _postgres;
-    private readonly List<Node> _nodes = [];
+    private readonly List<ClusterNode> _nodes = [];
     private readonly List<IMqttClient> _clients = [];
     private readonly string _dir = Directory.CreateTempSubdirectory("proximity-cluster-").FullName;
 
@@ -74,7 +70,7 @@ public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
         string clusterId = "proximity-test-" + Guid.NewGuid().ToString("N")[..8];
 
         for (int n = 1; n <= 3; n++)
-            _nodes.Add(new Node($"node-{n}", casePath, database, _broker.InternalPort, clusterId, signingKey));
+            _nodes.Add(new ClusterNode($"node-{n}", casePath, database, _broker.InternalPort, clusterId, signingKey));
 
         foreach (var node in _nodes) await node.PollAsync("/health/ready", (r, _) => r.IsSuccessStatusCode, ct);
         // Every node sees the same ring of three silos (membership in PostgreSQL).
@@ -121,12 +117,7 @@ public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
 
         // The shared subscription spread the devices' messages over more than one node.
         var handled = new List<double>();
-        foreach (var node in _nodes)
-        {
-            using var response = await node.Http.GetAsync("/metrics", ct);
-            string body = await response.Content.ReadAsStringAsync(ct);
-            handled.Add(FixesCounter().Matches(body).Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)));
-        }
+        foreach (var node in _nodes) handled.Add(FixesHandled(await node.MetricsAsync(ct)));
         Assert.True(handled.Count(h => h > 0) >= 2, "fixes handled per node: " + string.Join(", ", handled));
         Assert.Equal(Rounds * Offenders, handled.Sum());
     }
@@ -167,89 +158,12 @@ public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
     }
 
     [GeneratedRegex(@"\norleans_consistent_ring_size\{[^}]*\} 3\n")]
-    private static partial Regex RingSize();
+    internal static partial Regex RingSize();
 
     [GeneratedRegex(@"\nproximity_ingest_fixes_total\{[^}]*\} ([0-9.e+]+)")]
     private static partial Regex FixesCounter();
 
-    /// <summary>One <c>proximity run</c> process with the production settings (environment as in the Compose file).</summary>
-    private sealed class Node : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _log = new();
-        private readonly string _name;
-
-        public Node(string name, string casePath, string connection, int mqttPort, string clusterId, string signingKey)
-        {
-            _name = name;
-            int http = FreePort();
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[]
-            {
-                Path.Combine(AppContext.BaseDirectory, "proximity.dll"), "run", "--case", casePath,
-                "--storage", "postgres", "--connection", connection, "--migrate",
-                "--mqtt", "external", "--mqtt-host", "127.0.0.1", "--mqtt-port", mqttPort.ToString(CultureInfo.InvariantCulture),
-                "--http-port", http.ToString(CultureInfo.InvariantCulture),
-                "--silo-port", FreePort().ToString(CultureInfo.InvariantCulture),
-                "--gateway-port", FreePort().ToString(CultureInfo.InvariantCulture),
-            }) psi.ArgumentList.Add(a);
-            psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-            psi.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-            psi.Environment["Proximity__Mqtt__Username"] = ProductionBroker.ServiceUser;
-            psi.Environment["Proximity__Mqtt__Password"] = ProductionBroker.Passwords[ProductionBroker.ServiceUser];
-            // One persistent session per node (the default derives it from the machine name, the same here).
-            psi.Environment["Proximity__Ingest__ClientId"] = "proximity-" + name;
-            psi.Environment["Proximity__Cluster__ClusterId"] = clusterId;
-            psi.Environment["Proximity__Auth__SigningKey"] = signingKey;
-            _process = Process.Start(psi) ?? throw new InvalidOperationException("proximity did not start");
-            _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
-            _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-            Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}"), Timeout = TimeSpan.FromSeconds(30) };
-        }
-
-        public HttpClient Http { get; }
-
-        public string Log { get { lock (_log) return _log.ToString(); } }
-
-        /// <summary>Polls an endpoint (HTTP has no readiness signal to wait on) until <paramref name="probe"/> holds.</summary>
-        public async Task PollAsync(string path, Func<HttpResponseMessage, string, bool> probe, CancellationToken ct)
-        {
-            var deadline = DateTime.UtcNow + Wait;
-            string last = "";
-            while (DateTime.UtcNow < deadline)
-            {
-                Assert.False(_process.HasExited, $"{_name} exited:\n{Log}");
-                try
-                {
-                    using var response = await Http.GetAsync(path, ct);
-                    last = await response.Content.ReadAsStringAsync(ct);
-                    if (probe(response, last)) return;
-                }
-                catch (HttpRequestException) { }
-                catch (TaskCanceledException) when (!ct.IsCancellationRequested) { }
-                await Task.Delay(500, ct);
-            }
-            throw new Xunit.Sdk.XunitException($"{_name} {path} did not get there in {Wait.TotalSeconds} s; last answer:\n{last}\nlog:\n{Log}");
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Http.Dispose();
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-            _process.Dispose();
-        }
-
-        private static int FreePort()
-        {
-            using var l = new TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            return ((IPEndPoint)l.LocalEndpoint).Port;
-        }
-    }
+    /// <summary>Fixes this node's ingest handed to the grains (its share of the shared subscription).</summary>
+    internal static double FixesHandled(string metrics) =>
+        FixesCounter().Matches(metrics).Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
 }

@@ -52,6 +52,25 @@ public sealed class PositionWriteBufferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Someone_waiting_for_a_flush_has_the_batch_written_at_once_instead_of_after_the_flush_interval()
+    {
+        var written = new List<long>();
+        await using var buffer = new PositionWriteBuffer((batch, _) =>
+        {
+            lock (written) written.AddRange(batch.Select(f => f.Fix.Seq));
+            return Task.CompletedTask;
+        }, new PositionWriteBufferOptions { BatchSize = 1_000, FlushInterval = TimeSpan.FromHours(1) });
+        var now = DateTimeOffset.UtcNow;
+        for (int round = 0; round < 3; round++)
+        {
+            // The writer sleeps on the interval (an hour) until someone waits for what was accepted.
+            for (int i = 0; i < 10; i++) Assert.True(buffer.TryAdd(Samples.Fix("dev-a", round * 10 + i, now.AddSeconds(i), now)));
+            await buffer.FlushAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
+            lock (written) Assert.Equal(Enumerable.Range(0, (round + 1) * 10).Select(i => (long)i), written);
+        }
+    }
+
+    [Fact]
     public async Task Database_calls_retry_transient_failures_and_fail_fast_while_the_circuit_is_open()
     {
         var server = _server!;

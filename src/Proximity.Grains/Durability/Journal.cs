@@ -35,6 +35,12 @@ public sealed class NoAlertJournal : IAlertJournal
 public interface IFixRecorder
 {
     void Record(in PositionFix fix, DateTimeOffset receivedAt, string personId);
+
+    /// <summary>
+    /// Completes when every fix recorded before the call is durable (what the MQTT acknowledgement waits for);
+    /// at once where the history does not outlive the process.
+    /// </summary>
+    Task WhenWrittenAsync() => Task.CompletedTask;
 }
 
 /// <summary>Memory mode: no position history.</summary>

@@ -55,4 +55,6 @@ public sealed class BufferedFixRecorder(PositionWriteBuffer buffer, ILogger<Buff
         if (now - last > 10_000 && Interlocked.CompareExchange(ref _lastWarning, now, last) == last)
             logger.LogError("position history buffer full ({Refused} fixes refused so far): the database is away too long", buffer.Refused);
     }
+
+    public Task WhenWrittenAsync() => buffer.FlushAsync();
 }

@@ -10,7 +10,7 @@ public sealed class PositionWriteBufferOptions
     public int Capacity { get; set; } = 200_000;
     /// <summary>Fixes per COPY.</summary>
     public int BatchSize { get; set; } = 2_000;
-    /// <summary>Longest a fix waits for a batch to fill.</summary>
+    /// <summary>Longest a fix waits for a batch to fill (nobody waits for it: see <see cref="PositionWriteBuffer.FlushAsync"/>).</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
     /// <summary>Wait after a failed batch before it is tried again (doubles up to <see cref="MaxRetryDelay"/>).</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
@@ -32,6 +32,7 @@ public sealed class PositionWriteBuffer : IAsyncDisposable
     private readonly Task _loop;
     private readonly Lock _progressLock = new();
     private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
+    private TaskCompletionSource _flushRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _accepted;
     private long _written;
     private long _refused;
@@ -80,7 +81,10 @@ public sealed class PositionWriteBuffer : IAsyncDisposable
         return false;
     }
 
-    /// <summary>Completes when every fix accepted before the call has been written.</summary>
+    /// <summary>
+    /// Completes when every fix accepted before the call has been written. Someone waiting makes the writer go at
+    /// once instead of letting the batch fill: what arrives meanwhile goes with the next batch (group commit).
+    /// </summary>
     public Task FlushAsync(CancellationToken cancellationToken = default)
     {
         long target = Accepted;
@@ -90,6 +94,7 @@ public sealed class PositionWriteBuffer : IAsyncDisposable
             if (Written >= target) return Task.CompletedTask;
             done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiters.Add((target, done));
+            _flushRequested.TrySetResult();
         }
         return done.Task.WaitAsync(cancellationToken);
     }
@@ -103,10 +108,17 @@ public sealed class PositionWriteBuffer : IAsyncDisposable
         {
             while (await reader.WaitToReadAsync(token))
             {
-                // Give a batch a moment to fill unless it already can.
-                if (reader.Count < _options.BatchSize)
+                // Give a batch a moment to fill unless it already can or someone waits for it.
+                Task requested;
+                lock (_progressLock)
                 {
-                    try { await Task.Delay(_options.FlushInterval, token); }
+                    if (_waiters.Count == 0 && _flushRequested.Task.IsCompleted)
+                        _flushRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    requested = _flushRequested.Task;
+                }
+                if (reader.Count < _options.BatchSize && !requested.IsCompleted)
+                {
+                    try { await Task.WhenAny(Task.Delay(_options.FlushInterval, token), requested); }
                     catch (OperationCanceledException) { }
                 }
                 while (batch.Count < _options.BatchSize && reader.TryRead(out var fix)) batch.Add(fix);
