@@ -76,16 +76,20 @@ public sealed class DeviceGrain(
         S.LastSeq = Math.Max(S.LastSeq ?? long.MinValue, fixes.Max(f => f.Seq));
         if (fixes.LastOrDefault(f => f.BatteryPercent is not null).BatteryPercent is { } bat) S.Battery = bat;
 
-        foreach (var fix in fixes) history.Record(fix, now, _device.PersonId);
+        int unrecorded = 0;
+        foreach (var fix in fixes) if (!history.Record(fix, now, _device.PersonId)) unrecorded++;
 
         await ClearIf(Offline, now, "the device reports again");
         await ClearIf(NoFix, now, "the device has a position fix again");
         await JudgeBattery(now);
         await SaveIfDue();
 
-        return _device.Role == PersonRole.Offender
+        // Judged even when the history could not take the fixes (a breach must not wait for the database); the
+        // message is then not acknowledged: it comes again, is dropped as a duplicate and recorded then.
+        var outcome = _device.Role == PersonRole.Offender
             ? await GrainFactory.OffenderGrain(_device.PersonId).OnOffenderFixes(fixes)
             : await GrainFactory.VictimGrain(_device.PersonId).OnVictimFixes(fixes);
+        return unrecorded == 0 ? outcome : outcome with { Unrecorded = unrecorded };
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -20,7 +20,9 @@ namespace Proximity.Ingest;
 public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IIngestStatus, IAsyncDisposable
 {
     private readonly IngestOptions _options;
+    private static readonly TimeSpan HoldFirst = TimeSpan.FromMilliseconds(500), HoldAtMost = TimeSpan.FromSeconds(5);
     private readonly IngestRouter _router;
+    private readonly IngestMetrics _metrics;
     private readonly ILogger _logger;
     private readonly IMqttClient _client;
     private readonly ResiliencePipeline _connect;
@@ -31,10 +33,11 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
 
     public Task WhenReady => _ready.Task;
 
-    public ExternalBrokerIngest(IngestOptions options, IngestRouter router, ILogger<ExternalBrokerIngest> logger, TimeProvider time)
+    public ExternalBrokerIngest(IngestOptions options, IngestRouter router, IngestMetrics metrics, ILogger<ExternalBrokerIngest> logger, TimeProvider time)
     {
         _options = options;
         _router = router;
+        _metrics = metrics;
         _logger = logger;
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessage;
@@ -150,20 +153,43 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
     }
 
     // MQTTnet acknowledges (PUBACK) after this handler returns: the grains have the message by then.
+    // A message the service cannot fully take (grains failing, the position history full while the database is
+    // away) is held and handled again after a pause, not acknowledged meanwhile: MQTT 5 brokers send an unacknowledged
+    // message again only to a new session, so leaving it would stall it until a reconnect. Messages reach this
+    // handler one at a time, so holding one holds this node's intake and the broker queues for it (backpressure).
+    // Handled again, it is a duplicate for the decisions and a second chance for the history.
     private async Task OnMessage(MqttApplicationMessageReceivedEventArgs e)
     {
         var topic = e.ApplicationMessage.Topic;
         if (topic.StartsWith(Topics.AlertsPrefix, StringComparison.Ordinal)) return;
-        try
+        var hold = HoldFirst;
+        while (true)
         {
-            await _router.HandleAsync(topic, e.ApplicationMessage.Payload, null);
+            try
+            {
+                if (!(await _router.HandleAsync(topic, e.ApplicationMessage.Payload, null)).MustComeAgain) return;
+                _metrics.Unacknowledged("history_full");
+                _logger.LogWarning("the position history cannot take a message on {Topic} (database away?); holding it, again in {Delay}", topic, hold);
+            }
+            catch (Exception x)
+            {
+                _metrics.Unacknowledged("grain_failure");
+                _logger.LogError(x, "ingest of a message on {Topic} failed; holding it, again in {Delay}", topic, hold);
+            }
+            try
+            {
+                // Stopping, or the connection gone: the broker delivers it again to the next session.
+                if (!_client.IsConnected) break;
+                await Task.Delay(hold, _stop.Token);
+                if (!_client.IsConnected) break;
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            hold = TimeSpan.FromTicks(Math.Min(hold.Ticks * 2, HoldAtMost.Ticks));
         }
-        catch (Exception x)
-        {
-            // Not acknowledged: the broker delivers it again (to this or another node of the group).
-            _logger.LogError(x, "ingest of a message on {Topic} failed; leaving it unacknowledged", topic);
-            e.ProcessingFailed = true;
-            e.AutoAcknowledge = false;
-        }
+        e.ProcessingFailed = true;
+        e.AutoAcknowledge = false;
     }
 }
