@@ -405,7 +405,14 @@ public sealed class OffenderMonitor
     {
         if (state.Breach.IsOpen) state.Warning.ForceOpen(warning.At);
         var step = state.Warning.Observe(warning);
-        if (step == EpisodeStep.Raised)
+        if (step == EpisodeStep.Raised && late)
+        {
+            // A warning is there to act before a breach; from a late fix (a store-and-forward backlog) it could
+            // only tell the past, so none is raised (a breach still is, marked late). No episode is kept open
+            // either: the first live fix inside the warning distance warns.
+            state.Warning.Close();
+        }
+        else if (step == EpisodeStep.Raised)
         {
             if (warning.Certainty != Certainty.Certain || warning.Suspect) rule = RaiseRule.Persistent;
             var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late, witnesses.ToArray(),
