@@ -4,7 +4,6 @@ using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using Polly;
-using Polly.CircuitBreaker;
 using Polly.Retry;
 using Proximity.Grains.Outputs;
 
@@ -14,8 +13,10 @@ namespace Proximity.Ingest;
 /// Ingest as a client of an external broker (Mosquitto, EMQX): a persistent session (clean start off, long
 /// session expiry) so messages published while the service is down wait at the broker; QoS 1 with the
 /// acknowledgement sent after the grains took the message; a shared subscription so several nodes split the
-/// devices. The connection is kept up by a Polly pipeline (reconnect with capped exponential backoff and
-/// jitter, circuit breaker).
+/// devices. The connection is kept up by a Polly pipeline (reconnect with exponential backoff and jitter, capped
+/// at <see cref="IngestOptions.ReconnectMaxDelay"/>, and a timeout per attempt). No circuit breaker: an attempt at a
+/// broker that is down costs nothing, and every second away after it is back is a second in which device
+/// messages find no subscriber (Mosquitto forgets shared subscriptions when it restarts).
 /// </summary>
 public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IIngestStatus, IAsyncDisposable
 {
@@ -52,7 +53,7 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
             .AddRetry(new RetryStrategyOptions
             {
                 MaxRetryAttempts = int.MaxValue,
-                Delay = TimeSpan.FromMilliseconds(500),
+                Delay = TimeSpan.FromMilliseconds(250),
                 MaxDelay = options.ReconnectMaxDelay,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -62,13 +63,6 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
                         options.BrokerHost, options.BrokerPort, a.Outcome.Exception?.Message, a.AttemptNumber + 1, a.RetryDelay);
                     return ValueTask.CompletedTask;
                 },
-            })
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                FailureRatio = 1.0,
-                MinimumThroughput = 5,
-                SamplingDuration = TimeSpan.FromSeconds(60),
-                BreakDuration = TimeSpan.FromSeconds(15),
             })
             .AddTimeout(TimeSpan.FromSeconds(10))
             .Build();

@@ -26,6 +26,7 @@ public sealed class ReconnectingMqttClient : IAsyncDisposable
     private readonly SemaphoreSlim _queued = new(0);
     private int _connects;
     private int _refusals;
+    private int _unheard;
 
     private sealed record Outgoing(string Key, string Topic, byte[] Payload);
 
@@ -67,6 +68,9 @@ public sealed class ReconnectingMqttClient : IAsyncDisposable
 
     /// <summary>Publishes the broker answered with an error reason code (sent again later).</summary>
     public int Refusals => Volatile.Read(ref _refusals);
+
+    /// <summary>Publishes the broker answered "no matching subscribers" (sent again later).</summary>
+    public int Unheard => Volatile.Read(ref _unheard);
 
     /// <summary>Queues a QoS 1 message; <paramref name="key"/> names it in <see cref="Acknowledged"/>.</summary>
     public void Publish(string key, string topic, string payload)
@@ -169,10 +173,11 @@ public sealed class ReconnectingMqttClient : IAsyncDisposable
             attempt.CancelAfter(TimeSpan.FromSeconds(15));
             var result = await _client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(message.Topic).WithPayload(message.Payload)
                 .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), attempt.Token);
-            // "No matching subscribers" is an acknowledgement too: the broker took the message and will not hand it on.
-            // (An MQTT 3.1.1 PUBACK carries no reason: MQTTnet reports it as success.)
-            if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers) return true;
-            Interlocked.Increment(ref _refusals);
+            // As the device protocol asks: "no matching subscribers" (the service not subscribed yet, say just after a
+            // broker restart) means nobody has it: send it again. (An MQTT 3.1.1 PUBACK carries no reason: success.)
+            if (result.ReasonCode == MqttClientPublishReasonCode.Success) return true;
+            if (result.ReasonCode == MqttClientPublishReasonCode.NoMatchingSubscribers) Interlocked.Increment(ref _unheard);
+            else Interlocked.Increment(ref _refusals);
             return false;
         }
         catch (Exception) when (!ct.IsCancellationRequested)
