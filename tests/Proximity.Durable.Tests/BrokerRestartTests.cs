@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Proximity.Ingest;
 using Proximity.Ingest.Tests;
 using Proximity.Storage.Tests;
@@ -30,81 +31,45 @@ public sealed class BrokerRestartTests(PostgresFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Restarting_the_broker_mid_stream_loses_no_acknowledged_fix_and_no_alert_and_duplicates_no_alert()
     {
-        var users = Pairs.SelectMany(p => new[] { ("A" + p, "ankle-secret"), ("P" + p, "phone-secret") }).Append(("meldkamer-1", "meldkamer-secret"));
-        await using var broker = await MosquittoBroker.StartAsync(users, persistent: true);
-        await using var service = await LiveService.StartAsync(ServiceHost.Case(Pairs), _cs, o =>
+        await using var broker = await MosquittoBroker.StartAsync(Users(Pairs), persistent: true);
+        await using var service = await LiveService.StartAsync(ServiceHost.Case(Pairs), _cs, broker.ServiceIngest("proximity-fault-test"));
+        var ingest = service.Services.GetRequiredService<IIngestStatus>();
+        await using var controlRoom = await ControlRoomAsync(broker.Port);
+        await using var devices = await DeviceFleet.ConnectAsync(broker.Port, Pairs);
+
+        for (int step = 1; step <= Steps; step++)
         {
-            o.Mode = IngestMode.External;
-            o.BrokerHost = "127.0.0.1";
-            o.BrokerPort = broker.Port;
-            o.Username = MosquittoBroker.ServiceUser;
-            o.Password = MosquittoBroker.ServicePassword;
-            o.ClientId = "proximity-fault-test";
-        });
-        var ingest = (IIngestStatus)service.Services.GetService(typeof(IIngestStatus))!;
-        await using var controlRoom = await ReconnectingMqttClient.SubscriberAsync(broker.Port, "meldkamer-1", "meldkamer-secret", "proximity/v1/alerts/#");
-        var devices = new Dictionary<string, ReconnectingMqttClient>();
-        try
-        {
+            if (step == StopAt)
+            {
+                // O1's breach is out before the broker goes: it must not come a second time after the restart.
+                await controlRoom.WaitForAsync(m => m.Payload.Contains("\"banId\":\"ban1\"", StringComparison.Ordinal), "breach of ban1", TimeSpan.FromSeconds(60));
+                await broker.StopAsync();
+                await WaitAsync(() => !ingest.IsReady, "the service to notice the broker is gone");
+            }
+            if (step == StartAt) await broker.StartAgainAsync();
+            var now = DateTimeOffset.UtcNow;
             foreach (var p in Pairs)
             {
-                devices["P" + p] = await ReconnectingMqttClient.DeviceAsync(broker.Port, "P" + p, "phone-secret");
-                devices["A" + p] = await ReconnectingMqttClient.DeviceAsync(broker.Port, "A" + p, "ankle-secret");
+                // Each device queues its fix; while the broker is down it keeps them and sends them afterwards, in order.
+                devices["P" + p].Publish(step.ToString(), PositionTopic("P" + p), Fix(step, now, 0));
+                devices["A" + p].Publish(step.ToString(), PositionTopic("A" + p), Fix(step, now.AddMilliseconds(1), OffenderEast(p, step)));
             }
-
-            for (int step = 1; step <= Steps; step++)
-            {
-                if (step == StopAt)
-                {
-                    // O1's breach is out before the broker goes: it must not come a second time after the restart.
-                    await controlRoom.WaitForAsync(m => m.Payload.Contains("\"banId\":\"ban1\"", StringComparison.Ordinal), "breach of ban1", TimeSpan.FromSeconds(60));
-                    await broker.StopAsync();
-                    await WaitAsync(() => !ingest.IsReady, "the service to notice the broker is gone");
-                }
-                if (step == StartAt) await broker.StartAgainAsync();
-                var now = DateTimeOffset.UtcNow;
-                foreach (var p in Pairs)
-                {
-                    // Each device queues its fix; while the broker is down it keeps them and sends them afterwards, in order.
-                    devices["P" + p].Publish(step.ToString(), PositionTopic("P" + p), Fix(step, now, 0));
-                    devices["A" + p].Publish(step.ToString(), PositionTopic("A" + p), Fix(step, now.AddMilliseconds(1), OffenderEast(p, step)));
-                }
-                await Task.Delay(Step, Ct); // the devices' reporting rhythm, not an assertion
-            }
-
-            foreach (var d in devices.Values) await d.DrainAsync(TimeSpan.FromSeconds(90));
-            TestContext.Current.TestOutputHelper?.WriteLine(
-                $"broker restart: {devices.Values.Sum(d => d.Unheard)} publishes answered 'no matching subscribers' (sent again), {devices.Values.Sum(d => d.Connects)} device connections");
-            // The service came back by itself (its reconnect pipeline) and took everything the broker held for it.
-            Assert.True(ingest.IsReady, "the service is not connected to the broker again");
-            await WaitUntilHandledAsync(service, devices.ToDictionary(d => d.Key, _ => (long)Steps), TimeSpan.FromSeconds(90));
-            Assert.All(devices.Values, d => Assert.True(d.Connects >= 2, "a device did not have to reconnect: the broker was not restarted under it"));
-
-            // Every fix the broker acknowledged to a device is in the position history.
-            await FlushHistoryAsync(service, Ct);
-            foreach (var (id, device) in devices)
-            {
-                var acknowledged = device.Acknowledged.Select(long.Parse).ToHashSet();
-                Assert.Equal(Steps, acknowledged.Count);
-                var missing = acknowledged.Except(await StoredSeqsAsync(_cs, id)).Order().ToArray();
-                Assert.True(missing.Length == 0, $"{id}: acknowledged fixes missing from position_fix: {string.Join(", ", missing)}");
-            }
-
-            // One breach per offender, recorded once and published once.
-            var breaches = await RowsAsync(_cs, "SELECT offender_id, id FROM alert WHERE type = 'ContactBanBreach' ORDER BY offender_id");
-            Assert.Equal(["O1", "O2"], breaches.Select(r => (string)r[0]));
-            Assert.Empty(await RowsAsync(_cs, "SELECT offender_id, type FROM alert GROUP BY offender_id, type HAVING count(*) > 1"));
-            await WaitUntilAllPublishedAsync(_cs, TimeSpan.FromSeconds(60));
-            await controlRoom.WaitForAsync(m => m.Payload.Contains((string)breaches[1][1], StringComparison.Ordinal), "breach of ban2", TimeSpan.FromSeconds(60));
-            var raises = RaisesReceived(controlRoom.Received);
-            foreach (var row in breaches) Assert.Equal(1, raises.GetValueOrDefault((string)row[1]));
-            var recorded = (await RowsAsync(_cs, "SELECT id FROM alert")).Select(r => (string)r[0]).ToHashSet();
-            Assert.Subset(recorded, raises.Keys.ToHashSet());
+            await Task.Delay(Step, Ct); // the devices' reporting rhythm, not an assertion
         }
-        finally
-        {
-            foreach (var d in devices.Values) await d.DisposeAsync();
-        }
+
+        await devices.DrainAsync(TimeSpan.FromSeconds(90));
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"broker restart: {devices.All.Values.Sum(d => d.Unheard)} publishes answered 'no matching subscribers' (sent again), {devices.All.Values.Sum(d => d.Connects)} device connections");
+        // The service came back by itself (its reconnect pipeline) and took everything the broker held for it.
+        Assert.True(ingest.IsReady, "the service is not connected to the broker again");
+        await WaitUntilHandledAsync(service, devices.All.ToDictionary(d => d.Key, _ => (long)Steps), TimeSpan.FromSeconds(90));
+        Assert.All(devices.All.Values, d => Assert.True(d.Connects >= 2, "a device did not have to reconnect: the broker was not restarted under it"));
+
+        // Every fix the broker acknowledged to a device is in the position history.
+        await FlushHistoryAsync(service, Ct);
+        await devices.AssertAcknowledgedFixesStoredAsync(_cs, Steps);
+        // One breach per offender, recorded once and published once.
+        await AssertEachBreachRecordedAndPublishedOnceAsync(_cs, controlRoom, "O1", "O2");
     }
 
     private static async Task WaitAsync(Func<bool> condition, string what)

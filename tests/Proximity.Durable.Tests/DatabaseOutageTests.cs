@@ -43,108 +43,67 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
     [InlineData(IngestMode.External)]
     public async Task Stopping_the_database_for_30_s_under_load_loses_no_acknowledged_fix_and_no_alert_and_duplicates_no_alert(IngestMode mode)
     {
-        var users = Pairs.SelectMany(p => new[] { ("A" + p, "ankle-secret"), ("P" + p, "phone-secret") }).Append(("meldkamer-1", "meldkamer-secret"));
-        await using var mosquitto = mode == IngestMode.External ? await MosquittoBroker.StartAsync(users) : null;
-        await using var service = await LiveService.StartAsync(ServiceHost.Case(Pairs), _cs, o =>
-        {
-            if (mosquitto is null) return;
-            o.Mode = IngestMode.External;
-            o.BrokerHost = "127.0.0.1";
-            o.BrokerPort = mosquitto.Port;
-            o.Username = MosquittoBroker.ServiceUser;
-            o.Password = MosquittoBroker.ServicePassword;
-            o.ClientId = "proximity-outage-test";
-        }, new Dictionary<string, string?>
-        {
-            ["Proximity:Storage:PositionBuffer:Capacity"] = BufferCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
+        await using var mosquitto = mode == IngestMode.External ? await MosquittoBroker.StartAsync(Users(Pairs)) : null;
+        await using var service = await LiveService.StartAsync(ServiceHost.Case(Pairs), _cs, mosquitto is null ? null : mosquitto.ServiceIngest("proximity-outage-test"),
+            new Dictionary<string, string?>
+            {
+                ["Proximity:Storage:PositionBuffer:Capacity"] = BufferCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
         int port = mosquitto?.Port ?? service.MqttPort;
         var ingest = service.Services.GetRequiredService<IIngestStatus>();
         var history = service.Services.GetRequiredService<PositionWriteBuffer>();
-        await using var controlRoom = await ReconnectingMqttClient.SubscriberAsync(port, "meldkamer-1", "meldkamer-secret", "proximity/v1/alerts/#");
-        var devices = new Dictionary<string, ReconnectingMqttClient>();
-        var lastSeq = new Dictionary<string, long>();
-        try
+        await using var controlRoom = await ControlRoomAsync(port);
+        // One phone speaks MQTT 3.1.1, whose PUBACK cannot say "send it again".
+        await using var devices = await DeviceFleet.ConnectAsync(port, Pairs, p => p == "1" ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500);
+
+        // O2 is next to V2 from the start: its episode is open when the database goes. O1 comes close while it is away.
+        var outage = new Stopwatch();
+        bool duringOutage = false, breachSent = false;
+        int step = 0, after = 0;
+        while (after < StepsAfter)
         {
+            step++;
+            if (step == StepsBefore + 1)
+            {
+                await controlRoom.WaitForAsync(m => m.Payload.Contains("\"banId\":\"ban2\"", StringComparison.Ordinal), "breach of ban2", TimeSpan.FromSeconds(60));
+                await _server!.StopAsync();
+                outage.Start();
+                duringOutage = true;
+            }
+            else if (duringOutage && outage.Elapsed >= Outage)
+            {
+                Assert.True(breachSent, "O1's breach did not happen while the database was away");
+                Assert.True(ingest.IsReady, "ingest stopped while the database was away");
+                await _server!.StartAgainAsync();
+                duringOutage = false;
+            }
+            else if (!duringOutage && outage.IsRunning) after++;
+            bool o1Near = duringOutage && outage.Elapsed >= TimeSpan.FromSeconds(10);
+            breachSent |= o1Near;
+            var now = DateTimeOffset.UtcNow;
             foreach (var p in Pairs)
             {
-                // One phone speaks MQTT 3.1.1, whose PUBACK cannot say "send it again".
-                devices["P" + p] = await ReconnectingMqttClient.DeviceAsync(port, "P" + p, "phone-secret", p == "1" ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500);
-                devices["A" + p] = await ReconnectingMqttClient.DeviceAsync(port, "A" + p, "ankle-secret");
+                devices["P" + p].Publish(step.ToString(), PositionTopic("P" + p), Fix(step, now, 0));
+                double east = p == "2" || o1Near || (!duringOutage && outage.IsRunning) ? 100 : 5000;
+                devices["A" + p].Publish(step.ToString(), PositionTopic("A" + p), Fix(step, now.AddMilliseconds(1), east));
             }
-
-            // O2 is next to V2 from the start: its episode is open when the database goes. O1 comes close while it is away.
-            var outage = new Stopwatch();
-            bool duringOutage = false, breachSent = false;
-            int step = 0, after = 0;
-            while (after < StepsAfter)
-            {
-                step++;
-                if (step == StepsBefore + 1)
-                {
-                    await controlRoom.WaitForAsync(m => m.Payload.Contains("\"banId\":\"ban2\"", StringComparison.Ordinal), "breach of ban2", TimeSpan.FromSeconds(60));
-                    await _server!.StopAsync();
-                    outage.Start();
-                    duringOutage = true;
-                }
-                else if (duringOutage && outage.Elapsed >= Outage)
-                {
-                    Assert.True(breachSent, "O1's breach did not happen while the database was away");
-                    Assert.True(ingest.IsReady, "ingest stopped while the database was away");
-                    await _server!.StartAgainAsync();
-                    duringOutage = false;
-                }
-                else if (!duringOutage && outage.IsRunning) after++;
-                bool o1Near = duringOutage && outage.Elapsed >= TimeSpan.FromSeconds(10);
-                breachSent |= o1Near;
-                var now = DateTimeOffset.UtcNow;
-                foreach (var p in Pairs)
-                {
-                    devices["P" + p].Publish(step.ToString(), PositionTopic("P" + p), Fix(step, now, 0));
-                    double east = p == "2" || o1Near || (!duringOutage && outage.IsRunning) ? 100 : 5000;
-                    devices["A" + p].Publish(step.ToString(), PositionTopic("A" + p), Fix(step, now.AddMilliseconds(1), east));
-                }
-                await Task.Delay(Step, Ct); // the devices' reporting rhythm, not an assertion
-            }
-            foreach (var (id, d) in devices)
-            {
-                await d.DrainAsync(TimeSpan.FromSeconds(120));
-                lastSeq[id] = step;
-            }
-            TestContext.Current.TestOutputHelper?.WriteLine(
-                $"database outage ({mode}): {history.Refused} fixes refused by the full history buffer, {devices.Values.Sum(d => d.Refusals)} publishes refused and sent again, {history.FailedAttempts} failed batch writes");
-
-            // The service recovered by itself: everything it took is judged and written, and it stays ready.
-            await WaitUntilHandledAsync(service, lastSeq, TimeSpan.FromSeconds(90));
-            await FlushHistoryAsync(service, Ct);
-            Assert.True(ingest.IsReady);
-            Assert.Equal(0, history.Pending);
-            Assert.True(history.FailedAttempts > 0, "no history write failed: the database was not away under load");
-            Assert.True(history.Refused > 0, "the history buffer never ran full: its bound was not tested");
-
-            // Nothing acknowledged was dropped: every fix a device got a PUBACK for is in the position history.
-            foreach (var (id, device) in devices)
-            {
-                var acknowledged = device.Acknowledged.Select(long.Parse).ToHashSet();
-                Assert.Equal(step, acknowledged.Count);
-                var missing = acknowledged.Except(await StoredSeqsAsync(_cs, id)).Order().ToArray();
-                Assert.True(missing.Length == 0, $"{id}: acknowledged fixes missing from position_fix: {string.Join(", ", missing)}");
-            }
-
-            // Each breach recorded once (O1's raised while the database was away, once it is back) and published once.
-            var breaches = await RowsAsync(_cs, "SELECT offender_id, id FROM alert WHERE type = 'ContactBanBreach' ORDER BY offender_id");
-            Assert.Equal(["O1", "O2"], breaches.Select(r => (string)r[0]));
-            Assert.Empty(await RowsAsync(_cs, "SELECT offender_id, type FROM alert GROUP BY offender_id, type HAVING count(*) > 1"));
-            await WaitUntilAllPublishedAsync(_cs, TimeSpan.FromSeconds(90));
-            await controlRoom.WaitForAsync(m => m.Payload.Contains((string)breaches[0][1], StringComparison.Ordinal), "breach of ban1", TimeSpan.FromSeconds(60));
-            var raises = RaisesReceived(controlRoom.Received);
-            foreach (var row in breaches) Assert.Equal(1, raises.GetValueOrDefault((string)row[1]));
-            var recorded = (await RowsAsync(_cs, "SELECT id FROM alert")).Select(r => (string)r[0]).ToHashSet();
-            Assert.Subset(recorded, raises.Keys.ToHashSet());
+            await Task.Delay(Step, Ct); // the devices' reporting rhythm, not an assertion
         }
-        finally
-        {
-            foreach (var d in devices.Values) await d.DisposeAsync();
-        }
+        await devices.DrainAsync(TimeSpan.FromSeconds(120));
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"database outage ({mode}): {history.Refused} fixes refused by the full history buffer, {devices.All.Values.Sum(d => d.Refusals)} publishes refused and sent again, {history.FailedAttempts} failed batch writes");
+
+        // The service recovered by itself: everything it took is judged and written, and it stays ready.
+        await WaitUntilHandledAsync(service, devices.All.ToDictionary(d => d.Key, _ => (long)step), TimeSpan.FromSeconds(90));
+        await FlushHistoryAsync(service, Ct);
+        Assert.True(ingest.IsReady);
+        Assert.Equal(0, history.Pending);
+        Assert.True(history.FailedAttempts > 0, "no history write failed: the database was not away under load");
+        Assert.True(history.Refused > 0, "the history buffer never ran full: its bound was not tested");
+
+        // Nothing acknowledged was dropped: every fix a device got a PUBACK for is in the position history.
+        await devices.AssertAcknowledgedFixesStoredAsync(_cs, step);
+        // Each breach recorded once (O1's raised while the database was away, once it is back) and published once.
+        await AssertEachBreachRecordedAndPublishedOnceAsync(_cs, controlRoom, "O1", "O2");
     }
 }

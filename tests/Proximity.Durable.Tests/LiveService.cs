@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using MQTTnet.Formatter;
 using Npgsql;
 using Proximity.Grains.Outputs;
 using Proximity.Ingest;
@@ -28,6 +29,14 @@ public static class LiveService
         ["Proximity:Storage:MigrateOnStart"] = "true",
         ["Proximity:EscalateCriticalAfter"] = "00:00:00",
     };
+
+    /// <summary>Mosquitto's password-file entries for <see cref="ServiceHost.Case"/>: the devices and the control room.</summary>
+    public static IEnumerable<(string User, string Password)> Users(IEnumerable<string> pairs) =>
+        pairs.SelectMany(p => new[] { ("A" + p, "ankle-secret"), ("P" + p, "phone-secret") }).Append(("meldkamer-1", "meldkamer-secret"));
+
+    /// <summary>A control room on the alerts topic, with a persistent session.</summary>
+    public static Task<ReconnectingMqttClient> ControlRoomAsync(int port) =>
+        ReconnectingMqttClient.SubscriberAsync(port, "meldkamer-1", "meldkamer-secret", "proximity/v1/alerts/#");
 
     public static Task<ServiceHost> StartAsync(CaseFile caseFile, string connectionString, Action<IngestOptions>? ingest = null,
         IReadOnlyDictionary<string, string?>? more = null)
@@ -105,6 +114,24 @@ public static class LiveService
         }
     }
 
+    /// <summary>
+    /// One breach per offender named, in the alert table once (no other alert twice either), every recorded alert
+    /// published, each breach received once by the control room, and nothing received that was not recorded.
+    /// </summary>
+    public static async Task AssertEachBreachRecordedAndPublishedOnceAsync(string connectionString, ReconnectingMqttClient controlRoom, params string[] offenders)
+    {
+        var breaches = await RowsAsync(connectionString, "SELECT offender_id, id FROM alert WHERE type = 'ContactBanBreach' ORDER BY offender_id");
+        Assert.Equal(offenders, breaches.Select(r => (string)r[0]));
+        Assert.Empty(await RowsAsync(connectionString, "SELECT offender_id, type FROM alert GROUP BY offender_id, type HAVING count(*) > 1"));
+        await WaitUntilAllPublishedAsync(connectionString, TimeSpan.FromSeconds(90));
+        foreach (var row in breaches)
+            await controlRoom.WaitForAsync(m => m.Payload.Contains((string)row[1], StringComparison.Ordinal), $"breach {row[1]}", TimeSpan.FromSeconds(60));
+        var raises = RaisesReceived(controlRoom.Received);
+        foreach (var row in breaches) Assert.Equal(1, raises.GetValueOrDefault((string)row[1]));
+        var recorded = (await RowsAsync(connectionString, "SELECT id FROM alert")).Select(r => (string)r[0]).ToHashSet();
+        Assert.Subset(recorded, raises.Keys.ToHashSet());
+    }
+
     /// <summary>Alert raises (not clears or updates) a control room received, by alert id.</summary>
     public static Dictionary<string, int> RaisesReceived(IEnumerable<Received> messages) =>
         messages.Where(m => m.Topic.StartsWith(Topics.AlertsPrefix, StringComparison.Ordinal))
@@ -112,4 +139,57 @@ public static class LiveService
             .Where(a => a.ClearedAt is null)
             .GroupBy(a => a.Id)
             .ToDictionary(g => g.Key, g => g.Count());
+}
+
+/// <summary>Each pair's phone P{s} and ankle monitor A{s} (<see cref="ServiceHost.Case"/>), as store-and-forward devices.</summary>
+public sealed class DeviceFleet : IAsyncDisposable
+{
+    private readonly Dictionary<string, ReconnectingMqttClient> _devices = [];
+
+    public ReconnectingMqttClient this[string id] => _devices[id];
+
+    public IReadOnlyDictionary<string, ReconnectingMqttClient> All => _devices;
+
+    /// <param name="phoneVersion">the MQTT version of each pair's phone (5 unless told)</param>
+    public static async Task<DeviceFleet> ConnectAsync(int port, IEnumerable<string> pairs, Func<string, MqttProtocolVersion>? phoneVersion = null)
+    {
+        var fleet = new DeviceFleet();
+        try
+        {
+            foreach (var p in pairs)
+            {
+                fleet._devices["P" + p] = await ReconnectingMqttClient.DeviceAsync(port, "P" + p, "phone-secret", phoneVersion?.Invoke(p) ?? MqttProtocolVersion.V500);
+                fleet._devices["A" + p] = await ReconnectingMqttClient.DeviceAsync(port, "A" + p, "ankle-secret");
+            }
+        }
+        catch
+        {
+            await fleet.DisposeAsync();
+            throw;
+        }
+        return fleet;
+    }
+
+    public async Task DrainAsync(TimeSpan timeout)
+    {
+        foreach (var d in _devices.Values) await d.DrainAsync(timeout);
+    }
+
+    /// <summary>Every fix a device had acknowledged (it sent <paramref name="sent"/>, all acknowledged in the end) is
+    /// in position_fix.</summary>
+    public async Task AssertAcknowledgedFixesStoredAsync(string connectionString, int sent)
+    {
+        foreach (var (id, device) in _devices)
+        {
+            var acknowledged = device.Acknowledged.Select(long.Parse).ToHashSet();
+            Assert.Equal(sent, acknowledged.Count);
+            var missing = acknowledged.Except(await LiveService.StoredSeqsAsync(connectionString, id)).Order().ToArray();
+            Assert.True(missing.Length == 0, $"{id}: acknowledged fixes missing from position_fix: {string.Join(", ", missing)}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var d in _devices.Values) await d.DisposeAsync();
+    }
 }

@@ -28,6 +28,17 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     public bool Running => _process is { HasExited: false };
 
+    /// <summary>The service as a client of this broker (external-broker mode: persistent session, shared subscription).</summary>
+    public Action<IngestOptions> ServiceIngest(string clientId) => o =>
+    {
+        o.Mode = IngestMode.External;
+        o.BrokerHost = "127.0.0.1";
+        o.BrokerPort = Port;
+        o.Username = ServiceUser;
+        o.Password = ServicePassword;
+        o.ClientId = clientId;
+    };
+
     public static async Task<MosquittoBroker> StartAsync(IEnumerable<(string User, string Password)> users, bool persistent = false)
     {
         string dir = Directory.CreateTempSubdirectory("proximity-mosquitto-").FullName;
