@@ -20,8 +20,8 @@ namespace Proximity.Ingest;
 /// </summary>
 public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IIngestStatus, IAsyncDisposable
 {
-    private readonly IngestOptions _options;
     private static readonly TimeSpan HoldFirst = TimeSpan.FromMilliseconds(500), HoldAtMost = TimeSpan.FromSeconds(5);
+    private readonly IngestOptions _options;
     private readonly IngestRouter _router;
     private readonly IngestMetrics _metrics;
     private readonly ILogger _logger;
