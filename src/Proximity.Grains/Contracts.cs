@@ -5,12 +5,14 @@ using Proximity.Spatial.Monitoring;
 
 namespace Proximity.Grains;
 
-/// <summary>What happened to the fixes of one message.</summary>
+/// <summary>What happened to the fixes of one message. <see cref="Unrecorded"/>: fixes the position history could
+/// not take (its buffer full while the database is away); the message must not be acknowledged.</summary>
 [GenerateSerializer, Immutable]
-public sealed record FixOutcome([property: Id(0)] int Evaluated, [property: Id(1)] int Duplicates, [property: Id(2)] int Stale)
+public sealed record FixOutcome([property: Id(0)] int Evaluated, [property: Id(1)] int Duplicates, [property: Id(2)] int Stale,
+    [property: Id(3)] int Unrecorded = 0)
 {
     public static FixOutcome None { get; } = new(0, 0, 0);
-    public FixOutcome Add(FixOutcome o) => new(Evaluated + o.Evaluated, Duplicates + o.Duplicates, Stale + o.Stale);
+    public FixOutcome Add(FixOutcome o) => new(Evaluated + o.Evaluated, Duplicates + o.Duplicates, Stale + o.Stale, Unrecorded + o.Unrecorded);
 }
 
 [GenerateSerializer, Immutable]

@@ -26,6 +26,8 @@ public sealed class DeviceState
     [Id(7)] public int Messages { get; set; }
     /// <summary>Open device alerts by condition (offline, nofix, strap, contact, battery, sos, jamming).</summary>
     [Id(8)] public Dictionary<string, Alert> Open { get; set; } = [];
+    /// <summary>Device time of the <see cref="Battery"/> reading: an older one (from a backlog) does not replace it.</summary>
+    [Id(9)] public DateTimeOffset? BatteryAt { get; set; }
 }
 
 /// <summary>
@@ -74,22 +76,28 @@ public sealed class DeviceGrain(
         S.Messages++;
         S.LastMessageAt = now;
         S.LastFixAt = now;
-        S.LastFix = fixes[^1];
         S.LastSeq = Math.Max(S.LastSeq ?? long.MinValue, fixes.Max(f => f.Seq));
-        if (fixes.LastOrDefault(f => f.BatteryPercent is not null).BatteryPercent is { } bat) S.Battery = bat;
+        // A store-and-forward backlog tells the past: it never replaces the newer fix or battery reading.
+        foreach (var fix in fixes)
+        {
+            if (S.LastFix is not { } last || fix.Timestamp >= last.Timestamp) S.LastFix = fix;
+            if (fix.BatteryPercent is { } bat) NoteBattery(bat, fix.Timestamp);
+        }
 
         await ClearIf(Offline, now, "the device reports again");
         await ClearIf(NoFix, now, "the device has a position fix again");
         await JudgeBattery(now);
         await SaveIfDue();
 
+        // Judged even when the history cannot take the fixes (a breach must not wait for the database); the message
+        // is then not acknowledged: it comes again, is dropped as a duplicate and recorded then. Recorded once
+        // judged: a message whose judging failed (the offender's node just died) is recorded when handled again.
         var outcome = _device.Role == PersonRole.Offender
             ? await GrainFactory.OffenderGrain(_device.PersonId).OnOffenderFixes(fixes)
             : await GrainFactory.VictimGrain(_device.PersonId).OnVictimFixes(fixes);
-        // Recorded once judged: a message whose judging failed (the offender's node just died) is recorded when it
-        // is handled again, not twice.
-        foreach (var fix in fixes) history.Record(fix, now, _device.PersonId);
-        return outcome;
+        int unrecorded = 0;
+        foreach (var fix in fixes) if (!history.Record(fix, now, _device.PersonId)) unrecorded++;
+        return unrecorded == 0 ? outcome : outcome with { Unrecorded = unrecorded };
     }
 
     public Task WhenHistoryWritten() => history.WhenWrittenAsync();
@@ -137,7 +145,7 @@ public sealed class DeviceGrain(
         S.Messages++;
         S.LastMessageAt = now;
         S.LastSeq = Math.Max(S.LastSeq ?? long.MinValue, e.Seq);
-        if (e.BatteryPercent is { } bat) S.Battery = bat;
+        if (e.BatteryPercent is { } bat) NoteBattery(bat, e.Timestamp);
         await ClearIf(Offline, now, "the device reports again");
 
         switch (e.Type)
@@ -211,9 +219,17 @@ public sealed class DeviceGrain(
         : SilenceSchedule.NextCheck(now, S.LastMessageAt ?? _watchingSince, S.Open.ContainsKey(NoFix) ? null : S.LastFixAt ?? _watchingSince,
             SilenceLimit(), _options.SilenceCheckPeriod);
 
+    private void NoteBattery(int percent, DateTimeOffset at)
+    {
+        if (S.BatteryAt is { } known && at < known) return;
+        S.Battery = percent;
+        S.BatteryAt = at;
+    }
+
     private async Task JudgeBattery(DateTimeOffset now)
     {
-        if (S.Battery is not { } bat) return;
+        // Only a current reading is judged: a backlog's readings are history (low hours ago says nothing about now).
+        if (S.Battery is not { } bat || S.BatteryAt is not { } at || now - at > _options.Decisions.LateAfter) return;
         if (bat <= _options.CriticalBatteryPercent)
         {
             if (S.Open.TryGetValue(Battery, out var open) && open.Type == AlertType.LowBattery) await ClearIf(Battery, now, "battery critical");

@@ -18,10 +18,11 @@ public sealed class OffenderState
 {
     /// <summary><see cref="MonitorState"/> as System.Text.Json (plain data, independent of Orleans' serializer).</summary>
     [Id(0)] public string? Monitor { get; set; }
-    [Id(1)] public Dictionary<string, long> LastSeq { get; set; } = [];
-    [Id(2)] public DateTimeOffset NewestEvaluated { get; set; }
     /// <summary>JSON array of <see cref="MonitorEvent"/> whose delivery failed (retried on the next fix or clock tick).</summary>
     [Id(3)] public string? Undelivered { get; set; }
+    /// <summary><see cref="FixGateState"/> as JSON: the sequence numbers judged, so a message delivered again after
+    /// a restart is a duplicate, not a backlog.</summary>
+    [Id(4)] public string? Gate { get; set; }
 }
 
 /// <summary>
@@ -48,7 +49,6 @@ public sealed class OffenderGrain(
     private readonly List<MonitorEvent> _events = [];
     private readonly List<MonitorEvent> _undelivered = [];
     private readonly FixGate _gate = new();
-    private readonly Dictionary<string, long> _lastSeq = new(StringComparer.Ordinal);
     private OffenderMonitor _monitor = null!;
     private string _id = "";
     private int _commandedInterval;
@@ -95,7 +95,6 @@ public sealed class OffenderGrain(
                     continue;
             }
             evaluated++;
-            _lastSeq[fix.DeviceId] = Math.Max(_lastSeq.GetValueOrDefault(fix.DeviceId, long.MinValue), fix.Seq);
             _monitor.OnOffenderFix(fix, _lateness.IsLate(fix, now), _events);
         }
         _dirty |= evaluated + stale > 0;
@@ -181,18 +180,13 @@ public sealed class OffenderGrain(
         {
             if (JsonSerializer.Deserialize<MonitorState>(s.Monitor, StateJson) is { } saved) _monitor.Restore(saved);
             if (s.Undelivered is not null) _undelivered.AddRange(JsonSerializer.Deserialize<MonitorEvent[]>(s.Undelivered, StateJson) ?? []);
+            // Seen sequence numbers come back: a message delivered again (its PUBACK lost in the crash) is a duplicate.
+            if (s.Gate is not null && JsonSerializer.Deserialize<FixGateState>(s.Gate, StateJson) is { } gate) _gate.Restore(gate);
         }
         catch (JsonException e)
         {
             logger.LogError(e, "offender {Offender}: saved decision state unreadable; starting fresh", _id);
             _monitor = new OffenderMonitor(_id, registry.BansOf(_id), _options.Decisions);
-            return;
-        }
-        // Seen sequence numbers come back: a redelivered fix is judged as history, not as a new position.
-        foreach (var (device, seq) in s.LastSeq)
-        {
-            _lastSeq[device] = seq;
-            _gate.Admit(device, seq, s.NewestEvaluated);
         }
     }
 
@@ -201,8 +195,7 @@ public sealed class OffenderGrain(
         var s = state.State;
         s.Monitor = JsonSerializer.Serialize(_monitor.Save(), StateJson);
         s.Undelivered = _undelivered.Count == 0 ? null : JsonSerializer.Serialize(_undelivered, StateJson);
-        s.LastSeq = new Dictionary<string, long>(_lastSeq, StringComparer.Ordinal);
-        s.NewestEvaluated = _gate.NewestEvaluated;
+        s.Gate = JsonSerializer.Serialize(_gate.Save(), StateJson);
         try
         {
             await state.WriteStateAsync();

@@ -11,7 +11,8 @@ namespace Proximity.Ingest;
 /// What a node does with each message an external broker delivers to one of its MQTT sessions (its own, or a dead
 /// node's it took over): hands it to the grains, again and again while they cannot be reached (their node died and
 /// is not yet declared dead), one device's messages in the order they came; waits until its fixes are in the
-/// position history; then acknowledges it (store before ack). Messages are handled concurrently, as many as the
+/// position history (unless the database is away: decisions go on, the history waits in a bounded buffer); then
+/// acknowledges it (store before ack). Messages are handled concurrently, as many as the
 /// broker lets be in flight.
 /// </summary>
 public sealed class BrokerDeliveries(IngestRouter router, IngestOptions options, IngestMetrics metrics, ILogger<BrokerDeliveries> logger)
@@ -42,9 +43,19 @@ public sealed class BrokerDeliveries(IngestRouter router, IngestOptions options,
     {
         try
         {
+            var pause = options.RetryDelay;
             while (true)
             {
                 var result = await _sequencer.Run(device, () => UntilHandledAsync(topic, payload, ct));
+                if (result.MustComeAgain)
+                {
+                    // Judged, but the history is full (the database away too long): held, not acknowledged, and
+                    // handled again (a duplicate for the decisions, a second chance for the history).
+                    metrics.Unacknowledged("history_full");
+                    await Task.Delay(pause, ct);
+                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, options.MaxRetryDelay.Ticks));
+                    continue;
+                }
                 if (!result.Accepted || result.Fixes is null) break;
                 try
                 {

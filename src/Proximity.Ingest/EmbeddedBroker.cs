@@ -33,6 +33,7 @@ public sealed class EmbeddedBroker(
 {
     /// <summary>The sender id of messages the service itself publishes (not a valid device id).</summary>
     public const string ServiceClientId = "$proximity";
+    private const string Mqtt5Key = "proximity.mqtt5";
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private MqttServer? _server;
 
@@ -85,6 +86,7 @@ public sealed class EmbeddedBroker(
 
     private Task ValidateConnection(ValidatingConnectionEventArgs e)
     {
+        e.SessionItems[Mqtt5Key] = e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500;
         if (string.IsNullOrEmpty(e.ClientId) || e.ClientId != e.UserName)
         {
             e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
@@ -138,12 +140,23 @@ public sealed class EmbeddedBroker(
                 e.Response.ReasonCode = result.Reason is Protocol.RejectReason.TopicMismatch or Protocol.RejectReason.UnknownTopic
                     ? MqttPubAckReasonCode.NotAuthorized
                     : MqttPubAckReasonCode.PayloadFormatInvalid;
+            else if (result.MustComeAgain) AskAgain(e, MqttPubAckReasonCode.QuotaExceeded, "history_full");
         }
         catch (Exception x)
         {
-            // The grains could not take it (silo stopping, timeout): tell an MQTT 5 device to send it again.
+            // The grains could not take it (silo stopping, timeout).
             logger.LogError(x, "ingest of a message on {Topic} from {Client} failed", e.ApplicationMessage.Topic, e.ClientId);
-            e.Response.ReasonCode = MqttPubAckReasonCode.ImplementationSpecificError;
+            AskAgain(e, MqttPubAckReasonCode.ImplementationSpecificError, "grain_failure");
         }
+    }
+
+    // Not acknowledged: an MQTT 5 device reads the reason code and sends the message again. An MQTT 3.1.1 PUBACK has
+    // no reason code (it would read as success), so its connection is closed before the PUBACK leaves; the device
+    // sends the unacknowledged message again when it reconnects.
+    private void AskAgain(InterceptingPublishEventArgs e, MqttPubAckReasonCode reason, string counted)
+    {
+        metrics.Unacknowledged(counted);
+        e.Response.ReasonCode = reason;
+        if (e.SessionItems[Mqtt5Key] is not true) e.CloseConnection = true;
     }
 }

@@ -4,7 +4,6 @@ using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using Polly;
-using Polly.CircuitBreaker;
 using Polly.Retry;
 using Proximity.Grains.Outputs;
 
@@ -16,8 +15,11 @@ namespace Proximity.Ingest;
 /// acknowledgement sent once the message is judged and its fixes are in the position history; a shared
 /// subscription so several nodes split the devices. Messages are handled concurrently (up to the broker's
 /// in-flight window, <see cref="IngestOptions.MaxInFlight"/>), one device's in the order they came; a message
-/// whose grains cannot be reached (their node just died) is tried again until it is handled. The connection is
-/// kept up by a Polly pipeline (reconnect with capped exponential backoff and jitter, circuit breaker).
+/// whose grains cannot be reached (their node just died) or whose fixes the history cannot take yet is tried
+/// again until it is handled. The connection is kept up by a Polly pipeline (reconnect with exponential backoff
+/// and jitter, capped at <see cref="IngestOptions.ReconnectMaxDelay"/>, and a timeout per attempt). No circuit
+/// breaker: an attempt at a broker that is down costs nothing, and every second away after it is back is a second
+/// in which device messages find no subscriber (Mosquitto forgets shared subscriptions when it restarts).
 /// </summary>
 public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IIngestStatus, IAsyncDisposable
 {
@@ -50,7 +52,7 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
             .AddRetry(new RetryStrategyOptions
             {
                 MaxRetryAttempts = int.MaxValue,
-                Delay = TimeSpan.FromMilliseconds(500),
+                Delay = TimeSpan.FromMilliseconds(250),
                 MaxDelay = options.ReconnectMaxDelay,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -60,13 +62,6 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
                         options.BrokerHost, options.BrokerPort, a.Outcome.Exception?.Message, a.AttemptNumber + 1, a.RetryDelay);
                     return ValueTask.CompletedTask;
                 },
-            })
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                FailureRatio = 1.0,
-                MinimumThroughput = 5,
-                SamplingDuration = TimeSpan.FromSeconds(60),
-                BreakDuration = TimeSpan.FromSeconds(15),
             })
             .AddTimeout(TimeSpan.FromSeconds(10))
             .Build();

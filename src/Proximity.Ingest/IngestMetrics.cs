@@ -19,6 +19,7 @@ public sealed class IngestMetrics
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _refused;
     private readonly Counter<long> _retried;
+    private readonly Counter<long> _unacknowledged;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<RejectReason, LogWindow> _windows = new();
@@ -31,6 +32,8 @@ public sealed class IngestMetrics
         _rejected = meter.CreateCounter<long>(RejectedCounter, description: "device messages rejected, by reason");
         _refused = meter.CreateCounter<long>("proximity.ingest.refused", description: "connections and subscriptions refused, by reason");
         _retried = meter.CreateCounter<long>("proximity.ingest.retried", description: "failed attempts to hand a message to the grains (tried again)");
+        _unacknowledged = meter.CreateCounter<long>("proximity.ingest.unacknowledged",
+            description: "device messages left unacknowledged so that they come again (history full, grains failing), by reason");
         _logger = logger;
         _time = time;
     }
@@ -66,6 +69,9 @@ public sealed class IngestMetrics
         _refused.Add(1, new KeyValuePair<string, object?>("reason", what));
         _logger.LogDebug("refused {What} for client {Client}", what, clientId);
     }
+
+    /// <summary>A valid message the service could not fully take this time (<c>history_full</c>, <c>grain_failure</c>).</summary>
+    public void Unacknowledged(string reason) => _unacknowledged.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     private sealed class LogWindow
     {

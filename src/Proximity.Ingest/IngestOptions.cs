@@ -49,7 +49,10 @@ public sealed class IngestOptions
     /// <summary>How long the broker keeps the session (and queues QoS 1 messages) while the service is down.</summary>
     public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(1);
 
-    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Longest pause between attempts to reach the broker again. Short: Mosquitto does not keep shared
+    /// subscriptions over its own restart, so until the node subscribes again device messages reach nobody
+    /// (MQTT 5 devices get PUBACK "no matching subscribers" and must send again; MQTT 3.1.1 devices cannot tell).</summary>
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// External broker: messages the node holds unacknowledged at most (MQTT 5 Receive Maximum; the broker may allow

@@ -12,6 +12,10 @@ namespace Proximity.Ingest;
 public readonly record struct IngestResult(RejectReason? Reason, string? Message, FixOutcome? Fixes = null)
 {
     public bool Accepted => Reason is null;
+
+    /// <summary>Accepted and judged, but the position history could not take every fix (its buffer is full while
+    /// the database is away): do not acknowledge it, so it comes again (and is then a duplicate for the decisions).</summary>
+    public bool MustComeAgain => Fixes is { Unrecorded: > 0 };
 }
 
 /// <summary>A device topic: <c>proximity/v1/devices/{id}/position|event</c> or <c>owntracks/{user}/{device}</c>.</summary>

@@ -66,6 +66,33 @@ public sealed class DurableTests(PostgresFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_message_redelivered_after_a_silo_crash_is_not_judged_again()
+    {
+        var mqtt1 = new RecordingMqtt();
+        var silo1 = await DurableSilo.StartAsync(_cs, _time, mqtt1, Ct);
+        var t0 = _time.GetUtcNow();
+        var offender = silo1.Grains.DeviceGrain("a4");
+        // O4 waits next to V4's home; the victim's first fix raises the breach.
+        await offender.OnPositions([At("a4", 1, t0, 100)]);
+        await silo1.Grains.DeviceGrain("p4").OnPositions([.. Enumerable.Range(0, 27).Select(i => At("p4", 1 + i, t0.AddSeconds(1 + 10 * i), 0))]);
+        // One message with two more fixes there; then O4 drives off (10 m/s) until the episode is over.
+        PositionFix[] message = [At("a4", 2, t0.AddSeconds(10), 100), At("a4", 3, t0.AddSeconds(20), 100)];
+        await offender.OnPositions(message);
+        for (int k = 4; k <= 25; k++) await offender.OnPositions([At("a4", k, t0.AddSeconds(10 * k), 100 + 100 * (k - 3))]);
+        Assert.Empty(await silo1.Grains.OffenderGrain("O4").GetOpenAlertIds());
+        Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM alert WHERE offender_id = 'O4' AND type = 'ContactBanBreach' AND cleared_at IS NOT NULL"));
+        await silo1.CrashAsync();
+
+        // The broker never got that message's PUBACK: the restarted node gets it again.
+        var mqtt2 = new RecordingMqtt();
+        await using var silo2 = await DurableSilo.StartAsync(_cs, _time, mqtt2, Ct, sameEndpointAs: silo1);
+        var outcome = await silo2.Grains.DeviceGrain("a4").OnPositions(message);
+        Assert.Equal(message.Length, outcome.Duplicates);
+        Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM alert WHERE offender_id = 'O4' AND type = 'ContactBanBreach'"));
+        Assert.Empty(await silo2.Grains.OffenderGrain("O4").GetOpenAlertIds());
+    }
+
+    [Fact]
     public async Task An_alert_is_in_the_alerts_table_before_the_broker_sees_it()
     {
         var mqtt = new CheckingMqtt(async id => await ScalarAsync($"SELECT count(*) FROM alert WHERE id = '{id}'") == 1);

@@ -90,6 +90,26 @@ public sealed class DeviceGrainTests(ClusterFixture f)
         await device.OnEvent(new DeviceEvent(2, now.AddSeconds(1), DeviceEventType.ChargingStarted, 12));
         Assert.NotNull((await f.Grains.AlertGrain(alert.Id).Get())!.Alert.ClearedAt);
     }
+
+    [Fact]
+    public async Task A_backlog_uploaded_after_a_live_fix_neither_rolls_back_the_battery_nor_raises_battery_alerts()
+    {
+        var now = f.Time.GetUtcNow();
+        var device = f.Grains.DeviceGrain("a5");
+        await device.OnPositions([Fixes.At("a5", 100, now, 9000) with { BatteryPercent = 90 }]);
+        // Yesterday's fixes, the battery running low then: history, not the device's state now.
+        await device.OnPositions([.. Enumerable.Range(1, 10).Select(i => Fixes.At("a5", i, now.AddHours(-20).AddMinutes(i), 9000) with { BatteryPercent = 15 - i })]);
+        Assert.Equal(90, (await device.GetStatus()).BatteryPercent);
+        // Also when the backlog comes first: a reading from hours ago is not judged (a live one next is).
+        var device2 = f.Grains.DeviceGrain("p6");
+        await device2.OnPositions([.. Enumerable.Range(1, 10).Select(i => Fixes.At("p6", i, now.AddHours(-20).AddMinutes(i), 9000) with { BatteryPercent = 15 - i })]);
+        await device2.OnPositions([Fixes.At("p6", 11, now, 9000) with { BatteryPercent = 90 }]);
+        await device.OnPositions([Fixes.At("a5", 101, now.AddSeconds(1), 9000) with { BatteryPercent = 4 }]);
+        // Alerts are published in order per route: once a5's live critical battery is out, an earlier one would be too.
+        await f.Mqtt.WaitFor(m => m.Payload.Contains("BatteryCritical", StringComparison.Ordinal) && m.Payload.Contains("\"deviceId\":\"a5\"", StringComparison.Ordinal), "a5 critical");
+        Assert.DoesNotContain(f.Mqtt.Messages, m => m.Payload.Contains("LowBattery", StringComparison.Ordinal) &&
+            (m.Payload.Contains("\"deviceId\":\"a5\"", StringComparison.Ordinal) || m.Payload.Contains("\"deviceId\":\"p6\"", StringComparison.Ordinal)));
+    }
 }
 
 /// <summary>Listens to the <see cref="DecisionMetrics"/> meter: the offline gauge's running sum and alerts raised.</summary>

@@ -12,15 +12,7 @@ public sealed class MosquittoEndToEndTests
         [("A6", "ankle-secret"), ("P6", "phone-secret"), ("A7", "ankle-secret"), ("P7", "phone-secret"), ("meldkamer-1", "meldkamer-secret")];
 
     private static Task<ServiceHost> StartServiceAsync(MosquittoBroker broker, string clientId) =>
-        ServiceHost.StartAsync(ServiceHost.Case("6", "7"), o =>
-        {
-            o.Mode = IngestMode.External;
-            o.BrokerHost = "127.0.0.1";
-            o.BrokerPort = broker.Port;
-            o.Username = MosquittoBroker.ServiceUser;
-            o.Password = MosquittoBroker.ServicePassword;
-            o.ClientId = clientId;
-        });
+        ServiceHost.StartAsync(ServiceHost.Case("6", "7"), broker.ServiceIngest(clientId));
 
     [Fact]
     public async Task Fixes_published_to_Mosquitto_raise_an_alert_on_Mosquittos_alerts_topic()

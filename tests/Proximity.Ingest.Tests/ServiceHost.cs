@@ -27,7 +27,8 @@ public sealed class ServiceHost : IAsyncDisposable
     public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
     public IMeterFactory Meters => Services.GetRequiredService<IMeterFactory>();
 
-    public static async Task<ServiceHost> StartAsync(CaseFile caseFile, Action<IngestOptions>? ingest = null)
+    /// <param name="settings">more configuration (for example <c>Proximity:Storage=postgres</c> and its connection string)</param>
+    public static async Task<ServiceHost> StartAsync(CaseFile caseFile, Action<IngestOptions>? ingest = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         int mqttPort = FreePort();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -41,6 +42,7 @@ public sealed class ServiceHost : IAsyncDisposable
             ["Proximity:Integrations:0:Id"] = "dispatch-cfg",
             ["Proximity:Integrations:0:Secret"] = "cfg-secret",
         });
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.AddProximitySilo(caseFile);
         builder.AddProximityIngest(o =>
         {

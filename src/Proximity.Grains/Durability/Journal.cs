@@ -34,7 +34,9 @@ public sealed class NoAlertJournal : IAlertJournal
 /// <summary>Position history of accepted fixes. Never blocks: the decision path must not wait for a database.</summary>
 public interface IFixRecorder
 {
-    void Record(in PositionFix fix, DateTimeOffset receivedAt, string personId);
+    /// <summary>Takes the fix for the history; false when it cannot (bounded buffer full): the message carrying it
+    /// must not be acknowledged, so that it is sent again.</summary>
+    bool Record(in PositionFix fix, DateTimeOffset receivedAt, string personId);
 
     /// <summary>
     /// Completes when every fix recorded before the call is durable (what the MQTT acknowledgement waits for);
@@ -46,5 +48,5 @@ public interface IFixRecorder
 /// <summary>Memory mode: no position history.</summary>
 public sealed class NoFixRecorder : IFixRecorder
 {
-    public void Record(in PositionFix fix, DateTimeOffset receivedAt, string personId) { }
+    public bool Record(in PositionFix fix, DateTimeOffset receivedAt, string personId) => true;
 }

@@ -46,15 +46,16 @@ public sealed class BufferedFixRecorder(PositionWriteBuffer buffer, ILogger<Buff
 {
     private long _lastWarning;
 
-    public void Record(in PositionFix fix, DateTimeOffset receivedAt, string personId)
+    public bool Record(in PositionFix fix, DateTimeOffset receivedAt, string personId)
     {
-        if (buffer.TryAdd(new StoredFix(fix, receivedAt, personId))) return;
-        // Full while the database is away: the decision was made; the history misses this fix (counted by the buffer).
+        if (buffer.TryAdd(new StoredFix(fix, receivedAt, personId))) return true;
+        // Full while the database is away: the message is not acknowledged and comes again (counted by the buffer).
         long now = Environment.TickCount64;
         long last = Interlocked.Read(ref _lastWarning);
         if (now - last > 10_000 && Interlocked.CompareExchange(ref _lastWarning, now, last) == last)
-            logger.LogError("position history buffer full ({Refused} fixes refused so far): the database is away too long", buffer.Refused);
+            logger.LogError("position history buffer full ({Refused} fixes refused so far): the database is away too long; device messages are not acknowledged until it is back", buffer.Refused);
+        return false;
     }
 
-    public Task WhenWrittenAsync() => buffer.FlushAsync();
+    public Task WhenWrittenAsync() => buffer.WhenWrittenUnlessAwayAsync();
 }

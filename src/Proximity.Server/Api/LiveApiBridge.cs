@@ -77,7 +77,11 @@ public sealed class BanChangeForwarder(IRegistry api, ProximityRegistry live, IG
 /// <summary>Memory mode: the fixes the device grains accept feed the API's position store (tracks on the maps).</summary>
 public sealed class ApiFixRecorder(InMemoryPositionStore positions) : IFixRecorder
 {
-    public void Record(in PositionFix fix, DateTimeOffset receivedAt, string personId) => positions.Record(personId, fix, receivedAt);
+    public bool Record(in PositionFix fix, DateTimeOffset receivedAt, string personId)
+    {
+        positions.Record(personId, fix, receivedAt);
+        return true;
+    }
 }
 
 public static class LiveApiBridge

@@ -10,14 +10,19 @@ public readonly record struct PlaneKey(int OriginLatitude, int CentralMeridian);
 
 public readonly record struct DistanceSample(DateTimeOffset At, double Distance, double Sigma);
 
-/// <summary>The decision state of one ban: its two episode trackers and open alerts.</summary>
+/// <summary>A breach episode that was alerted, from its start to its end.</summary>
+public readonly record struct AlertedEpisode(DateTimeOffset From, DateTimeOffset To);
+
+/// <summary>The decision state of one ban: its two episode trackers, open alerts, and the recent alerted episodes
+/// (a backlog from their time raises nothing new).</summary>
 public sealed record BanMonitorState(
     string BanId,
     TrackerState Breach,
     TrackerState Warning,
     Alert? BreachAlert,
     Alert? WarningAlert,
-    IReadOnlyList<DistanceSample> Distances);
+    IReadOnlyList<DistanceSample> Distances,
+    IReadOnlyList<AlertedEpisode>? Episodes = null);
 
 /// <summary>An <see cref="OffenderMonitor"/>'s state, plain data that serialises to JSON.</summary>
 public sealed record MonitorState(
@@ -405,7 +410,14 @@ public sealed class OffenderMonitor
     {
         if (state.Breach.IsOpen) state.Warning.ForceOpen(warning.At);
         var step = state.Warning.Observe(warning);
-        if (step == EpisodeStep.Raised)
+        if (step == EpisodeStep.Raised && late)
+        {
+            // A warning is there to act before a breach; from a late fix (a store-and-forward backlog) it could
+            // only tell the past, so none is raised (a breach still is, marked late). No episode is kept open
+            // either: the first live fix inside the warning distance warns.
+            state.Warning.Close();
+        }
+        else if (step == EpisodeStep.Raised)
         {
             if (warning.Certainty != Certainty.Certain || warning.Suspect) rule = RaiseRule.Persistent;
             var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late, witnesses.ToArray(),
@@ -602,12 +614,12 @@ public sealed class OffenderMonitor
         public Alert? WarningAlert { get; set; }
         public EpisodeTracker Backfill { get; } = new(options);
         public Alert? BackfillAlert { get; set; }
-        private readonly List<(DateTimeOffset From, DateTimeOffset To)> _episodes = [];
+        private readonly List<AlertedEpisode> _episodes = [];
 
         public void RememberEpisode(DateTimeOffset from, DateTimeOffset to)
         {
             if (_episodes.Count == 8) _episodes.RemoveAt(0);
-            _episodes.Add((from, to));
+            _episodes.Add(new AlertedEpisode(from, to));
         }
 
         /// <summary>Was an episode alerted that covers this instant (within a margin)?</summary>
@@ -632,7 +644,8 @@ public sealed class OffenderMonitor
 
         public BanMonitorState Save() => new(Ban.Id, Breach.Save(), Warning.Save(), BreachAlert, WarningAlert,
             Enumerable.Range(0, _distanceCount).Select(i => _distances[(_distanceHead - _distanceCount + 1 + i + DistanceMemory) % DistanceMemory])
-                .Select(d => new DistanceSample(d.At, d.Distance, d.Sigma)).ToArray());
+                .Select(d => new DistanceSample(d.At, d.Distance, d.Sigma)).ToArray(),
+            _episodes.ToArray());
 
         public void Restore(BanMonitorState state)
         {
@@ -642,6 +655,8 @@ public sealed class OffenderMonitor
             WarningAlert = state.WarningAlert;
             _distanceCount = 0;
             foreach (var d in state.Distances.TakeLast(DistanceMemory)) RememberDistance(d.At, d.Distance, d.Sigma, false);
+            _episodes.Clear();
+            foreach (var e in state.Episodes ?? []) RememberEpisode(e.From, e.To);
         }
 
         public void RememberDistance(DateTimeOffset at, double distance, double sigma, bool suspect)

@@ -31,12 +31,13 @@ public sealed class PositionWriteBuffer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly Lock _progressLock = new();
-    private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
+    private readonly List<(long Target, TaskCompletionSource Done, bool LetGoWhenAway)> _waiters = [];
     private TaskCompletionSource _flushRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _accepted;
     private long _written;
     private long _refused;
     private long _failedAttempts;
+    private volatile bool _databaseAway;
 
     public PositionWriteBuffer(PositionStore store, PositionWriteBufferOptions? options = null, ILogger<PositionWriteBuffer>? logger = null)
         : this((batch, ct) => store.AppendBatchAsync(batch, ct), options, logger)
@@ -68,6 +69,8 @@ public sealed class PositionWriteBuffer : IAsyncDisposable
     public long Pending => Accepted - Written;
     /// <summary>Batch writes that failed and were kept for another attempt.</summary>
     public long FailedAttempts => Interlocked.Read(ref _failedAttempts);
+    /// <summary>The last batch write failed and is being tried again.</summary>
+    public bool DatabaseAway => _databaseAway;
 
     /// <summary>Queues a fix for the history; false when the buffer is full (the caller counts it).</summary>
     public bool TryAdd(in StoredFix fix)
@@ -85,7 +88,16 @@ public sealed class PositionWriteBuffer : IAsyncDisposable
     /// Completes when every fix accepted before the call has been written. Someone waiting makes the writer go at
     /// once instead of letting the batch fill: what arrives meanwhile goes with the next batch (group commit).
     /// </summary>
-    public Task FlushAsync(CancellationToken cancellationToken = default)
+    public Task FlushAsync(CancellationToken cancellationToken = default) => WhenWritten(letGoWhenAway: false).WaitAsync(cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="FlushAsync"/> while the database answers; while it is away, at once (and such waiters are let
+    /// go when it goes away). What the acknowledgement of a device message waits for: decisions must go on while
+    /// the database is away, so for that time the history is held in this bounded buffer only.
+    /// </summary>
+    public Task WhenWrittenUnlessAwayAsync() => _databaseAway ? Task.CompletedTask : WhenWritten(letGoWhenAway: true);
+
+    private Task WhenWritten(bool letGoWhenAway)
     {
         long target = Accepted;
         TaskCompletionSource done;
@@ -93,10 +105,10 @@ public sealed class PositionWriteBuffer : IAsyncDisposable
         {
             if (Written >= target) return Task.CompletedTask;
             done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((target, done));
+            _waiters.Add((target, done, letGoWhenAway));
             _flushRequested.TrySetResult();
         }
-        return done.Task.WaitAsync(cancellationToken);
+        return done.Task;
     }
 
     private async Task RunAsync()
@@ -139,6 +151,7 @@ public sealed class PositionWriteBuffer : IAsyncDisposable
             try
             {
                 await _write(batch, token);
+                _databaseAway = false;
                 Progress(batch.Count);
                 return;
             }
@@ -146,9 +159,24 @@ public sealed class PositionWriteBuffer : IAsyncDisposable
             {
                 // Keep the batch: the database may be away; new fixes queue up behind it.
                 Interlocked.Increment(ref _failedAttempts);
+                _databaseAway = true;
+                ReleaseWaitersWhileAway();
                 _logger.LogWarning(e, "position history: writing {Count} fixes failed; {Pending} pending, retrying in {Delay}", batch.Count, Pending, delay);
                 await Task.Delay(delay, token);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));
+            }
+        }
+    }
+
+    private void ReleaseWaitersWhileAway()
+    {
+        lock (_progressLock)
+        {
+            for (int i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (!_waiters[i].LetGoWhenAway) continue;
+                _waiters[i].Done.TrySetResult();
+                _waiters.RemoveAt(i);
             }
         }
     }

@@ -38,6 +38,26 @@ public class MonitorStateTests
     }
 
     [Fact]
+    public void A_restarted_monitor_remembers_the_episodes_it_alerted_so_a_backlog_from_then_raises_nothing_new()
+    {
+        var bans = new Ban[] { Bans[0] };
+        var offender = new Track("dev-o", Track.Utrecht);
+        var original = new OffenderMonitor("off-1", bans);
+        var events = new List<MonitorEvent>();
+        for (int t = 0; t <= 60; t += 5) events.AddRange(original.Offender(offender.At(t, 0, 0)));
+        for (int t = 125; t <= 400; t += 5) events.AddRange(original.Offender(offender.At(t, 3000, 0)));
+        Assert.Single(events, e => e.Kind == MonitorEventKind.Cleared && e.Alert.Type == AlertType.ExclusionZoneBreach);
+
+        var restored = new OffenderMonitor("off-1", bans);
+        restored.Restore(JsonSerializer.Deserialize<MonitorState>(JsonSerializer.Serialize(original.Save()))!);
+        // Another device of the offender uploads fixes from inside the zone during that episode.
+        var other = new Track("dev-o2", Track.Utrecht);
+        var late = new List<MonitorEvent>();
+        for (int t = 2; t <= 62; t += 10) restored.OnOffenderBackfill(other.At(t, 0, 0), late);
+        Assert.Empty(late);
+    }
+
+    [Fact]
     public void Restored_tracks_keep_judging_suspect_jumps()
     {
         var bans = new Ban[] { Bans[0] };

@@ -157,6 +157,18 @@ public class OffenderMonitorTests
     }
 
     [Fact]
+    public void Late_fixes_in_the_warning_buffer_raise_no_warning_but_the_first_live_one_there_does()
+    {
+        var monitor = new OffenderMonitor("off-1", [Circle(300, buffer: 200)]);
+        var track = new Track("dev-o", Home);
+        // Five minutes in the buffer, uploaded late: history, too late to warn about.
+        for (int t = 0; t <= 300; t += 30) Assert.Empty(monitor.Offender(track.At(t, 400, 0), late: true));
+        var live = monitor.Offender(track.At(330, 400, 0));
+        Assert.Equal(AlertType.ProximityWarning, Assert.Single(live).Alert.Type);
+        Assert.False(live[0].Alert.Late);
+    }
+
+    [Fact]
     public void An_episode_ends_when_the_ban_goes_out_of_force()
     {
         var monitor = new OffenderMonitor("off-1", [Circle(300, until: Track.T0.AddSeconds(60))]);
