@@ -71,6 +71,41 @@ public sealed class PositionWriteBufferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task While_the_database_is_away_acknowledgements_stop_waiting_for_the_write_but_a_flush_still_waits()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var away = true;
+        var written = new List<long>();
+        await using var buffer = new PositionWriteBuffer((batch, _) =>
+        {
+            if (Volatile.Read(ref away)) throw new NpgsqlException("the database is away");
+            lock (written) written.AddRange(batch.Select(f => f.Fix.Seq));
+            return Task.CompletedTask;
+        }, new PositionWriteBufferOptions
+        {
+            BatchSize = 100, FlushInterval = TimeSpan.FromMilliseconds(10),
+            RetryDelay = TimeSpan.FromMilliseconds(20), MaxRetryDelay = TimeSpan.FromMilliseconds(50),
+        });
+        var now = DateTimeOffset.UtcNow;
+        Assert.True(buffer.TryAdd(Samples.Fix("dev-a", 1, now, now)));
+        // Waiting for the write: let go once the write fails, not when it succeeds.
+        await buffer.WhenWrittenUnlessAwayAsync().WaitAsync(TimeSpan.FromMinutes(1), ct);
+        Assert.True(buffer.DatabaseAway);
+        var flush = buffer.FlushAsync(ct);
+        Assert.True(buffer.TryAdd(Samples.Fix("dev-a", 2, now, now)));
+        Assert.True(buffer.WhenWrittenUnlessAwayAsync().IsCompleted);
+        await Task.Delay(200, ct);
+        Assert.False(flush.IsCompleted);
+        lock (written) Assert.Empty(written);
+
+        Volatile.Write(ref away, false);
+        await flush.WaitAsync(TimeSpan.FromMinutes(1), ct);
+        await buffer.FlushAsync(ct).WaitAsync(TimeSpan.FromMinutes(1), ct);
+        Assert.False(buffer.DatabaseAway);
+        lock (written) Assert.Equal([1L, 2L], written);
+    }
+
+    [Fact]
     public async Task Database_calls_retry_transient_failures_and_fail_fast_while_the_circuit_is_open()
     {
         var server = _server!;
