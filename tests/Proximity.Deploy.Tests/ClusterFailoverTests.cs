@@ -15,6 +15,8 @@ using Proximity.Grains;
 using Proximity.Storage.Orleans;
 using Proximity.Storage.Tests;
 
+using static Proximity.Deploy.Tests.ClusterCase;
+
 namespace Proximity.Deploy.Tests;
 
 /// <summary>
@@ -31,15 +33,10 @@ public sealed class ClusterFailoverTests : IAsyncLifetime
     /// <summary>The killed node stays down this long (longer than the survivors need to take over) while fixes keep coming.</summary>
     private static readonly TimeSpan DownFor = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-    private static readonly double[] ZoneCenter = [5.12, 52.09];
-
-    private static string Device(int i) => $"dev-o{i}";
-    private static string Secret(int i) => $"secret-o{i}";
-    private static string Offender(int i) => $"off-{i}";
 
     private readonly ProductionBroker _broker = new()
     {
-        ExtraUsers = Enumerable.Range(1, Offenders).ToDictionary(Device, Secret),
+        ExtraUsers = ClusterCase.Users(Offenders),
     };
     private PostgresServer? _postgres;
     private readonly List<ClusterNode> _nodes = [];
@@ -52,22 +49,6 @@ public sealed class ClusterFailoverTests : IAsyncLifetime
         _postgres = await PostgresServer.StartAsync();
     }
 
-    /// <summary>off-1 has an exclusion zone and stays in it (one open episode); the others report far from it.</summary>
-    private static string CaseJson() => JsonSerializer.Serialize(new
-    {
-        offenders = Enumerable.Range(1, Offenders).Select(i => new { id = Offender(i), devices = new[] { new { id = Device(i), secret = Secret(i) } } }),
-        victims = Array.Empty<object>(),
-        bans = new[]
-        {
-            new
-            {
-                id = "ban-home", type = "exclusion", offenderId = Offender(1),
-                area = new { type = "Circle", center = ZoneCenter, radiusMeters = 300 },
-                validFrom = "2026-01-01T00:00:00Z",
-            },
-        },
-    });
-
     private static string Fix(long seq, DateTime ts, int offender) => string.Create(CultureInfo.InvariantCulture,
         $$"""{"seq":{{seq}},"ts":"{{ts:yyyy-MM-ddTHH:mm:ss.fffZ}}","lat":{{(offender == 1 ? 52.09 : 52.20 + offender * 0.01)}},"lon":{{(offender == 1 ? 5.12 : 5.30)}},"acc":5,"src":"gps"}""");
 
@@ -75,16 +56,7 @@ public sealed class ClusterFailoverTests : IAsyncLifetime
     public async Task Killing_the_node_with_an_open_episode_mid_stream_loses_no_fix_and_raises_the_breach_once()
     {
         var ct = TestContext.Current.CancellationToken;
-        string database = await _postgres!.CreateDatabaseAsync(migrate: false);
-        string casePath = Path.Combine(_dir, "case.json");
-        await File.WriteAllTextAsync(casePath, CaseJson(), ct);
-        string signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
-        string clusterId = "proximity-failover-" + Guid.NewGuid().ToString("N")[..8];
-
-        for (int n = 1; n <= 3; n++)
-            _nodes.Add(new ClusterNode($"node-{n}", casePath, database, _broker.InternalPort, clusterId, signingKey));
-        foreach (var node in _nodes) await node.PollAsync("/health/ready", (r, _) => r.IsSuccessStatusCode, ct);
-        foreach (var node in _nodes) await node.PollAsync("/metrics", (r, body) => r.IsSuccessStatusCode && ThreeNodeClusterTests.RingSize().IsMatch(body), ct);
+        var (database, clusterId) = await ClusterCase.StartThreeNodesAsync(_postgres!, _broker, _dir, Offenders, _nodes, ct);
 
         // The control room on the alert feed.
         var alerts = new ConcurrentQueue<JsonElement>();

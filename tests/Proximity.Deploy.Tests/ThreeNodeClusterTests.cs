@@ -8,6 +8,8 @@ using MQTTnet;
 using MQTTnet.Protocol;
 using Proximity.Storage.Tests;
 
+using static Proximity.Deploy.Tests.ClusterCase;
+
 namespace Proximity.Deploy.Tests;
 
 /// <summary>
@@ -18,16 +20,12 @@ namespace Proximity.Deploy.Tests;
 /// </summary>
 public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
 {
-        private const int Offenders = 6;
+    private const int Offenders = 6;
     private const int Rounds = 5;
-    private static readonly double[] ZoneCenter = [5.12, 52.09];
-
-    private static string Device(int i) => $"dev-o{i}";
-    private static string Secret(int i) => $"secret-o{i}";
 
     private readonly ProductionBroker _broker = new()
     {
-        ExtraUsers = Enumerable.Range(1, Offenders).ToDictionary(Device, Secret),
+        ExtraUsers = ClusterCase.Users(Offenders),
     };
     private PostgresServer? _postgres;
     private readonly List<ClusterNode> _nodes = [];
@@ -40,22 +38,6 @@ public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
         _postgres = await PostgresServer.StartAsync();
     }
 
-    /// <summary>off-1 has an exclusion zone; the others only add traffic (so the shared subscription spreads it).</summary>
-    private static string CaseJson() => JsonSerializer.Serialize(new
-    {
-        offenders = Enumerable.Range(1, Offenders).Select(i => new { id = $"off-{i}", devices = new[] { new { id = Device(i), secret = Secret(i) } } }),
-        victims = Array.Empty<object>(),
-        bans = new[]
-        {
-            new
-            {
-                id = "ban-home", type = "exclusion", offenderId = "off-1",
-                area = new { type = "Circle", center = ZoneCenter, radiusMeters = 300 },
-                validFrom = "2026-01-01T00:00:00Z",
-            },
-        },
-    });
-
     private static string Fix(long seq, DateTime ts, double lat, double lon) => string.Create(CultureInfo.InvariantCulture,
         $$"""{"seq":{{seq}},"ts":"{{ts:yyyy-MM-ddTHH:mm:ss.fffZ}}","lat":{{lat}},"lon":{{lon}},"acc":5,"src":"gps"}""");
 
@@ -63,18 +45,7 @@ public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
     public async Task Three_nodes_on_postgres_and_mosquitto_form_one_cluster_share_the_devices_and_raise_the_breach_once()
     {
         var ct = TestContext.Current.CancellationToken;
-        string database = await _postgres!.CreateDatabaseAsync(migrate: false);
-        string casePath = Path.Combine(_dir, "case.json");
-        await File.WriteAllTextAsync(casePath, CaseJson(), ct);
-        string signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
-        string clusterId = "proximity-test-" + Guid.NewGuid().ToString("N")[..8];
-
-        for (int n = 1; n <= 3; n++)
-            _nodes.Add(new ClusterNode($"node-{n}", casePath, database, _broker.InternalPort, clusterId, signingKey));
-
-        foreach (var node in _nodes) await node.PollAsync("/health/ready", (r, _) => r.IsSuccessStatusCode, ct);
-        // Every node sees the same ring of three silos (membership in PostgreSQL).
-        foreach (var node in _nodes) await node.PollAsync("/metrics", (r, body) => r.IsSuccessStatusCode && RingSize().IsMatch(body), ct);
+        var (database, clusterId) = await ClusterCase.StartThreeNodesAsync(_postgres!, _broker, _dir, Offenders, _nodes, ct);
 
         // The control room on the alert feed, over TLS, as the production ACL's integration user.
         var alerts = Channel.CreateUnbounded<(string Topic, string Payload)>();
