@@ -51,6 +51,12 @@ public sealed class EmbeddedBroker : IAsyncDisposable
                 return Task.CompletedTask;
             }
             var p = new Published(e.ClientId ?? "", topic, e.ApplicationMessage.Payload.ToArray(), DateTimeOffset.UtcNow);
+            if (RefuseWith?.Invoke(p) is { } refusal)
+            {
+                e.ProcessPublish = false;
+                e.Response.ReasonCode = refusal;
+                return Task.CompletedTask;
+            }
             Messages.Enqueue(p);
             OnPublish?.Invoke(p);
             return Task.CompletedTask;
@@ -61,6 +67,9 @@ public sealed class EmbeddedBroker : IAsyncDisposable
     public ConcurrentQueue<string> RefusedConnections { get; } = new();
     public ConcurrentDictionary<string, EndPoint> ConnectedFrom { get; } = new();
     public int Port { get; private set; }
+
+    /// <summary>When set and it returns a reason code, the publish is answered with it and not recorded.</summary>
+    public Func<Published, MqttPubAckReasonCode?>? RefuseWith { get; set; }
 
     /// <summary>Called for every accepted publish, on the broker's thread.</summary>
     public Action<Published>? OnPublish { get; set; }

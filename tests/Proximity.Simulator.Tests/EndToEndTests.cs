@@ -1,3 +1,4 @@
+using MQTTnet.Protocol;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Proximity.Protocol;
@@ -126,6 +127,38 @@ public class EndToEndTests
         string text = log.ToString();
         Assert.Contains("dev-o command: set_interval 2 s", text);
         Assert.Contains("dev-v notify: danger: Go to a safe place (alert a-1)", text);
+    }
+
+    [Fact]
+    public async Task A_device_sends_again_what_the_broker_refused_for_now_and_loses_nothing()
+    {
+        await using var broker = await EmbeddedBroker.StartAsync(Secrets);
+        var refusedOnce = new ConcurrentDictionary<string, byte>();
+        int seen = 0;
+        // Every third message is refused on its first attempt: "quota exceeded" (the service's history full while
+        // its database is away) or "implementation specific error" (a failure in the service).
+        broker.RefuseWith = p =>
+        {
+            string key = p.ClientId + p.Topic + Convert.ToHexString(p.Payload);
+            if (Interlocked.Increment(ref seen) % 3 != 0 || !refusedOnce.TryAdd(key, 0)) return null;
+            return refusedOnce.Count % 2 == 0 ? MqttPubAckReasonCode.QuotaExceeded : MqttPubAckReasonCode.ImplementationSpecificError;
+        };
+        var summary = await new ScenarioRunner(Scenario.Parse(ScenarioJson, "."), new ScenarioRunOptions
+        {
+            Broker = new BrokerOptions { Host = "127.0.0.1", Port = broker.Port },
+            Speed = 40,
+            Progress = false,
+            Log = TextWriter.Null,
+            Linger = TimeSpan.FromSeconds(1),
+        }).RunAsync(new CancellationTokenSource(Generous).Token);
+
+        Assert.True(refusedOnce.Count >= 5, $"only {refusedOnce.Count} messages were refused once");
+        Assert.Equal(0, summary.Errors);
+        var delivered = broker.Messages.Where(m => m.ClientId != "test-service").ToList();
+        Assert.Equal(summary.Messages, delivered.Count);
+        // Every refused message came again and got through.
+        var deliveredKeys = delivered.Select(m => m.ClientId + m.Topic + Convert.ToHexString(m.Payload)).ToHashSet();
+        Assert.All(refusedOnce.Keys, k => Assert.Contains(k, deliveredKeys));
     }
 
     [Fact]

@@ -81,7 +81,11 @@ public sealed class DeviceLink : IAsyncDisposable
             QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
         };
         var result = await _client.PublishAsync(message, ct);
-        if (!result.IsSuccess) throw new MqttLinkException($"{_deviceId}: publish to {topic} refused: {result.ReasonCode} {result.ReasonString}");
+        // "Not now" refusals (the service's history full, a failure in the service): the device keeps the message
+        // and sends it again.
+        if (!result.IsSuccess)
+            throw new MqttLinkException($"{_deviceId}: publish to {topic} refused: {result.ReasonCode} {result.ReasonString}",
+                sendAgain: result.ReasonCode is MqttClientPublishReasonCode.QuotaExceeded or MqttClientPublishReasonCode.ImplementationSpecificError);
     }
 
     public async ValueTask DisposeAsync()
@@ -99,4 +103,8 @@ public sealed class DeviceLink : IAsyncDisposable
     }
 }
 
-public sealed class MqttLinkException(string message) : Exception(message);
+public sealed class MqttLinkException(string message, bool sendAgain = false) : Exception(message)
+{
+    /// <summary>The broker or service said "not now": a device keeps the message and sends it again.</summary>
+    public bool SendAgain { get; } = sendAgain;
+}

@@ -162,18 +162,32 @@ public sealed class ScenarioRunner(Scenario scenario, ScenarioRunOptions options
         foreach (var m in messages)
         {
             long t0 = Stopwatch.GetTimestamp();
-            try
+            // A real device keeps a message it could not deliver and sends it again (a few times, then counts it lost).
+            for (int attempt = 1; ; attempt++)
             {
-                await s.Link.PublishAsync(m.Topic, m.Payload, ct);
-                _ack.RecordTicks(Stopwatch.GetTimestamp() - t0);
-                Interlocked.Increment(ref _messages);
-            }
-            catch (Exception e) when (e is MqttCommunicationException or MqttLinkException or MqttClientNotConnectedException)
-            {
-                if (Interlocked.Increment(ref _errors) <= 10) Log($"{s.Device.Id}: publish failed: {e.Message}");
+                try
+                {
+                    await s.Link.PublishAsync(m.Topic, m.Payload, ct);
+                    _ack.RecordTicks(Stopwatch.GetTimestamp() - t0);
+                    Interlocked.Increment(ref _messages);
+                    break;
+                }
+                catch (Exception e) when (e is MqttCommunicationException or MqttLinkException or MqttClientNotConnectedException)
+                {
+                    bool sendAgain = e is not MqttLinkException { SendAgain: false } && attempt < MaxSendAttempts;
+                    if (!sendAgain)
+                    {
+                        if (Interlocked.Increment(ref _errors) <= 10) Log($"{s.Device.Id}: publish failed: {e.Message}");
+                        break;
+                    }
+                    await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), ct);
+                    if (!s.Link.IsConnected) await ReconnectAsync(s, ct);
+                }
             }
         }
     }
+
+    private const int MaxSendAttempts = 5;
 
     // A real device reconnects after a broken connection (for example a server restart).
     private async Task ReconnectAsync(Session s, CancellationToken ct)
