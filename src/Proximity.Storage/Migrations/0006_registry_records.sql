@@ -12,3 +12,7 @@ ALTER TABLE device ADD COLUMN secret_set_at timestamptz NOT NULL DEFAULT now();
 ALTER TABLE ban_version
     ADD COLUMN ended         boolean NOT NULL DEFAULT false,
     ADD COLUMN area_geojson  json;
+
+-- A warning distance of 0 means "no warning stage" (as in the API and the case file).
+ALTER TABLE ban_version DROP CONSTRAINT ban_version_warning_distance_m_check,
+    ADD CONSTRAINT ban_version_warning_distance_m_check CHECK (warning_distance_m >= 0);
