@@ -20,6 +20,8 @@ public sealed record LoadedBanVersions(IReadOnlyDictionary<string, (string Offen
 /// </summary>
 public static class DurableRegistry
 {
+    private const long ImportLock = 0x5052_4F58_4341_5345; // "PROXCASE"
+
     public static async Task<(CaseFile Registry, LoadedBanVersions Versions)> LoadAsync(StorageChoice storage, CaseFile caseFile,
         int secretIterations, CancellationToken cancellationToken = default)
     {
@@ -28,7 +30,18 @@ public static class DurableRegistry
         var store = new RegistryStore(database);
         var bans = new BanStore(database);
         var registry = new PostgresRegistry(store, bans, TimeProvider.System, secretIterations);
-        await CaseImport.ImportAsync(registry, caseFile, DateTimeOffset.UtcNow);
+        // Nodes of a cluster start together with the same case file: one imports, the others then find it stored.
+        await using (var gate = await database.DataSource.OpenConnectionAsync(cancellationToken))
+        {
+            await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({ImportLock})", gate))
+                await take.ExecuteNonQueryAsync(cancellationToken);
+            try { await CaseImport.ImportAsync(registry, caseFile, DateTimeOffset.UtcNow); }
+            finally
+            {
+                await using var release = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({ImportLock})", gate);
+                await release.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+        }
 
         // Versions first: a change made meanwhile by another node shows as newer than known, and is loaded again.
         var versions = new LoadedBanVersions(await bans.VersionsAsync(cancellationToken));
