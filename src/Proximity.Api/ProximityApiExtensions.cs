@@ -35,13 +35,17 @@ public static class ProximityApiExtensions
         services.TryAddSingleton(TimeProvider.System);
         if (string.Equals(builder.Configuration["Proximity:Storage"], "postgres", StringComparison.OrdinalIgnoreCase))
         {
-            // Location data and its audit trail are durable; registry and alerts stay on their own backings until wired.
+            // The registry, location data and the audit trail are durable; alerts are the grains' (with their outbox).
             string connection = builder.Configuration["Proximity:ConnectionString"] is { Length: > 0 } cs ? cs
                 : throw new InvalidOperationException("Proximity:Storage is postgres but Proximity:ConnectionString is not set.");
             if (!services.Any(d => d.ServiceType == typeof(Proximity.Storage.ProximityDatabase)))
                 services.AddProximityStorage(connection);
             services.TryAddSingleton<IAuditLog, PostgresAuditLog>();
             services.TryAddSingleton<IPositionReader, PostgresPositionReader>();
+            int iterations = builder.Configuration.GetValue("Proximity:SecretHashIterations", PostgresRegistry.DefaultSecretIterations);
+            services.TryAddSingleton<PostgresRegistry>(sp => new PostgresRegistry(sp.GetRequiredService<Proximity.Storage.Registry.RegistryStore>(),
+                sp.GetRequiredService<Proximity.Storage.Bans.BanStore>(), sp.GetRequiredService<TimeProvider>(), iterations));
+            services.TryAddSingleton<IRegistry>(sp => sp.GetRequiredService<PostgresRegistry>());
         }
         services.TryAddSingleton<IRegistry, InMemoryRegistry>();
         services.TryAddSingleton(sp => new InMemoryAlertDirectory(sp.GetRequiredService<TimeProvider>(), sp.GetService<IAlertHandling>()));

@@ -8,7 +8,11 @@ namespace Proximity.Protocol;
 
 public sealed class CaseFileException(string message) : Exception(message);
 
-public sealed record DeviceSpec(string Id, string? Secret);
+public sealed record DeviceSpec(string Id, string? Secret)
+{
+    /// <summary>The secret's stored hash (<c>pbkdf2-sha256$iterations$salt$hash</c>) when loaded from the database, which keeps no secrets.</summary>
+    public string? SecretHash { get; init; }
+}
 
 public sealed record PersonSpec(string Id, IReadOnlyList<DeviceSpec> Devices);
 

@@ -6,16 +6,20 @@ using Proximity.Api.Registry;
 
 namespace Proximity.Api.Tests;
 
-public sealed class BanTests : IAsyncLifetime
+/// <summary>Bans, people and devices through the API; the same cases run against both registries.</summary>
+public class BanTests : IAsyncLifetime
 {
     private ApiHost _host = null!;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _host = await ApiHost.StartAsync();
+        _host = await ApiHost.StartAsync(await SettingsAsync());
         await Seed.CaseAsync(_host);
     }
+
+    /// <summary>The host's settings: none, the in-memory registry.</summary>
+    protected virtual Task<IDictionary<string, string?>?> SettingsAsync() => Task.FromResult<IDictionary<string, string?>?>(null);
 
     public ValueTask DisposeAsync() => _host.DisposeAsync();
 
@@ -168,4 +172,15 @@ public sealed class BanTests : IAsyncLifetime
         Assert.False(await _host.Registry.VerifyDeviceSecretAsync("dev-new", secret2));
         Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsync("/api/devices/dev-new/retire", null, Ct)).StatusCode);
     }
+}
+
+/// <summary>The same cases with <c>Proximity:Storage=postgres</c>: the registry is <see cref="Storage.PostgresRegistry"/> on a real PostgreSQL.</summary>
+public sealed class PostgresBanTests(Proximity.Storage.Tests.PostgresFixture postgres) : BanTests, IClassFixture<Proximity.Storage.Tests.PostgresFixture>
+{
+    protected override async Task<IDictionary<string, string?>?> SettingsAsync() => new Dictionary<string, string?>
+    {
+        ["Proximity:Storage"] = "postgres",
+        ["Proximity:ConnectionString"] = await postgres.Server.CreateDatabaseAsync(migrate: true),
+        ["Proximity:SecretHashIterations"] = "1000",
+    };
 }

@@ -81,7 +81,7 @@ public static class BanFactory
     public static BanRecord Ended(BanRecord current, DateTimeOffset end, string reason, string user, DateTimeOffset now)
     {
         var until = current.ValidUntil is { } u && u < end ? u : end;
-        if (current.ValidFrom is { } from && until <= from) until = from.AddTicks(1);
+        if (current.ValidFrom is { } from && until <= from) until = from.AddMicroseconds(1); // PostgreSQL keeps microseconds
         return current with
         {
             Version = current.Version + 1,

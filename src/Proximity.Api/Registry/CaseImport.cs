@@ -23,10 +23,11 @@ public static class CaseImport
             if (await registry.VictimAsync(v.Id) is null)
                 await registry.SaveVictimAsync(new Victim { Id = v.Id, Name = v.Id }, 0);
         var devices = new List<DeviceWithSecret>();
-        foreach (var (deviceId, personId, isOffender, _) in file.Devices())
+        foreach (var (deviceId, personId, isOffender, secret) in file.Devices())
         {
             if (await registry.DeviceAsync(deviceId) is not null) continue;
-            var d = await registry.RegisterDeviceAsync(deviceId, isOffender ? DeviceKind.AnkleMonitor : DeviceKind.VictimDevice, now);
+            // The case file's secret, so that the broker (which checks the case file's) and the registry agree.
+            var d = await registry.RegisterDeviceAsync(deviceId, isOffender ? DeviceKind.AnkleMonitor : DeviceKind.VictimDevice, now, secret);
             devices.Add(d with { Device = await registry.AssignDeviceAsync(deviceId, personId) });
         }
         foreach (var ban in file.Bans)

@@ -4,7 +4,8 @@ namespace Proximity.Api.Registry;
 
 /// <summary>
 /// People, devices and bans. Every change is validated and atomic; bans are versioned (each change is a new
-/// version, the history is kept). Implementations: <see cref="InMemoryRegistry"/>; durable storage later.
+/// version, the history is kept). Implementations: <see cref="InMemoryRegistry"/>,
+/// <see cref="Storage.PostgresRegistry"/>.
 /// </summary>
 public interface IRegistry
 {
@@ -19,7 +20,8 @@ public interface IRegistry
 
     Task<IReadOnlyList<Device>> DevicesAsync();
     Task<Device?> DeviceAsync(string id);
-    Task<DeviceWithSecret> RegisterDeviceAsync(string id, DeviceKind kind, DateTimeOffset now);
+    /// <summary>Registers a device with <paramref name="secret"/> (a case file's) or, when null, a newly generated one.</summary>
+    Task<DeviceWithSecret> RegisterDeviceAsync(string id, DeviceKind kind, DateTimeOffset now, string? secret = null);
     /// <summary>Assigns an active device to a person of the matching kind (ankle monitor: offender).</summary>
     Task<Device> AssignDeviceAsync(string id, string? personId);
     Task<DeviceWithSecret> RotateSecretAsync(string id, DateTimeOffset now);

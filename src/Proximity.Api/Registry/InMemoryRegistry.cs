@@ -76,11 +76,11 @@ public sealed class InMemoryRegistry : IRegistry
         lock (_lock) return Task.FromResult(_devices.TryGetValue(id, out var d) ? d.Device : null);
     }
 
-    public Task<DeviceWithSecret> RegisterDeviceAsync(string id, DeviceKind kind, DateTimeOffset now)
+    public Task<DeviceWithSecret> RegisterDeviceAsync(string id, DeviceKind kind, DateTimeOffset now, string? secret = null)
     {
         CheckId(id, "device");
         if (!Enum.IsDefined(kind)) throw ApiProblemException.Invalid("kind must be AnkleMonitor or VictimDevice.");
-        string secret = NewSecret();
+        secret = string.IsNullOrEmpty(secret) ? NewSecret() : secret;
         var (salt, hash) = Hash(secret);
         lock (_lock)
         {
@@ -235,19 +235,19 @@ public sealed class InMemoryRegistry : IRegistry
             throw ApiProblemException.Invalid($"a {what} id must be 1–64 characters of letters, digits, '-', '_' or '.'; got '{id}'.");
     }
 
-    private static void CheckName(string? name)
+    internal static void CheckName(string? name)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Length > 200) throw ApiProblemException.Invalid("name is required (at most 200 characters).");
     }
 
-    private static void CheckPlace(Place? place, string what)
+    internal static void CheckPlace(Place? place, string what)
     {
         if (place is null) return;
         if (new Spatial.Geodesy.GeoPoint(place.Latitude, place.Longitude).Problem() is { } p)
             throw ApiProblemException.Invalid($"{what}: {p}.");
     }
 
-    private static string NewSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+    internal static string NewSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
 
     private static (byte[] Salt, byte[] Hash) Hash(string secret)
     {

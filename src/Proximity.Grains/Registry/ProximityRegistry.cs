@@ -26,12 +26,15 @@ public sealed class ProximityRegistry
     public ProximityRegistry(CaseFile caseFile, int hashIterations = SecretHash.DefaultIterations)
     {
         var devices = new Dictionary<string, DeviceEntry>(StringComparer.Ordinal);
-        foreach (var (device, person, isOffender, secret) in caseFile.Devices())
-        {
-            CheckId(device, "device");
-            devices[device] = new DeviceEntry(device, person, isOffender ? PersonRole.Offender : PersonRole.Victim,
-                secret is null ? null : SecretHash.Create(secret, hashIterations));
-        }
+        var people = caseFile.Offenders.Select(p => (p, PersonRole.Offender)).Concat(caseFile.Victims.Select(p => (p, PersonRole.Victim)));
+        foreach (var (person, role) in people)
+            foreach (var device in person.Devices)
+            {
+                CheckId(device.Id, "device");
+                devices[device.Id] = new DeviceEntry(device.Id, person.Id, role,
+                    device.SecretHash is { } stored ? SecretHash.Parse(stored)
+                    : device.Secret is null ? null : SecretHash.Create(device.Secret, hashIterations));
+            }
         _devices = devices.ToFrozenDictionary(StringComparer.Ordinal);
         _devicesByPerson = caseFile.Offenders.Concat(caseFile.Victims)
             .ToFrozenDictionary(p => p.Id, p => p.Devices.Select(d => d.Id).ToArray(), StringComparer.Ordinal);

@@ -29,7 +29,16 @@ public sealed class SecretHash
     public bool Verify(string? secret) =>
         !string.IsNullOrEmpty(secret) && CryptographicOperations.FixedTimeEquals(Derive(secret, _salt, Iterations), _hash);
 
-    /// <summary>The stored form <c>pbkdf2-sha256$iterations$salt$hash</c> (base64), for a later registry store.</summary>
+    /// <summary>Reads the stored form written by <see cref="ToString"/> (and by the PostgreSQL registry).</summary>
+    public static SecretHash Parse(string stored)
+    {
+        var parts = stored.Split('$');
+        if (parts.Length != 4 || parts[0] != "pbkdf2-sha256" || !int.TryParse(parts[1], out int iterations) || iterations <= 0)
+            throw new FormatException("a secret hash has the form pbkdf2-sha256$iterations$salt$hash");
+        return new SecretHash(Convert.FromBase64String(parts[2]), Convert.FromBase64String(parts[3]), iterations);
+    }
+
+    /// <summary>The stored form <c>pbkdf2-sha256$iterations$salt$hash</c> (base64).</summary>
     public override string ToString() => $"pbkdf2-sha256${Iterations}${Convert.ToBase64String(_salt)}${Convert.ToBase64String(_hash)}";
 
     private static byte[] Derive(string secret, byte[] salt, int iterations) =>

@@ -28,9 +28,10 @@ public static class RunCommand
           --mqtt       embedded (default: the service is the broker) or external (Mosquitto/EMQX at --mqtt-host,
                        shared subscription $share/proximity/..., persistent session)
           --http-port  the HTTP port: API (/api, /openapi/v1.json), web pages (/), health (/health)
-          --storage    memory (default: one node, nothing persisted) or postgres (production: Orleans membership and
-                       grain state, alerts with outbox, position history in PostgreSQL/PostGIS; nodes on the same
-                       database form one cluster). Config key Proximity:Storage.
+          --storage    memory (default: one node, nothing persisted) or postgres (production: people, devices and
+                       bans with their versions, Orleans membership and grain state, alerts with outbox, position
+                       history in PostgreSQL/PostGIS; nodes on the same database form one cluster; --case is imported
+                       into the database where missing). Config key Proximity:Storage.
           --connection PostgreSQL connection string (Proximity:ConnectionString)
           --migrate    apply the schema migrations at start (Proximity:Storage:MigrateOnStart)
 
@@ -77,7 +78,21 @@ public static class RunCommand
         builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning)
             .AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.AddProximityTelemetry();
-        builder.AddProximitySilo(caseFile);
+        // With PostgreSQL the database holds the registry: the case file goes into it, the grains get what it holds.
+        var live = caseFile;
+        if (storage.Postgres)
+        {
+            int iterations = builder.Configuration.GetValue($"{ProximityOptions.Section}:SecretHashIterations", Proximity.Grains.Registry.SecretHash.DefaultIterations);
+            try
+            {
+                (live, var versions) = await DurableRegistry.LoadAsync(storage, caseFile, iterations);
+                builder.Services.AddSingleton(versions);
+            }
+            catch (Npgsql.NpgsqlException e) { return CommandLine.Fail($"PostgreSQL: {e.Message} (check --connection / {StorageChoice.ConnectionKey})"); }
+            catch (Proximity.Storage.Migrations.MigrationException e) { return CommandLine.Fail(e.Message); }
+            catch (Proximity.Api.Problems.ApiProblemException e) { return CommandLine.Fail($"the case file cannot be stored: {e.Message}"); }
+        }
+        builder.AddProximitySilo(live);
         builder.AddProximityIngest(o => { if (options.Has("mqtt-port") && !flags.ContainsKey("Proximity:Ingest:BrokerPort")) o.Port = mqttPort; });
         if (demo is not null) builder.Services.AddSingleton(demo).AddHostedService<DemoDevices>();
         builder.Services.AddHealthChecks().AddCheck<IngestHealthCheck>("ingest");
@@ -91,19 +106,20 @@ public static class RunCommand
         app.MapProximityApi();
         // Cluster internals for administrators only: the dashboard has no authentication of its own.
         Orleans.Dashboard.ServiceCollectionExtensions.MapOrleansDashboard(app, "/dashboard").RequireAuthorization(Proximity.Api.Auth.Roles.Administer);
-        // The API's registry shows what the pipeline enforces.
-        await CaseImport.ImportAsync(app.Services.GetRequiredService<Proximity.Api.Registry.IRegistry>(), caseFile, DateTimeOffset.UtcNow);
+        // The API's registry shows what the pipeline enforces (with PostgreSQL the case is already in the database).
+        if (!storage.Postgres)
+            await CaseImport.ImportAsync(app.Services.GetRequiredService<Proximity.Api.Registry.IRegistry>(), caseFile, DateTimeOffset.UtcNow);
         if (generatedKey is not null)
             app.Logger.LogWarning("no Proximity:Auth:SigningKey or Authority configured: generated a key for this run. Mint tokens with: " +
                 "proximity token --key {Key} --role MonitoringCentre --user NAME, then open http://localhost:{Http}/control-room.html#token=TOKEN",
                 generatedKey, httpPort);
         if (storage.Postgres)
-            app.Logger.LogInformation("storage: PostgreSQL (cluster membership, grain state, alerts with outbox, position history){Migrate}",
+            app.Logger.LogInformation("storage: PostgreSQL (registry and bans, cluster membership, grain state, alerts with outbox, position history){Migrate}",
                 storage.MigrateOnStart ? "; migrating at start" : "");
         else
             app.Logger.LogWarning("storage is in memory: nothing is persisted; alerts and device state are lost when the process stops");
         app.Logger.LogInformation("{Offenders} offenders, {Victims} victims, {Bans} bans, {Integrations} integrations loaded; HTTP on port {Http}, health at /health",
-            caseFile.Offenders.Count, caseFile.Victims.Count, caseFile.Bans.Count, caseFile.Integrations.Count, httpPort);
+            live.Offenders.Count, live.Victims.Count, live.Bans.Count, live.Integrations.Count, httpPort);
         try
         {
             await app.RunAsync();

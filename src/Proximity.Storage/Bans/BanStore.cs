@@ -32,7 +32,12 @@ public sealed record BanVersion
     public double? RadiusMeters { get; init; }
     public required string RecordedBy { get; init; }
     public string? ChangeReason { get; init; }
+    /// <summary>When recorded; left default, the database's clock.</summary>
     public DateTimeOffset RecordedAt { get; init; }
+    /// <summary>This version ends the ban (it stays in the history; its validity ends).</summary>
+    public bool Ended { get; init; }
+    /// <summary>The area as drafted (GeoJSON, kept verbatim); <see cref="Area"/> is what PostGIS queries.</summary>
+    public string? AreaGeoJson { get; init; }
 }
 
 public sealed class BanConflictException(string message) : Exception(message);
@@ -43,7 +48,7 @@ public sealed class BanStore(ProximityDatabase database)
     private const string Columns = """
         b.id, b.offender_id, b.kind, v.version, v.legal_basis, v.issuing_authority, v.case_reference, v.valid_from,
         v.valid_until, v.schedule::text, v.monitoring_level, v.victim_id, v.min_distance_m, v.warning_distance_m,
-        v.warning_buffer_m, v.area, v.radius_m, v.recorded_by, v.change_reason, v.recorded_at
+        v.warning_buffer_m, v.area, v.radius_m, v.recorded_by, v.change_reason, v.recorded_at, v.ended, v.area_geojson::text
         """;
 
     /// <summary>
@@ -71,21 +76,22 @@ public sealed class BanStore(ProximityDatabase database)
         else
         {
             version = expectedCurrentVersion.Value + 1;
+            // A later version may move the ban to another offender (a correction); its kind never changes.
             await using var bump = new NpgsqlCommand(
-                "UPDATE ban SET current_version = $3 WHERE id = $1 AND current_version = $2 AND offender_id = $4 AND kind = $5", connection, tx);
+                "UPDATE ban SET current_version = $3, offender_id = $4 WHERE id = $1 AND current_version = $2 AND kind = $5", connection, tx);
             bump.Parameters.Add(new() { Value = ban.BanId });
             bump.Parameters.Add(new() { Value = expectedCurrentVersion.Value });
             bump.Parameters.Add(new() { Value = version });
             bump.Parameters.Add(new() { Value = ban.OffenderId });
             bump.Parameters.Add(new() { Value = KindName(ban.Kind) });
             if (await bump.ExecuteNonQueryAsync(cancellationToken) == 0)
-                throw new BanConflictException($"ban {ban.BanId} is not at version {expectedCurrentVersion} (changed meanwhile, or offender/kind differ)");
+                throw new BanConflictException($"ban {ban.BanId} is not at version {expectedCurrentVersion} (changed meanwhile, or its kind differs)");
         }
         await using (var insert = new NpgsqlCommand("""
             INSERT INTO ban_version (ban_id, version, legal_basis, issuing_authority, case_reference, valid_from, valid_until,
                 schedule, monitoring_level, victim_id, min_distance_m, warning_distance_m, warning_buffer_m, area, radius_m,
-                recorded_by, change_reason)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                recorded_by, change_reason, recorded_at, ended, area_geojson)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15, $16, $17, coalesce($18, now()), $19, $20::json)
             """, connection, tx))
         {
             var p = insert.Parameters;
@@ -108,6 +114,9 @@ public sealed class BanStore(ProximityDatabase database)
             p.Add(new() { Value = (object?)ban.RadiusMeters ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double });
             p.Add(new() { Value = ban.RecordedBy });
             p.Add(new() { Value = (object?)ban.ChangeReason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            p.Add(new() { Value = ban.RecordedAt == default ? DBNull.Value : ban.RecordedAt.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            p.Add(new() { Value = ban.Ended });
+            p.Add(new() { Value = (object?)ban.AreaGeoJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
         await tx.CommitAsync(cancellationToken);
@@ -122,6 +131,21 @@ public sealed class BanStore(ProximityDatabase database)
     public Task<IReadOnlyList<BanVersion>> HistoryAsync(string banId, CancellationToken cancellationToken = default) =>
         QueryAsync($"SELECT {Columns} FROM ban b JOIN ban_version v ON v.ban_id = b.id WHERE b.id = $1 ORDER BY v.version",
             [banId], cancellationToken);
+
+    /// <summary>The current version of every ban (or of one offender's bans), ordered by id.</summary>
+    public Task<IReadOnlyList<BanVersion>> CurrentAllAsync(string? offenderId = null, CancellationToken cancellationToken = default) =>
+        QueryAsync($"SELECT {Columns} FROM ban b JOIN ban_version v ON v.ban_id = b.id AND v.version = b.current_version WHERE $1::text IS NULL OR b.offender_id = $1 ORDER BY b.id",
+            [(object?)offenderId ?? DBNull.Value], cancellationToken);
+
+    /// <summary>Each ban's current version number and offender: cheap enough to poll for changes made by other nodes.</summary>
+    public async Task<IReadOnlyDictionary<string, (string OffenderId, int Version)>> VersionsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var cmd = database.DataSource.CreateCommand("SELECT id, offender_id, current_version FROM ban");
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        var versions = new Dictionary<string, (string, int)>(StringComparer.Ordinal);
+        while (await r.ReadAsync(cancellationToken)) versions[r.GetString(0)] = (r.GetString(1), r.GetInt32(2));
+        return versions;
+    }
 
     /// <summary>Current bans of an offender valid at <paramref name="at"/>.</summary>
     public Task<IReadOnlyList<BanVersion>> ForOffenderAsync(string offenderId, DateTimeOffset at, CancellationToken cancellationToken = default) =>
@@ -159,7 +183,8 @@ public sealed class BanStore(ProximityDatabase database)
     {
         await using var cmd = database.DataSource.CreateCommand(sql);
         foreach (object a in args)
-            cmd.Parameters.Add(a is DateTime ? new NpgsqlParameter { Value = a, NpgsqlDbType = NpgsqlDbType.TimestampTz } : new NpgsqlParameter { Value = a });
+            cmd.Parameters.Add(a is DateTime ? new NpgsqlParameter { Value = a, NpgsqlDbType = NpgsqlDbType.TimestampTz }
+                : a is DBNull ? new NpgsqlParameter { Value = a, NpgsqlDbType = NpgsqlDbType.Text } : new NpgsqlParameter { Value = a });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var list = new List<BanVersion>();
         while (await r.ReadAsync(ct))
@@ -186,6 +211,8 @@ public sealed class BanStore(ProximityDatabase database)
                 RecordedBy = r.GetString(17),
                 ChangeReason = r.IsDBNull(18) ? null : r.GetString(18),
                 RecordedAt = Utc(r.GetDateTime(19)),
+                Ended = r.GetBoolean(20),
+                AreaGeoJson = r.IsDBNull(21) ? null : r.GetString(21),
             });
         }
         return list;

@@ -9,7 +9,26 @@ public enum PersonKind { Offender, Victim }
 
 public enum DeviceKind { AnkleMonitor, VictimDevice }
 
-public sealed record Person(string Id, PersonKind Kind, string DisplayName, string LegalStatus, string? CaseReference = null);
+public sealed record Person(string Id, PersonKind Kind, string DisplayName, string LegalStatus, string? CaseReference = null)
+{
+    /// <summary>User name of the probation officer whose caseload holds an offender.</summary>
+    public string? CaseOfficer { get; init; }
+    /// <summary>Home and work as JSON (latitude, longitude, label), for feasibility checks.</summary>
+    public string? HomeJson { get; init; }
+    public string? WorkJson { get; init; }
+    /// <summary>Raised by every change; guards against lost updates.</summary>
+    public int Version { get; init; } = 1;
+}
+
+/// <summary>
+/// A device as stored: who carries it now (its open assignment) and its secret in the stored form
+/// <c>pbkdf2-sha256$iterations$salt$hash</c> (base64), never the secret itself.
+/// </summary>
+public sealed record StoredDevice(string Id, DeviceKind Kind, string? PersonId, DateTimeOffset RegisteredAt,
+    DateTimeOffset SecretSetAt, DateTimeOffset? RetiredAt, string SecretHash);
+
+/// <summary>A change refused because the stored state differs from what the caller expected.</summary>
+public sealed class RegistryConflictException(string message) : Exception(message);
 
 public sealed record DeviceAssignment(string DeviceId, string PersonId, DateTimeOffset From, DateTimeOffset? Until, string AssignedBy);
 
@@ -36,18 +55,157 @@ public sealed class RegistryStore(ProximityDatabase database)
     }
 
     /// <summary>Registers a device with its secret (hashed here; the secret is not kept).</summary>
-    public async Task RegisterDeviceAsync(string deviceId, DeviceKind kind, string secret, CancellationToken cancellationToken = default)
+    public Task RegisterDeviceAsync(string deviceId, DeviceKind kind, string secret, CancellationToken cancellationToken = default) =>
+        RegisterDeviceAsync(deviceId, kind, secret, DateTimeOffset.UtcNow, SecretIterations, cancellationToken);
+
+    /// <summary>Registers a device at <paramref name="at"/>; a device id already registered is a conflict.</summary>
+    public async Task RegisterDeviceAsync(string deviceId, DeviceKind kind, string secret, DateTimeOffset at, int iterations, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(secret)) throw new ArgumentException("a device needs a secret", nameof(secret));
         byte[] salt = RandomNumberGenerator.GetBytes(16);
-        await using var cmd = database.DataSource.CreateCommand(
-            "INSERT INTO device (id, kind, secret_hash, secret_salt, secret_iterations) VALUES ($1, $2, $3, $4, $5)");
+        await using var cmd = database.DataSource.CreateCommand("""
+            INSERT INTO device (id, kind, secret_hash, secret_salt, secret_iterations, registered_at, secret_set_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (id) DO NOTHING
+            """);
         cmd.Parameters.Add(new() { Value = deviceId });
         cmd.Parameters.Add(new() { Value = kind == DeviceKind.AnkleMonitor ? "ankle_monitor" : "victim_device" });
-        cmd.Parameters.Add(new() { Value = HashSecret(secret, salt, SecretIterations) });
+        cmd.Parameters.Add(new() { Value = HashSecret(secret, salt, iterations) });
         cmd.Parameters.Add(new() { Value = salt });
-        cmd.Parameters.Add(new() { Value = SecretIterations });
-        await cmd.ExecuteNonQueryAsync(cancellationToken);
+        cmd.Parameters.Add(new() { Value = iterations });
+        cmd.Parameters.Add(new() { Value = at.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        if (await cmd.ExecuteNonQueryAsync(cancellationToken) == 0)
+            throw new RegistryConflictException($"device '{deviceId}' is already registered.");
+    }
+
+    /// <summary>Replaces the secret of an active device; false when there is none.</summary>
+    public async Task<bool> SetSecretAsync(string deviceId, string secret, DateTimeOffset at, int iterations, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(secret)) throw new ArgumentException("a device needs a secret", nameof(secret));
+        byte[] salt = RandomNumberGenerator.GetBytes(16);
+        await using var cmd = database.DataSource.CreateCommand("""
+            UPDATE device SET secret_hash = $2, secret_salt = $3, secret_iterations = $4, secret_set_at = $5
+            WHERE id = $1 AND retired_at IS NULL
+            """);
+        cmd.Parameters.Add(new() { Value = deviceId });
+        cmd.Parameters.Add(new() { Value = HashSecret(secret, salt, iterations) });
+        cmd.Parameters.Add(new() { Value = salt });
+        cmd.Parameters.Add(new() { Value = iterations });
+        cmd.Parameters.Add(new() { Value = at.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Retires an active device and ends its assignment; false when there is no active device.</summary>
+    public async Task<bool> RetireDeviceAsync(string deviceId, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var retire = new NpgsqlCommand("UPDATE device SET retired_at = $2 WHERE id = $1 AND retired_at IS NULL", connection, tx))
+        {
+            retire.Parameters.Add(new() { Value = deviceId });
+            retire.Parameters.Add(new() { Value = at.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            if (await retire.ExecuteNonQueryAsync(cancellationToken) == 0) return false;
+        }
+        await EndAssignmentAsync(connection, tx, deviceId, at, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Ends the device's assignment at <paramref name="at"/> (nobody carries it from then on).</summary>
+    public async Task UnassignDeviceAsync(string deviceId, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
+        await EndAssignmentAsync(connection, null, deviceId, at, cancellationToken);
+    }
+
+    /// <summary>All devices (or the one with <paramref name="id"/>), ordered by id.</summary>
+    public async Task<IReadOnlyList<StoredDevice>> DevicesAsync(string? id = null, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = database.DataSource.CreateCommand("""
+            SELECT d.id, d.kind, a.person_id, d.registered_at, d.secret_set_at, d.retired_at, d.secret_iterations, d.secret_salt, d.secret_hash
+            FROM device d LEFT JOIN device_assignment a ON a.device_id = d.id AND a.assigned_until IS NULL
+            WHERE $1::text IS NULL OR d.id = $1 ORDER BY d.id
+            """);
+        cmd.Parameters.Add(new() { Value = (object?)id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        var list = new List<StoredDevice>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            list.Add(new StoredDevice(r.GetString(0), r.GetString(1) == "ankle_monitor" ? DeviceKind.AnkleMonitor : DeviceKind.VictimDevice,
+                r.IsDBNull(2) ? null : r.GetString(2), Utc(r.GetDateTime(3)), Utc(r.GetDateTime(4)), r.IsDBNull(5) ? null : Utc(r.GetDateTime(5)),
+                $"pbkdf2-sha256${r.GetInt32(6)}${Convert.ToBase64String((byte[])r.GetValue(7))}${Convert.ToBase64String((byte[])r.GetValue(8))}"));
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// Creates a person (<paramref name="expectedVersion"/> null or 0) or replaces their particulars when the stored
+    /// version is <paramref name="expectedVersion"/> (null: any). Returns the version written.
+    /// </summary>
+    public async Task<int> SavePersonAsync(Person person, int? expectedVersion, CancellationToken cancellationToken = default)
+    {
+        string kind = KindName(person.Kind);
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        string? storedKind = null;
+        int storedVersion = 0;
+        await using (var read = new NpgsqlCommand("SELECT kind, version FROM person WHERE id = $1 FOR UPDATE", connection, tx))
+        {
+            read.Parameters.Add(new() { Value = person.Id });
+            await using var r = await read.ExecuteReaderAsync(cancellationToken);
+            if (await r.ReadAsync(cancellationToken)) (storedKind, storedVersion) = (r.GetString(0), r.GetInt32(1));
+        }
+        string what = kind == "offender" ? "offender" : "victim";
+        if (storedKind is not null && storedKind != kind)
+            throw new RegistryConflictException($"'{person.Id}' is already {(storedKind == "offender" ? "an offender" : "a victim")}'s id.");
+        if (expectedVersion is { } e && e != storedVersion)
+            throw new RegistryConflictException($"{what} '{person.Id}' is at version {storedVersion}, not {e}; reload and try again.");
+        await using (var write = new NpgsqlCommand(storedKind is null
+            ? """
+              INSERT INTO person (id, kind, display_name, legal_status, case_reference, case_officer, home, work, version)
+              VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, 1) ON CONFLICT (id) DO NOTHING
+              """
+            : """
+              UPDATE person SET display_name = $3, case_officer = $6, home = $7::jsonb, work = $8::jsonb,
+                  version = version + 1, updated_at = now() WHERE id = $1 AND kind = $2
+              """, connection, tx))
+        {
+            var p = write.Parameters;
+            p.Add(new() { Value = person.Id });
+            p.Add(new() { Value = kind });
+            p.Add(new() { Value = person.DisplayName });
+            p.Add(new() { Value = person.LegalStatus });
+            p.Add(Text(person.CaseReference));
+            p.Add(Text(person.CaseOfficer));
+            p.Add(Text(person.HomeJson));
+            p.Add(Text(person.WorkJson));
+            // A concurrent creation of the same id won: this one is the stale editor.
+            if (await write.ExecuteNonQueryAsync(cancellationToken) == 0)
+                throw new RegistryConflictException($"{what} '{person.Id}' was created meanwhile; reload and try again.");
+        }
+        await tx.CommitAsync(cancellationToken);
+        return storedVersion + 1;
+    }
+
+    /// <summary>People of one kind (or the one with <paramref name="id"/>), ordered by id.</summary>
+    public async Task<IReadOnlyList<Person>> PeopleAsync(PersonKind kind, string? id = null, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = database.DataSource.CreateCommand("""
+            SELECT id, display_name, legal_status, case_reference, case_officer, home::text, work::text, version
+            FROM person WHERE kind = $1 AND ($2::text IS NULL OR id = $2) ORDER BY id
+            """);
+        cmd.Parameters.Add(new() { Value = KindName(kind) });
+        cmd.Parameters.Add(Text(id));
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        var list = new List<Person>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            string? Opt(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+            list.Add(new Person(r.GetString(0), kind, r.GetString(1), r.GetString(2), Opt(3))
+            {
+                CaseOfficer = Opt(4), HomeJson = Opt(5), WorkJson = Opt(6), Version = r.GetInt32(7),
+            });
+        }
+        return list;
     }
 
     /// <summary>True when <paramref name="secret"/> is the secret of an active device.</summary>
@@ -68,13 +226,7 @@ public sealed class RegistryStore(ProximityDatabase database)
     {
         await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var end = new NpgsqlCommand(
-            "UPDATE device_assignment SET assigned_until = $2 WHERE device_id = $1 AND assigned_until IS NULL", connection, tx))
-        {
-            end.Parameters.Add(new() { Value = deviceId });
-            end.Parameters.Add(new() { Value = from.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            await end.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await EndAssignmentAsync(connection, tx, deviceId, from, cancellationToken);
         await using (var add = new NpgsqlCommand(
             "INSERT INTO device_assignment (device_id, person_id, assigned_from, assigned_by) VALUES ($1, $2, $3, $4)", connection, tx))
         {
@@ -113,6 +265,22 @@ public sealed class RegistryStore(ProximityDatabase database)
         }
         return list;
     }
+
+    // An assignment made in the same microsecond still ends after it began (the table's check).
+    private static async Task EndAssignmentAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string deviceId, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var end = new NpgsqlCommand("""
+            UPDATE device_assignment SET assigned_until = greatest($2, assigned_from + interval '1 microsecond')
+            WHERE device_id = $1 AND assigned_until IS NULL
+            """, connection, tx);
+        end.Parameters.Add(new() { Value = deviceId });
+        end.Parameters.Add(new() { Value = at.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        await end.ExecuteNonQueryAsync(ct);
+    }
+
+    private static string KindName(PersonKind kind) => kind == PersonKind.Offender ? "offender" : "victim";
+
+    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 
     internal static byte[] HashSecret(string secret, byte[] salt, int iterations) =>
         Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(secret), salt, iterations, HashAlgorithmName.SHA256, 32);
