@@ -5,6 +5,7 @@ using MQTTnet;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 using Proximity.Grains.Outputs;
+using Proximity.Grains.Durability;
 using Proximity.Grains.Registry;
 
 namespace Proximity.Ingest;
@@ -22,13 +23,15 @@ public interface IIngestStatus
 /// The embedded MQTTnet broker. Devices log in with client id = username = device id and their secret
 /// (checked against its salted hash); integrations with their own id and secret. A device publishes and
 /// subscribes only on its own topics, an integration only subscribes to alerts. Each device message is
-/// handled inside the publish interceptor, so the QoS 1 PUBACK leaves only after the grains have taken it.
+/// handled inside the publish interceptor, so the QoS 1 PUBACK leaves only after the grains have judged it and,
+/// on PostgreSQL, its fixes are in the position history (unless the database is away: decisions go on).
 /// </summary>
 public sealed class EmbeddedBroker(
     IngestOptions options,
     IngestRouter router,
     ProximityRegistry registry,
     IngestMetrics metrics,
+    StorageChoice storage,
     ILogger<EmbeddedBroker> logger) : IHostedService, IMqttPublisher, IIngestStatus, IAsyncDisposable
 {
     /// <summary>The sender id of messages the service itself publishes (not a valid device id).</summary>
@@ -141,6 +144,7 @@ public sealed class EmbeddedBroker(
                     ? MqttPubAckReasonCode.NotAuthorized
                     : MqttPubAckReasonCode.PayloadFormatInvalid;
             else if (result.MustComeAgain) AskAgain(e, MqttPubAckReasonCode.QuotaExceeded, "history_full");
+            else if (result.Fixes is not null && storage.OutlivesSilo) await router.WhenRecordedAsync(e.ClientId);
         }
         catch (Exception x)
         {
