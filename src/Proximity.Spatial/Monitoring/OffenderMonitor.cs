@@ -135,7 +135,7 @@ public sealed class OffenderMonitor
         {
             _backfill = new PartyTrack(_plane, _options);
             if (_offender.TryGetNearestTrusted(fix.Timestamp, out var anchor) && anchor.At < fix.Timestamp)
-                _backfill.Restore([new TrackedFix(anchor.Fix, false)]);
+                _backfill.Restore([new TrackedFix(anchor.ToFix(), false)]);
         }
         _backfillNewest = fix.Timestamp;
         var point = _backfill.Add(fix);
@@ -150,7 +150,7 @@ public sealed class OffenderMonitor
             {
                 case ZoneBan zoneBan:
                     observation = ZoneObservation(state, zoneBan, point, out var location, out double s);
-                    witnesses = new Witnesses(point, point.Fix.AccuracyMeters, null, 0, point.At);
+                    witnesses = new Witnesses(point, point.AccuracyMeters, null, 0, point.At);
                     inside = location.Inside;
                     signed = s;
                     break;
@@ -226,7 +226,7 @@ public sealed class OffenderMonitor
 
     private void JudgeZone(BanState state, ZoneBan ban, in TrackPoint point, bool hasLeg, in TrackPoint legStart, bool late, List<MonitorEvent> events)
     {
-        double acc = point.Fix.AccuracyMeters;
+        double acc = point.AccuracyMeters;
         double buffer = WarningBuffer(ban);
         var observation = ZoneObservation(state, ban, point, out var location, out double signed);
         double depth = observation.DepthMeters;
@@ -250,7 +250,7 @@ public sealed class OffenderMonitor
             DepthMeters = depth + buffer,
             Certainty = Observation.Classify(depth + buffer, acc),
         };
-        JudgeWarning(state, warning, RaiseRule.Certain, late, new Witnesses(point, point.Fix.AccuracyMeters, null, 0, point.At),
+        JudgeWarning(state, warning, RaiseRule.Certain, late, new Witnesses(point, point.AccuracyMeters, null, 0, point.At),
             location.Inside, signed, null, null, buffer, events);
     }
 
@@ -266,7 +266,7 @@ public sealed class OffenderMonitor
     /// <summary>Where a fix lies against a zone ban: depth on the violating side, uncertainty = its accuracy.</summary>
     private static Observation ZoneObservation(BanState state, ZoneBan ban, in TrackPoint point, out ZoneLocation location, out double signed)
     {
-        double acc = point.Fix.AccuracyMeters;
+        double acc = point.AccuracyMeters;
         // Beyond the accuracy (plus buffer) every depth classifies the same; evidence re-measures exactly.
         double search = acc + WarningBuffer(ban) + 1;
         location = state.Zone!.Locate(point.Position, search);
@@ -284,11 +284,11 @@ public sealed class OffenderMonitor
         double victimAge = Math.Abs((at - victim.At).TotalSeconds);
         distance = _plane!.DistanceMeters(offender.Position, victim.Position);
         double aging = _options.AgingSpeedMetersPerSecond;
-        double offenderRadius = offender.Fix.AccuracyMeters + aging * offenderAge;
-        double victimRadius = victim.Fix.AccuracyMeters + aging * victimAge;
+        double offenderRadius = offender.AccuracyMeters + aging * offenderAge;
+        double victimRadius = victim.AccuracyMeters + aging * victimAge;
         double radius = offenderRadius + victimRadius;
-        double offenderSigma = (offender.Fix.AccuracyMeters + offenderTrack.TypicalSpeed() * offenderAge) * K;
-        double victimSigma = (victim.Fix.AccuracyMeters + victimTrack.TypicalSpeed() * victimAge) * K;
+        double offenderSigma = (offender.AccuracyMeters + offenderTrack.TypicalSpeed() * offenderAge) * K;
+        double victimSigma = (victim.AccuracyMeters + victimTrack.TypicalSpeed() * victimAge) * K;
         double sigma = Math.Sqrt(offenderSigma * offenderSigma + victimSigma * victimSigma);
         double depth = ban.MinDistanceMeters - distance;
         witnesses = new Witnesses(offender, offenderRadius, victim, victimRadius, at);
@@ -303,7 +303,7 @@ public sealed class OffenderMonitor
         for (int i = 1; i <= samples; i++)
         {
             double u = (double)i / (samples + 1);
-            double allowed = from.Fix.AccuracyMeters + (to.Fix.AccuracyMeters - from.Fix.AccuracyMeters) * u + _options.PathDeviationPerMeter * length;
+            double allowed = from.AccuracyMeters + (to.AccuracyMeters - from.AccuracyMeters) * u + _options.PathDeviationPerMeter * length;
             var location = state.Zone!.Locate(PlanePoint.Lerp(from.Position, to.Position, u), allowed + 1);
             if (!location.Inside) { entryU = -1; continue; }
             if (entryU < 0) entryU = u;
@@ -343,7 +343,7 @@ public sealed class OffenderMonitor
         // Closing speed only from the offender's own fixes against a fresh victim position: a stale position
         // replaced by a new one is a jump in distance, not a speed.
         double closing = double.NaN;
-        bool measurable = !trigger.Suspect && trigger.Fix.DeviceId == offender.Fix.DeviceId && trigger.Fix.Seq == offender.Fix.Seq &&
+        bool measurable = !trigger.Suspect && trigger.DeviceId == offender.DeviceId && trigger.Seq == offender.Seq &&
                           Math.Abs((at - victim.At).TotalSeconds) <= 30;
         if (measurable)
         {
@@ -376,9 +376,9 @@ public sealed class OffenderMonitor
             var at = from.At + TimeSpan.FromSeconds(dt * u);
             double victimAge = Math.Abs((at - victim.At).TotalSeconds);
             if (victimAge > _options.MaxPartnerAge.TotalSeconds) continue;
-            double allowed = from.Fix.AccuracyMeters + (to.Fix.AccuracyMeters - from.Fix.AccuracyMeters) * u
+            double allowed = from.AccuracyMeters + (to.AccuracyMeters - from.AccuracyMeters) * u
                              + _options.PathDeviationPerMeter * length
-                             + victim.Fix.AccuracyMeters + _options.AgingSpeedMetersPerSecond * victimAge;
+                             + victim.AccuracyMeters + _options.AgingSpeedMetersPerSecond * victimAge;
             double distance = _plane!.DistanceMeters(PlanePoint.Lerp(from.Position, to.Position, u), victim.Position);
             double depth = ban.MinDistanceMeters - distance;
             if (depth < allowed) continue;
@@ -397,7 +397,7 @@ public sealed class OffenderMonitor
         seconds = (to.At - from.At).TotalSeconds;
         length = _plane!.DistanceMeters(from.Position, to.Position);
         return seconds > 0 && seconds <= _options.MaxPathGap.TotalSeconds &&
-               length > from.Fix.AccuracyMeters + to.Fix.AccuracyMeters;
+               length > from.AccuracyMeters + to.AccuracyMeters;
     }
 
     private void JudgeWarning(BanState state, in Observation warning, RaiseRule rule, bool late, in Witnesses witnesses,
@@ -524,7 +524,7 @@ public sealed class OffenderMonitor
             Type = AlertType.SuspectedJamming,
             Severity = AlertTypes.DefaultSeverity(AlertType.SuspectedJamming),
             OffenderId = OffenderId,
-            DeviceId = point.Fix.DeviceId,
+            DeviceId = point.DeviceId,
             RaisedAt = point.At,
             DecidedAt = point.At,
             Late = late,
@@ -550,9 +550,8 @@ public sealed class OffenderMonitor
 
     private static FixEvidence Evidence(string role, in TrackPoint p, DateTimeOffset at, double? uncertainty = null)
     {
-        var f = p.Fix;
-        return new FixEvidence(role, f.DeviceId, f.Seq, f.Timestamp, f.Latitude, f.Longitude, f.AccuracyMeters,
-            Math.Round(Math.Abs((at - f.Timestamp).TotalSeconds), 3), Math.Round(uncertainty ?? f.AccuracyMeters, 2), p.Suspect);
+        return new FixEvidence(role, p.DeviceId, p.Seq, p.At, p.Latitude, p.Longitude, p.AccuracyMeters,
+            Math.Round(Math.Abs((at - p.At).TotalSeconds), 3), Math.Round(uncertainty ?? p.AccuracyMeters, 2), p.Suspect);
     }
 
     private static string AlertId(AlertType type, string subject, DateTimeOffset at) =>
