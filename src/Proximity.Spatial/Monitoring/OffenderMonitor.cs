@@ -347,7 +347,7 @@ public sealed class OffenderMonitor
                           Math.Abs((at - victim.At).TotalSeconds) <= 30;
         if (measurable)
         {
-            closing = state.ClosingSpeed(at, distance, sigma, _options);
+            closing = state.ClosingSpeed(at, distance, sigma);
             if (closing > _options.AgingSpeedMetersPerSecond) closing = double.NaN;
             state.RememberDistance(at, distance, sigma, false);
         }
@@ -589,6 +589,8 @@ public sealed class OffenderMonitor
     {
         private const int DistanceMemory = 16;
         private readonly (DateTimeOffset At, double Distance, double Sigma)[] _distances = new (DateTimeOffset, double, double)[DistanceMemory];
+        // The samples' UTC ticks beside them: the closing-speed scan compares times as plain integers.
+        private readonly long[] _distanceTicks = new long[DistanceMemory];
         private int _distanceCount, _distanceHead;
 
         public Ban Ban { get; set; } = ban;
@@ -648,23 +650,31 @@ public sealed class OffenderMonitor
             if (suspect) return;
             _distanceHead = (_distanceHead + 1) % DistanceMemory;
             _distances[_distanceHead] = (at, distance, sigma);
+            _distanceTicks[_distanceHead] = at.UtcTicks;
             if (_distanceCount < DistanceMemory) _distanceCount++;
         }
 
         /// <summary>Closing speed beyond noise over the last 10–60 s (m/s, positive = approaching), or NaN.</summary>
-        public double ClosingSpeed(DateTimeOffset now, double distance, double sigma, DecisionOptions o)
+        public double ClosingSpeed(DateTimeOffset now, double distance, double sigma)
         {
-            double best = double.NaN;
+            // The oldest sample 10-60 s back (scanning newest first, up to the first one beyond 60 s) decides:
+            // find it by time alone, then weigh only that one.
+            // (Whole ticks compare with 10 s and 60 s exactly as their TotalSeconds do.)
+            const long Min = 10 * TimeSpan.TicksPerSecond, Max = 60 * TimeSpan.TicksPerSecond;
+            long nowTicks = now.UtcTicks;
+            int oldest = -1;
             for (int i = 0; i < _distanceCount; i++)
             {
-                var (at, d, s) = _distances[(_distanceHead - i + DistanceMemory) % DistanceMemory];
-                double dt = (now - at).TotalSeconds;
-                if (dt < 10) continue;
-                if (dt > 60) break;
-                double noise = 2 * Math.Sqrt(s * s + sigma * sigma);
-                best = (d - distance - noise) / dt;
+                int slot = (_distanceHead - i + DistanceMemory) % DistanceMemory;
+                long dt = nowTicks - _distanceTicks[slot];
+                if (dt < Min) continue;
+                if (dt > Max) break;
+                oldest = slot;
             }
-            return best;
+            if (oldest < 0) return double.NaN;
+            var (at, d, s) = _distances[oldest];
+            double noise = 2 * Math.Sqrt(s * s + sigma * sigma);
+            return (d - distance - noise) / (now - at).TotalSeconds;
         }
     }
 }
