@@ -88,6 +88,8 @@ public sealed class OffenderMonitor
         EnsurePlane(fix);
         bool hasLeg = _offender!.TryGetLastTrusted(out var legStart);
         var point = _offender.Add(fix);
+        // The path from the last trusted fix is the same for every ban: measure it once.
+        var leg = hasLeg && !point.Suspect ? MeasureLeg(legStart, point) : default;
         if (_offender.StartedImpossibleJump) NoteSuspect(point, late, events);
         else if (!point.Suspect) ExpireJamming(point.At, events);
 
@@ -98,11 +100,11 @@ public sealed class OffenderMonitor
             switch (state.Ban)
             {
                 case ZoneBan zoneBan:
-                    JudgeZone(state, zoneBan, point, hasLeg, legStart, late, events);
+                    JudgeZone(state, zoneBan, point, leg, legStart, late, events);
                     break;
                 case ContactBan contact when _victims.TryGetValue(contact.VictimId, out var victim) &&
                                              victim.TryGetNearestTrusted(fix.Timestamp, out var v):
-                    JudgeContact(state, contact, point, v, point, hasLeg, legStart, victim, late, events);
+                    JudgeContact(state, contact, point, v, point, leg, legStart, victim, late, events);
                     break;
             }
         }
@@ -119,7 +121,7 @@ public sealed class OffenderMonitor
         {
             if (state.Ban is not ContactBan contact || contact.VictimId != victimId) continue;
             if (!contact.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
-            JudgeContact(state, contact, offender, point, point, false, point, track, late, events);
+            JudgeContact(state, contact, offender, point, point, default, point, track, late, events);
         }
     }
 
@@ -224,7 +226,7 @@ public sealed class OffenderMonitor
         ExpireJamming(now, events);
     }
 
-    private void JudgeZone(BanState state, ZoneBan ban, in TrackPoint point, bool hasLeg, in TrackPoint legStart, bool late, List<MonitorEvent> events)
+    private void JudgeZone(BanState state, ZoneBan ban, in TrackPoint point, in Leg leg, in TrackPoint legStart, bool late, List<MonitorEvent> events)
     {
         double acc = point.AccuracyMeters;
         double buffer = WarningBuffer(ban);
@@ -241,8 +243,8 @@ public sealed class OffenderMonitor
                 point.At, point.At, late, [Evidence("offender", point, point.At)], exact.Inside, exact.SignedDepth, null, null, events);
         }
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, point.At, "offender clearly outside the violation for the hold time", events);
-        else if (!state.Breach.IsOpen && ban.Kind == ZoneKind.Exclusion && hasLeg && !point.Suspect)
-            JudgeZonePath(state, ban, legStart, point, late, events);
+        else if (!state.Breach.IsOpen && ban.Kind == ZoneKind.Exclusion && leg.WorthJudging)
+            JudgeZonePath(state, legStart, point, leg, late, events);
 
         if (buffer <= 0) return;
         var warning = observation with
@@ -295,9 +297,9 @@ public sealed class OffenderMonitor
         return new Observation(Observation.Classify(depth, radius), depth, radius, sigma, at, trigger.Suspect);
     }
 
-    private void JudgeZonePath(BanState state, ZoneBan ban, in TrackPoint from, in TrackPoint to, bool late, List<MonitorEvent> events)
+    private void JudgeZonePath(BanState state, in TrackPoint from, in TrackPoint to, in Leg leg, bool late, List<MonitorEvent> events)
     {
-        if (!LegWorthJudging(from, to, out double length, out double dt)) return;
+        double length = leg.Length, dt = leg.Seconds;
         int samples = Math.Clamp((int)(length / 10), 3, 63);
         double entryU = -1;
         for (int i = 1; i <= samples; i++)
@@ -320,7 +322,7 @@ public sealed class OffenderMonitor
     }
 
     private void JudgeContact(BanState state, ContactBan ban, in TrackPoint offender, in TrackPoint victim, in TrackPoint trigger,
-        bool hasLeg, in TrackPoint legStart, PartyTrack victimTrack, bool late, List<MonitorEvent> events)
+        in Leg leg, in TrackPoint legStart, PartyTrack victimTrack, bool late, List<MonitorEvent> events)
     {
         var at = trigger.At;
         double offenderAge = Math.Abs((at - offender.At).TotalSeconds);
@@ -337,8 +339,8 @@ public sealed class OffenderMonitor
             Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late, witnesses.ToArray(), null, null, distance, null, events);
         }
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, at, "offender clearly beyond the minimum distance for the hold time", events);
-        else if (!state.Breach.IsOpen && hasLeg && !trigger.Suspect)
-            JudgeContactPath(state, ban, legStart, offender, victim, late, events);
+        else if (!state.Breach.IsOpen && leg.WorthJudging) // only an offender fix that is not suspect has a leg
+            JudgeContactPath(state, ban, legStart, offender, leg, victim, late, events);
 
         // Closing speed only from the offender's own fixes against a fresh victim position: a stale position
         // replaced by a new one is a jump in distance, not a speed.
@@ -366,9 +368,10 @@ public sealed class OffenderMonitor
             ban.WarningDistanceMeters, events);
     }
 
-    private void JudgeContactPath(BanState state, ContactBan ban, in TrackPoint from, in TrackPoint to, in TrackPoint victim, bool late, List<MonitorEvent> events)
+    private void JudgeContactPath(BanState state, ContactBan ban, in TrackPoint from, in TrackPoint to, in Leg leg, in TrackPoint victim, bool late,
+        List<MonitorEvent> events)
     {
-        if (!LegWorthJudging(from, to, out double length, out double dt)) return;
+        double length = leg.Length, dt = leg.Seconds;
         int samples = Math.Clamp((int)(length / 10), 3, 63);
         for (int i = 1; i <= samples; i++)
         {
@@ -392,13 +395,16 @@ public sealed class OffenderMonitor
         }
     }
 
-    private bool LegWorthJudging(in TrackPoint from, in TrackPoint to, out double length, out double seconds)
+    /// <summary>The move between two trusted fixes; worth judging when it is recent and longer than their accuracies.</summary>
+    private Leg MeasureLeg(in TrackPoint from, in TrackPoint to)
     {
-        seconds = (to.At - from.At).TotalSeconds;
-        length = _plane!.DistanceMeters(from.Position, to.Position);
-        return seconds > 0 && seconds <= _options.MaxPathGap.TotalSeconds &&
-               length > from.AccuracyMeters + to.AccuracyMeters;
+        double seconds = (to.At - from.At).TotalSeconds;
+        double length = _plane!.DistanceMeters(from.Position, to.Position);
+        bool worth = seconds > 0 && seconds <= _options.MaxPathGap.TotalSeconds && length > from.AccuracyMeters + to.AccuracyMeters;
+        return new Leg(worth, length, seconds);
     }
+
+    private readonly record struct Leg(bool WorthJudging, double Length, double Seconds);
 
     private void JudgeWarning(BanState state, in Observation warning, RaiseRule rule, bool late, in Witnesses witnesses,
         bool? inside, double? signed, double? distance, double? closing, double limit, List<MonitorEvent> events)
