@@ -159,7 +159,8 @@ public sealed class OffenderMonitor
                 case ContactBan contact when _victims.TryGetValue(contact.VictimId, out var victimTrack) &&
                                              victimTrack.TryGetNearestTrusted(fix.Timestamp, out var victim) &&
                                              Math.Abs((fix.Timestamp - victim.At).TotalSeconds) <= _options.MaxPartnerAge.TotalSeconds:
-                    observation = ContactObservation(contact, point, _backfill, victim, victimTrack, point, out double d, out witnesses);
+                    observation = ContactObservation(contact, point, _backfill, victim, victimTrack, point, out double d, out double pointRadius, out double victimRadius);
+                    witnesses = new Witnesses(point, pointRadius, victim, victimRadius, point.At);
                     distance = d;
                     break;
                 default:
@@ -252,8 +253,9 @@ public sealed class OffenderMonitor
             DepthMeters = depth + buffer,
             Certainty = Observation.Classify(depth + buffer, acc),
         };
-        JudgeWarning(state, warning, RaiseRule.Certain, late, new Witnesses(point, point.AccuracyMeters, null, 0, point.At),
-            location.Inside, signed, null, null, buffer, events);
+        if (ObserveWarning(state, warning, events) == EpisodeStep.Raised)
+            RaiseWarning(state, warning, RaiseRule.Certain, late, new Witnesses(point, point.AccuracyMeters, null, 0, point.At),
+                location.Inside, signed, null, null, buffer, events);
     }
 
     private static double WarningBuffer(ZoneBan ban) => ban.Kind == ZoneKind.Exclusion ? Math.Max(0, ban.WarningBufferMeters) : 0;
@@ -279,21 +281,20 @@ public sealed class OffenderMonitor
 
     /// <summary>Offender against victim, each fix aged to the moment of the trigger fix.</summary>
     private Observation ContactObservation(ContactBan ban, in TrackPoint offender, PartyTrack offenderTrack, in TrackPoint victim,
-        PartyTrack victimTrack, in TrackPoint trigger, out double distance, out Witnesses witnesses)
+        PartyTrack victimTrack, in TrackPoint trigger, out double distance, out double offenderRadius, out double victimRadius)
     {
         var at = trigger.At;
         double offenderAge = Math.Abs((at - offender.At).TotalSeconds);
         double victimAge = Math.Abs((at - victim.At).TotalSeconds);
         distance = _plane!.DistanceMeters(offender.Position, victim.Position);
         double aging = _options.AgingSpeedMetersPerSecond;
-        double offenderRadius = offender.AccuracyMeters + aging * offenderAge;
-        double victimRadius = victim.AccuracyMeters + aging * victimAge;
+        offenderRadius = offender.AccuracyMeters + aging * offenderAge;
+        victimRadius = victim.AccuracyMeters + aging * victimAge;
         double radius = offenderRadius + victimRadius;
         double offenderSigma = (offender.AccuracyMeters + offenderTrack.TypicalSpeed() * offenderAge) * K;
         double victimSigma = (victim.AccuracyMeters + victimTrack.TypicalSpeed() * victimAge) * K;
         double sigma = Math.Sqrt(offenderSigma * offenderSigma + victimSigma * victimSigma);
         double depth = ban.MinDistanceMeters - distance;
-        witnesses = new Witnesses(offender, offenderRadius, victim, victimRadius, at);
         return new Observation(Observation.Classify(depth, radius), depth, radius, sigma, at, trigger.Suspect);
     }
 
@@ -329,14 +330,16 @@ public sealed class OffenderMonitor
         double victimAge = Math.Abs((at - victim.At).TotalSeconds);
         if (Math.Max(offenderAge, victimAge) > _options.MaxPartnerAge.TotalSeconds) return; // cannot judge: protection degraded
 
-        var observation = ContactObservation(ban, offender, _offender!, victim, victimTrack, trigger, out double distance, out var witnesses);
+        var observation = ContactObservation(ban, offender, _offender!, victim, victimTrack, trigger, out double distance,
+            out double offenderRadius, out double victimRadius);
         double radius = observation.RadiusMeters, sigma = observation.SigmaMeters;
 
         var step = state.Breach.Observe(observation);
         if (step == EpisodeStep.Raised)
         {
             var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
-            Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late, witnesses.ToArray(), null, null, distance, null, events);
+            Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late,
+                new Witnesses(offender, offenderRadius, victim, victimRadius, at).ToArray(), null, null, distance, null, events);
         }
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, at, "offender clearly beyond the minimum distance for the hold time", events);
         else if (!state.Breach.IsOpen && leg.WorthJudging) // only an offender fix that is not suspect has a leg
@@ -364,8 +367,9 @@ public sealed class OffenderMonitor
             warning = warning with { Certainty = Certainty.Certain };
             rule2 = RaiseRule.Approach;
         }
-        JudgeWarning(state, warning, rule2, late, witnesses, null, null, distance, double.IsNaN(closing) ? null : closing,
-            ban.WarningDistanceMeters, events);
+        if (ObserveWarning(state, warning, events) == EpisodeStep.Raised)
+            RaiseWarning(state, warning, rule2, late, new Witnesses(offender, offenderRadius, victim, victimRadius, at), null, null, distance,
+                double.IsNaN(closing) ? null : closing, ban.WarningDistanceMeters, events);
     }
 
     private void JudgeContactPath(BanState state, ContactBan ban, in TrackPoint from, in TrackPoint to, in Leg leg, in TrackPoint victim, bool late,
@@ -406,20 +410,24 @@ public sealed class OffenderMonitor
 
     private readonly record struct Leg(bool WorthJudging, double Length, double Seconds);
 
-    private void JudgeWarning(BanState state, in Observation warning, RaiseRule rule, bool late, in Witnesses witnesses,
-        bool? inside, double? signed, double? distance, double? closing, double limit, List<MonitorEvent> events)
+    /// <summary>Feeds the warning tracker and clears its episode when it ends; a raise is left to the caller, which
+    /// gathers the evidence only then.</summary>
+    private EpisodeStep ObserveWarning(BanState state, in Observation warning, List<MonitorEvent> events)
     {
         if (state.Breach.IsOpen) state.Warning.ForceOpen(warning.At);
         var step = state.Warning.Observe(warning);
-        if (step == EpisodeStep.Raised)
-        {
-            if (warning.Certainty != Certainty.Certain || warning.Suspect) rule = RaiseRule.Persistent;
-            var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late, witnesses.ToArray(),
-                inside, signed, distance, closing, limit);
-            state.WarningAlert = alert;
-            events.Add(new MonitorEvent(MonitorEventKind.Raised, alert));
-        }
-        else if (step == EpisodeStep.Cleared) Clear(state, isWarning: true, warning.At, "offender clearly outside the warning distance for the hold time", events);
+        if (step == EpisodeStep.Cleared) Clear(state, isWarning: true, warning.At, "offender clearly outside the warning distance for the hold time", events);
+        return step;
+    }
+
+    private void RaiseWarning(BanState state, in Observation warning, RaiseRule rule, bool late, in Witnesses witnesses,
+        bool? inside, double? signed, double? distance, double? closing, double limit, List<MonitorEvent> events)
+    {
+        if (warning.Certainty != Certainty.Certain || warning.Suspect) rule = RaiseRule.Persistent;
+        var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late, witnesses.ToArray(),
+            inside, signed, distance, closing, limit);
+        state.WarningAlert = alert;
+        events.Add(new MonitorEvent(MonitorEventKind.Raised, alert));
     }
 
     private void Raise(BanState state, AlertType type, RaiseRule rule, in Observation observation, DateTimeOffset raisedAt,
