@@ -2,6 +2,7 @@ using System.Globalization;
 using Proximity.Spatial.Bans;
 using Proximity.Spatial.Decisions;
 using Proximity.Spatial.Geodesy;
+using Proximity.Spatial.Schedules;
 using Proximity.Spatial.Zones;
 
 namespace Proximity.Spatial.Monitoring;
@@ -96,17 +97,12 @@ public sealed class OffenderMonitor
         foreach (var state in _bans)
         {
             state.AdoptBackfillEpisode();
-            if (!state.Ban.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
-            switch (state.Ban)
-            {
-                case ZoneBan zoneBan:
-                    JudgeZone(state, zoneBan, point, leg, legStart, late, events);
-                    break;
-                case ContactBan contact when _victims.TryGetValue(contact.VictimId, out var victim) &&
-                                             victim.TryGetNearestTrusted(fix.Timestamp, out var v):
-                    JudgeContact(state, contact, point, v, point, leg, legStart, victim, late, events);
-                    break;
-            }
+            if (!state.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
+            if (state.ZoneBan is not null)
+                JudgeZone(state, point, leg, legStart, late, events);
+            else if (state.ContactBan is { } contact && _victims.TryGetValue(contact.VictimId, out var victim) &&
+                     victim.TryGetNearestTrusted(fix.Timestamp, out var v))
+                JudgeContact(state, contact, point, v, point, leg, legStart, victim, late, events);
         }
     }
 
@@ -119,8 +115,8 @@ public sealed class OffenderMonitor
         if (!_offender!.TryGetNearestTrusted(fix.Timestamp, out var offender)) return;
         foreach (var state in _bans)
         {
-            if (state.Ban is not ContactBan contact || contact.VictimId != victimId) continue;
-            if (!contact.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
+            if (state.ContactBan is not { } contact || contact.VictimId != victimId) continue;
+            if (!state.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
             JudgeContact(state, contact, offender, point, point, default, point, track, late, events);
         }
     }
@@ -143,15 +139,15 @@ public sealed class OffenderMonitor
         var point = _backfill.Add(fix);
         foreach (var state in _bans)
         {
-            if (!state.Ban.IsInForce(fix.Timestamp)) { state.Backfill.Close(); continue; }
+            if (!state.IsInForce(fix.Timestamp)) { state.Backfill.Close(); continue; }
             Observation observation;
             Witnesses witnesses;
             bool? inside = null;
             double? signed = null, distance = null;
             switch (state.Ban)
             {
-                case ZoneBan zoneBan:
-                    observation = ZoneObservation(state, zoneBan, point, out var location, out double s);
+                case ZoneBan:
+                    observation = ZoneObservation(state, point, out var location, out double s);
                     witnesses = new Witnesses(point, point.AccuracyMeters, null, 0, point.At);
                     inside = location.Inside;
                     signed = s;
@@ -172,7 +168,7 @@ public sealed class OffenderMonitor
             {
                 var rule = observation.Certainty == Certainty.Certain ? RaiseRule.Certain : RaiseRule.Persistent;
                 double limit = state.Ban is ContactBan c ? c.MinDistanceMeters : 0;
-                var alert = BuildAlert(state, BreachType(state.Ban), rule, observation, point.At, point.At, true, witnesses.ToArray(),
+                var alert = BuildAlert(state, state.BreachType, rule, observation, point.At, point.At, true, witnesses.ToArray(),
                     inside, signed, distance, null, limit, state.Backfill);
                 state.BackfillAlert = alert;
                 events.Add(new MonitorEvent(MonitorEventKind.Raised, alert));
@@ -223,28 +219,27 @@ public sealed class OffenderMonitor
     public void OnClock(DateTimeOffset now, List<MonitorEvent> events)
     {
         foreach (var state in _bans)
-            if (!state.Ban.IsInForce(now)) EndOutOfForce(state, now, events);
+            if (!state.IsInForce(now)) EndOutOfForce(state, now, events);
         ExpireJamming(now, events);
     }
 
-    private void JudgeZone(BanState state, ZoneBan ban, in TrackPoint point, in Leg leg, in TrackPoint legStart, bool late, List<MonitorEvent> events)
+    private void JudgeZone(BanState state, in TrackPoint point, in Leg leg, in TrackPoint legStart, bool late, List<MonitorEvent> events)
     {
         double acc = point.AccuracyMeters;
-        double buffer = WarningBuffer(ban);
-        var observation = ZoneObservation(state, ban, point, out var location, out double signed);
+        double buffer = state.WarningBuffer;
+        var observation = ZoneObservation(state, point, out var location, out double signed);
         double depth = observation.DepthMeters;
-        var type = BreachType(ban);
 
         var step = state.Breach.Observe(observation);
         if (step == EpisodeStep.Raised)
         {
             var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
             var exact = state.Zone!.Locate(point.Position, 100_000);
-            Raise(state, type, rule, observation with { DepthMeters = ban.Kind == ZoneKind.Exclusion ? exact.SignedDepth : -exact.SignedDepth },
+            Raise(state, state.BreachType, rule, observation with { DepthMeters = state.Exclusion ? exact.SignedDepth : -exact.SignedDepth },
                 point.At, point.At, late, [Evidence("offender", point, point.At)], exact.Inside, exact.SignedDepth, null, null, events);
         }
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, point.At, "offender clearly outside the violation for the hold time", events);
-        else if (!state.Breach.IsOpen && ban.Kind == ZoneKind.Exclusion && leg.WorthJudging)
+        else if (!state.Breach.IsOpen && state.Exclusion && leg.WorthJudging)
             JudgeZonePath(state, legStart, point, leg, late, events);
 
         if (buffer <= 0) return;
@@ -258,9 +253,7 @@ public sealed class OffenderMonitor
                 location.Inside, signed, null, null, buffer, events);
     }
 
-    private static double WarningBuffer(ZoneBan ban) => ban.Kind == ZoneKind.Exclusion ? Math.Max(0, ban.WarningBufferMeters) : 0;
-
-    private static AlertType BreachType(Ban ban) => ban switch
+    private static AlertType BreachTypeOf(Ban ban) => ban switch
     {
         ContactBan => AlertType.ContactBanBreach,
         ZoneBan { Kind: ZoneKind.Exclusion } => AlertType.ExclusionZoneBreach,
@@ -268,14 +261,14 @@ public sealed class OffenderMonitor
     };
 
     /// <summary>Where a fix lies against a zone ban: depth on the violating side, uncertainty = its accuracy.</summary>
-    private static Observation ZoneObservation(BanState state, ZoneBan ban, in TrackPoint point, out ZoneLocation location, out double signed)
+    private static Observation ZoneObservation(BanState state, in TrackPoint point, out ZoneLocation location, out double signed)
     {
         double acc = point.AccuracyMeters;
         // Beyond the accuracy (plus buffer) every depth classifies the same; evidence re-measures exactly.
-        double search = acc + WarningBuffer(ban) + 1;
+        double search = acc + state.WarningBuffer + 1;
         location = state.Zone!.Locate(point.Position, search);
         signed = double.IsFinite(location.BoundaryDistanceMeters) ? location.SignedDepth : (location.Inside ? search : -search);
-        double depth = ban.Kind == ZoneKind.Exclusion ? signed : -signed;
+        double depth = state.Exclusion ? signed : -signed;
         return new Observation(Observation.Classify(depth, acc), depth, acc, acc * K, point.At, point.Suspect);
     }
 
@@ -599,7 +592,7 @@ public sealed class OffenderMonitor
             : [Evidence("offender", Offender, At, OffenderRadius)];
     }
 
-    private sealed class BanState(Ban ban, DecisionOptions options)
+    private sealed class BanState
     {
         private const int DistanceMemory = 16;
         private readonly (DateTimeOffset At, double Distance, double Sigma)[] _distances = new (DateTimeOffset, double, double)[DistanceMemory];
@@ -607,15 +600,58 @@ public sealed class OffenderMonitor
         private readonly long[] _distanceTicks = new long[DistanceMemory];
         private int _distanceCount, _distanceHead;
 
-        public Ban Ban { get; set; } = ban;
+        private Ban _ban = null!;
+        private long _validFromTicks, _validUntilTicks;
+        private WeeklySchedule? _schedule;
+
+        public BanState(Ban ban, DecisionOptions options)
+        {
+            Ban = ban;
+            // A curfew breach (inclusion zone) is confirmed by a second fix: a minute's delay costs nothing there,
+            // while a single reflected fix outside home at night would wake the control room for nothing.
+            Breach = new(options, ban is ZoneBan { Kind: ZoneKind.Inclusion } ? 2 : 1);
+            Warning = new(options);
+            Backfill = new(options);
+        }
+
+        public Ban Ban
+        {
+            get => _ban;
+            set
+            {
+                _ban = value;
+                ZoneBan = value as ZoneBan;
+                ContactBan = value as ContactBan;
+                Exclusion = ZoneBan is { Kind: ZoneKind.Exclusion };
+                WarningBuffer = Exclusion ? Math.Max(0, ZoneBan!.WarningBufferMeters) : 0;
+                BreachType = BreachTypeOf(value);
+                _validFromTicks = value.ValidFrom.UtcTicks;
+                _validUntilTicks = value.ValidUntil?.UtcTicks ?? long.MaxValue;
+                _schedule = value.Schedule;
+            }
+        }
+
+        // Derived from the ban once per version, so the per-fix loop reads fields instead of testing types.
+        public ZoneBan? ZoneBan { get; private set; }
+        public ContactBan? ContactBan { get; private set; }
+        public bool Exclusion { get; private set; }
+        /// <summary>The warning buffer of an exclusion zone (0 for other bans).</summary>
+        public double WarningBuffer { get; private set; }
+        public AlertType BreachType { get; private set; }
+
+        /// <summary><see cref="Ban.IsInForce"/> on the validity as UTC ticks (DateTimeOffset compares those).</summary>
+        public bool IsInForce(DateTimeOffset instant)
+        {
+            long ticks = instant.UtcTicks;
+            return ticks >= _validFromTicks && ticks < _validUntilTicks && (_schedule is null || _schedule.IsActive(instant));
+        }
+
         public PreparedZone? Zone { get; set; }
-        // A curfew breach (inclusion zone) is confirmed by a second fix: a minute's delay costs nothing there,
-        // while a single reflected fix outside home at night would wake the control room for nothing.
-        public EpisodeTracker Breach { get; } = new(options, ban is ZoneBan { Kind: ZoneKind.Inclusion } ? 2 : 1);
-        public EpisodeTracker Warning { get; } = new(options);
+        public EpisodeTracker Breach { get; }
+        public EpisodeTracker Warning { get; }
         public Alert? BreachAlert { get; set; }
         public Alert? WarningAlert { get; set; }
-        public EpisodeTracker Backfill { get; } = new(options);
+        public EpisodeTracker Backfill { get; }
         public Alert? BackfillAlert { get; set; }
         private readonly List<(DateTimeOffset From, DateTimeOffset To)> _episodes = [];
 
