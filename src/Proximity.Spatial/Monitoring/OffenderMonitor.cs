@@ -82,6 +82,7 @@ public sealed class OffenderMonitor
         var firstZone = _bans.Select(b => b.Ban).OfType<ZoneBan>().FirstOrDefault();
         if (_plane is null && firstZone is not null) UsePlane(firstZone.Area.HomePlane);
         else if (_plane is not null) PrepareZones();
+        LinkVictimTracks();
     }
 
     public void OnOffenderFix(in PositionFix fix, bool late, List<MonitorEvent> events)
@@ -100,8 +101,7 @@ public sealed class OffenderMonitor
             if (!state.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
             if (state.ZoneBan is not null)
                 JudgeZone(state, point, leg, legStart, late, events);
-            else if (state.ContactBan is { } contact && _victims.TryGetValue(contact.VictimId, out var victim) &&
-                     victim.TryGetNearestTrusted(fix.Timestamp, out var v))
+            else if (state.ContactBan is { } contact && state.VictimTrack is { } victim && victim.TryGetNearestTrusted(fix.Timestamp, out var v))
                 JudgeContact(state, contact, point, v, point, leg, legStart, victim, late, events);
         }
     }
@@ -110,7 +110,10 @@ public sealed class OffenderMonitor
     {
         EnsurePlane(fix);
         if (!_victims.TryGetValue(victimId, out var track))
+        {
             _victims[victimId] = track = new PartyTrack(_plane!, _options);
+            LinkVictimTracks();
+        }
         var point = track.Add(fix);
         if (!_offender!.TryGetNearestTrusted(fix.Timestamp, out var offender)) return;
         foreach (var state in _bans)
@@ -152,7 +155,7 @@ public sealed class OffenderMonitor
                     inside = location.Inside;
                     signed = s;
                     break;
-                case ContactBan contact when _victims.TryGetValue(contact.VictimId, out var victimTrack) &&
+                case ContactBan contact when state.VictimTrack is { } victimTrack &&
                                              victimTrack.TryGetNearestTrusted(fix.Timestamp, out var victim) &&
                                              Math.Abs((fix.Timestamp - victim.At).TotalSeconds) <= _options.MaxPartnerAge.TotalSeconds:
                     observation = ContactObservation(contact, point, _backfill, victim, victimTrack, point, out double d, out double pointRadius, out double victimRadius);
@@ -208,6 +211,7 @@ public sealed class OffenderMonitor
                 _victims[victimId] = track;
             }
         }
+        LinkVictimTracks();
         foreach (var saved in state.Bans)
             if (_byId.TryGetValue(saved.BanId, out var ban)) ban.Restore(saved);
         _suspectCount = Math.Min(state.SuspectTimes.Count, _suspectTimes.Length);
@@ -578,6 +582,13 @@ public sealed class OffenderMonitor
         PrepareZones();
     }
 
+    /// <summary>Points each contact ban at its victim's track, so judging a fix needs no lookup by name.</summary>
+    private void LinkVictimTracks()
+    {
+        foreach (var state in _bans)
+            state.VictimTrack = state.ContactBan is { } contact && _victims.TryGetValue(contact.VictimId, out var track) ? track : null;
+    }
+
     private void PrepareZones()
     {
         foreach (var state in _bans)
@@ -647,6 +658,8 @@ public sealed class OffenderMonitor
         }
 
         public PreparedZone? Zone { get; set; }
+        /// <summary>The victim's track for a contact ban, once the victim has reported.</summary>
+        public PartyTrack? VictimTrack { get; set; }
         public EpisodeTracker Breach { get; }
         public EpisodeTracker Warning { get; }
         public Alert? BreachAlert { get; set; }
