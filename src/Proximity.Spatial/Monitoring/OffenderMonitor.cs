@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Proximity.Spatial.Bans;
 using Proximity.Spatial.Decisions;
 using Proximity.Spatial.Geodesy;
@@ -235,13 +236,7 @@ public sealed class OffenderMonitor
         double depth = observation.DepthMeters;
 
         var step = state.Breach.Observe(observation);
-        if (step == EpisodeStep.Raised)
-        {
-            var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
-            var exact = state.Zone!.Locate(point.Position, 100_000);
-            Raise(state, state.BreachType, rule, observation with { DepthMeters = state.Exclusion ? exact.SignedDepth : -exact.SignedDepth },
-                point.At, point.At, late, [Evidence("offender", point, point.At)], exact.Inside, exact.SignedDepth, null, null, events);
-        }
+        if (step == EpisodeStep.Raised) RaiseZoneBreach(state, observation, point, late, events);
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, point.At, "offender clearly outside the violation for the hold time", events);
         else if (!state.Breach.IsOpen && state.Exclusion && leg.WorthJudging)
             JudgeZonePath(state, legStart, point, leg, late, events);
@@ -253,9 +248,42 @@ public sealed class OffenderMonitor
             Certainty = Observation.Classify(depth + buffer, acc),
         };
         if (ObserveWarning(state, warning, events) == EpisodeStep.Raised)
-            RaiseWarning(state, warning, RaiseRule.Certain, late, new Witnesses(point, point.AccuracyMeters, null, 0, point.At),
-                location.Inside, signed, null, null, buffer, events);
+            RaiseZoneWarning(state, warning, point, location.Inside, signed, buffer, late, events);
     }
+
+    // The raising paths run once per episode. They are kept out of the per-fix methods (NoInlining) because
+    // the JIT zeroes every struct local of a method on each call: inlined, their evidence temporaries made the
+    // frame of OnOffenderFix over 2 KB to clear per fix.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RaiseZoneBreach(BanState state, in Observation observation, in TrackPoint point, bool late, List<MonitorEvent> events)
+    {
+        var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
+        var exact = state.Zone!.Locate(point.Position, 100_000);
+        Raise(state, state.BreachType, rule, observation with { DepthMeters = state.Exclusion ? exact.SignedDepth : -exact.SignedDepth },
+            point.At, point.At, late, [Evidence("offender", point, point.At)], exact.Inside, exact.SignedDepth, null, null, events);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RaiseZoneWarning(BanState state, in Observation warning, in TrackPoint point, bool inside, double signed, double buffer,
+        bool late, List<MonitorEvent> events) =>
+        RaiseWarning(state, warning, RaiseRule.Certain, late, new Witnesses(point, point.AccuracyMeters, null, 0, point.At),
+            inside, signed, null, null, buffer, events);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RaiseContactBreach(BanState state, in Observation observation, in TrackPoint offender, double offenderRadius,
+        in TrackPoint victim, double victimRadius, double distance, bool late, List<MonitorEvent> events)
+    {
+        var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
+        var at = observation.At;
+        Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late,
+            new Witnesses(offender, offenderRadius, victim, victimRadius, at).ToArray(), null, null, distance, null, events);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RaiseContactWarning(BanState state, in Observation warning, RaiseRule rule, in TrackPoint offender, double offenderRadius,
+        in TrackPoint victim, double victimRadius, double distance, double closing, double limit, bool late, List<MonitorEvent> events) =>
+        RaiseWarning(state, warning, rule, late, new Witnesses(offender, offenderRadius, victim, victimRadius, warning.At), null, null, distance,
+            double.IsNaN(closing) ? null : closing, limit, events);
 
     private static AlertType BreachTypeOf(Ban ban) => ban switch
     {
@@ -333,11 +361,7 @@ public sealed class OffenderMonitor
 
         var step = state.Breach.Observe(observation);
         if (step == EpisodeStep.Raised)
-        {
-            var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
-            Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late,
-                new Witnesses(offender, offenderRadius, victim, victimRadius, at).ToArray(), null, null, distance, null, events);
-        }
+            RaiseContactBreach(state, observation, offender, offenderRadius, victim, victimRadius, distance, late, events);
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, at, "offender clearly beyond the minimum distance for the hold time", events);
         else if (!state.Breach.IsOpen && leg.WorthJudging) // only an offender fix that is not suspect has a leg
             JudgeContactPath(state, ban, legStart, offender, leg, victim, late, events);
@@ -365,8 +389,8 @@ public sealed class OffenderMonitor
             rule2 = RaiseRule.Approach;
         }
         if (ObserveWarning(state, warning, events) == EpisodeStep.Raised)
-            RaiseWarning(state, warning, rule2, late, new Witnesses(offender, offenderRadius, victim, victimRadius, at), null, null, distance,
-                double.IsNaN(closing) ? null : closing, ban.WarningDistanceMeters, events);
+            RaiseContactWarning(state, warning, rule2, offender, offenderRadius, victim, victimRadius, distance, closing, ban.WarningDistanceMeters,
+                late, events);
     }
 
     private void JudgeContactPath(BanState state, ContactBan ban, in TrackPoint from, in TrackPoint to, in Leg leg, in TrackPoint victim, bool late,
@@ -417,6 +441,7 @@ public sealed class OffenderMonitor
         return step;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void RaiseWarning(BanState state, in Observation warning, RaiseRule rule, bool late, in Witnesses witnesses,
         bool? inside, double? signed, double? distance, double? closing, double limit, List<MonitorEvent> events)
     {
