@@ -423,6 +423,7 @@ public sealed class OffenderMonitor
     /// <summary>The move between two trusted fixes; worth judging when it is recent and longer than their accuracies.</summary>
     private Leg MeasureLeg(in TrackPoint from, in TrackPoint to)
     {
+        if (PlaneProjection.SurelyWithin(from.Position, to.Position, from.AccuracyMeters + to.AccuracyMeters)) return default; // not worth judging
         double seconds = (to.At - from.At).TotalSeconds;
         double length = _plane!.DistanceMeters(from.Position, to.Position);
         bool worth = seconds > 0 && seconds <= _options.MaxPathGap.TotalSeconds && length > from.AccuracyMeters + to.AccuracyMeters;

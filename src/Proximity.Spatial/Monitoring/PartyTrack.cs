@@ -198,7 +198,10 @@ public sealed class PartyTrack
         ref readonly var previous = ref _ring[previousIndex];
         double dt = (last.At - previous.At).TotalSeconds;
         if (dt <= 0) return floor;
-        double moved = Math.Max(0, _plane.DistanceMeters(last.Position, previous.Position) - last.AccuracyMeters - previous.AccuracyMeters);
+        // Within the newest fix's accuracy nothing is counted as moved (the exact measure would give 0 as well).
+        double moved = PlaneProjection.SurelyWithin(last.Position, previous.Position, last.AccuracyMeters)
+            ? 0
+            : Math.Max(0, _plane.DistanceMeters(last.Position, previous.Position) - last.AccuracyMeters - previous.AccuracyMeters);
         return Math.Clamp(moved / dt, floor, _options.AgingSpeedMetersPerSecond);
     }
 
@@ -215,6 +218,7 @@ public sealed class PartyTrack
         _lastJumpImpossible = false;
         double dt = (fix.Timestamp - from.At).TotalSeconds;
         double accuracies = from.AccuracyMeters + fix.AccuracyMeters;
+        if (PlaneProjection.SurelyWithin(from.Position, position, accuracies)) return Jump.None; // a move within the accuracies
         double gap = _plane.DistanceMeters(from.Position, position) - accuracies;
         if (gap <= 0) return Jump.None;
         if (dt <= 0) { _lastJumpImpossible = true; return Jump.Implausible; }
