@@ -8,6 +8,9 @@ namespace Proximity.Benchmarks;
 /// <summary>
 /// A quick loop (no BenchmarkDotNet) that reports time and allocated bytes per call for the monitor and its
 /// parts, to find where time and allocations go: <c>dotnet run -c Release -- --profile</c>.
+/// <c>--profile N --case far|edge</c> runs only that monitor case (with warnings): run it twice under
+/// <c>valgrind --tool=callgrind</c> with different N and divide the difference in instructions by the
+/// difference in N for a count per fix that a busy machine does not disturb.
 /// </summary>
 internal static class ProfileLoop
 {
@@ -25,6 +28,19 @@ internal static class ProfileLoop
         }
 
         int n = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
+        if (Array.IndexOf(args, "--case") is var caseAt and >= 0 && caseAt + 1 < args.Length)
+        {
+            var bench = new OffenderFixBenchmarks();
+            bench.Setup();
+            Func<int> step = args[caseAt + 1] switch
+            {
+                "far" => bench.MonitorFar,
+                "edge" => bench.MonitorEdge,
+                var other => throw new ArgumentException($"unknown case '{other}' (far or edge)"),
+            };
+            Measure($"monitor, {args[caseAt + 1]}, with warnings", n, step);
+            return 0;
+        }
         foreach (bool warnings in new[] { true, false })
         {
             // A fresh monitor per case, as BenchmarkDotNet's per-case setup gives: one offender does not teleport between them.

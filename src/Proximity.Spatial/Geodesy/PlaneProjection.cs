@@ -124,6 +124,13 @@ public sealed class PlaneProjection
         return 1 + u / 2 + u * u / 24;
     }
 
+    /// <summary>
+    /// Whether two plane points are no farther apart on the ground than a distance, decided from the plane
+    /// distance alone: the plane stretches lengths (scale factor at least 1), so when this is true
+    /// <see cref="DistanceMeters"/> is at most <paramref name="meters"/> too, to the last bit. A cheap first test.
+    /// </summary>
+    public static bool SurelyWithin(PlanePoint a, PlanePoint b, double meters) => a.DistanceTo(b) <= meters;
+
     /// <summary>Ground distance in metres between two plane points (line scale factor by Simpson's rule).</summary>
     public double DistanceMeters(PlanePoint a, PlanePoint b)
     {

@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Proximity.Spatial.Bans;
 using Proximity.Spatial.Decisions;
 using Proximity.Spatial.Geodesy;
+using Proximity.Spatial.Schedules;
 using Proximity.Spatial.Zones;
 
 namespace Proximity.Spatial.Monitoring;
@@ -86,6 +88,7 @@ public sealed class OffenderMonitor
         var firstZone = _bans.Select(b => b.Ban).OfType<ZoneBan>().FirstOrDefault();
         if (_plane is null && firstZone is not null) UsePlane(firstZone.Area.HomePlane);
         else if (_plane is not null) PrepareZones();
+        LinkVictimTracks();
     }
 
     public void OnOffenderFix(in PositionFix fix, bool late, List<MonitorEvent> events)
@@ -93,23 +96,19 @@ public sealed class OffenderMonitor
         EnsurePlane(fix);
         bool hasLeg = _offender!.TryGetLastTrusted(out var legStart);
         var point = _offender.Add(fix);
+        // The path from the last trusted fix is the same for every ban: measure it once.
+        var leg = hasLeg && !point.Suspect ? MeasureLeg(legStart, point) : default;
         if (_offender.StartedImpossibleJump) NoteSuspect(point, late, events);
         else if (!point.Suspect) ExpireJamming(point.At, events);
 
         foreach (var state in _bans)
         {
             state.AdoptBackfillEpisode();
-            if (!state.Ban.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
-            switch (state.Ban)
-            {
-                case ZoneBan zoneBan:
-                    JudgeZone(state, zoneBan, point, hasLeg, legStart, late, events);
-                    break;
-                case ContactBan contact when _victims.TryGetValue(contact.VictimId, out var victim) &&
-                                             victim.TryGetNearestTrusted(fix.Timestamp, out var v):
-                    JudgeContact(state, contact, point, v, point, hasLeg, legStart, victim, late, events);
-                    break;
-            }
+            if (!state.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
+            if (state.ZoneBan is not null)
+                JudgeZone(state, point, leg, legStart, late, events);
+            else if (state.ContactBan is { } contact && state.VictimTrack is { } victim && victim.TryGetNearestTrusted(fix.Timestamp, out var v))
+                JudgeContact(state, contact, point, v, point, leg, legStart, victim, late, events);
         }
     }
 
@@ -117,14 +116,17 @@ public sealed class OffenderMonitor
     {
         EnsurePlane(fix);
         if (!_victims.TryGetValue(victimId, out var track))
+        {
             _victims[victimId] = track = new PartyTrack(_plane!, _options);
+            LinkVictimTracks();
+        }
         var point = track.Add(fix);
         if (!_offender!.TryGetNearestTrusted(fix.Timestamp, out var offender)) return;
         foreach (var state in _bans)
         {
-            if (state.Ban is not ContactBan contact || contact.VictimId != victimId) continue;
-            if (!contact.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
-            JudgeContact(state, contact, offender, point, point, false, point, track, late, events);
+            if (state.ContactBan is not { } contact || contact.VictimId != victimId) continue;
+            if (!state.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
+            JudgeContact(state, contact, offender, point, point, default, point, track, late, events);
         }
     }
 
@@ -140,29 +142,30 @@ public sealed class OffenderMonitor
         {
             _backfill = new PartyTrack(_plane, _options);
             if (_offender.TryGetNearestTrusted(fix.Timestamp, out var anchor) && anchor.At < fix.Timestamp)
-                _backfill.Restore([new TrackedFix(anchor.Fix, false)]);
+                _backfill.Restore([new TrackedFix(anchor.ToFix(), false)]);
         }
         _backfillNewest = fix.Timestamp;
         var point = _backfill.Add(fix);
         foreach (var state in _bans)
         {
-            if (!state.Ban.IsInForce(fix.Timestamp)) { state.Backfill.Close(); continue; }
+            if (!state.IsInForce(fix.Timestamp)) { state.Backfill.Close(); continue; }
             Observation observation;
             Witnesses witnesses;
             bool? inside = null;
             double? signed = null, distance = null;
             switch (state.Ban)
             {
-                case ZoneBan zoneBan:
-                    observation = ZoneObservation(state, zoneBan, point, out var location, out double s);
-                    witnesses = new Witnesses(point, point.Fix.AccuracyMeters, null, 0, point.At);
+                case ZoneBan:
+                    observation = ZoneObservation(state, point, out var location, out double s);
+                    witnesses = new Witnesses(point, point.AccuracyMeters, null, 0, point.At);
                     inside = location.Inside;
                     signed = s;
                     break;
-                case ContactBan contact when _victims.TryGetValue(contact.VictimId, out var victimTrack) &&
+                case ContactBan contact when state.VictimTrack is { } victimTrack &&
                                              victimTrack.TryGetNearestTrusted(fix.Timestamp, out var victim) &&
                                              Math.Abs((fix.Timestamp - victim.At).TotalSeconds) <= _options.MaxPartnerAge.TotalSeconds:
-                    observation = ContactObservation(contact, point, _backfill, victim, victimTrack, point, out double d, out witnesses);
+                    observation = ContactObservation(contact, point, _backfill, victim, victimTrack, point, out double d, out double pointRadius, out double victimRadius);
+                    witnesses = new Witnesses(point, pointRadius, victim, victimRadius, point.At);
                     distance = d;
                     break;
                 default:
@@ -174,7 +177,7 @@ public sealed class OffenderMonitor
             {
                 var rule = observation.Certainty == Certainty.Certain ? RaiseRule.Certain : RaiseRule.Persistent;
                 double limit = state.Ban is ContactBan c ? c.MinDistanceMeters : 0;
-                var alert = BuildAlert(state, BreachType(state.Ban), rule, observation, point.At, point.At, true, witnesses.ToArray(),
+                var alert = BuildAlert(state, state.BreachType, rule, observation, point.At, point.At, true, witnesses.ToArray(),
                     inside, signed, distance, null, limit, state.Backfill);
                 state.BackfillAlert = alert;
                 events.Add(new MonitorEvent(MonitorEventKind.Raised, alert));
@@ -214,6 +217,7 @@ public sealed class OffenderMonitor
                 _victims[victimId] = track;
             }
         }
+        LinkVictimTracks();
         foreach (var saved in state.Bans)
             if (_byId.TryGetValue(saved.BanId, out var ban)) ban.Restore(saved);
         _suspectCount = Math.Min(state.SuspectTimes.Count, _suspectTimes.Length);
@@ -225,29 +229,22 @@ public sealed class OffenderMonitor
     public void OnClock(DateTimeOffset now, List<MonitorEvent> events)
     {
         foreach (var state in _bans)
-            if (!state.Ban.IsInForce(now)) EndOutOfForce(state, now, events);
+            if (!state.IsInForce(now)) EndOutOfForce(state, now, events);
         ExpireJamming(now, events);
     }
 
-    private void JudgeZone(BanState state, ZoneBan ban, in TrackPoint point, bool hasLeg, in TrackPoint legStart, bool late, List<MonitorEvent> events)
+    private void JudgeZone(BanState state, in TrackPoint point, in Leg leg, in TrackPoint legStart, bool late, List<MonitorEvent> events)
     {
-        double acc = point.Fix.AccuracyMeters;
-        double buffer = WarningBuffer(ban);
-        var observation = ZoneObservation(state, ban, point, out var location, out double signed);
+        double acc = point.AccuracyMeters;
+        double buffer = state.WarningBuffer;
+        var observation = ZoneObservation(state, point, out var location, out double signed);
         double depth = observation.DepthMeters;
-        var type = BreachType(ban);
 
         var step = state.Breach.Observe(observation);
-        if (step == EpisodeStep.Raised)
-        {
-            var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
-            var exact = state.Zone!.Locate(point.Position, 100_000);
-            Raise(state, type, rule, observation with { DepthMeters = ban.Kind == ZoneKind.Exclusion ? exact.SignedDepth : -exact.SignedDepth },
-                point.At, point.At, late, [Evidence("offender", point, point.At)], exact.Inside, exact.SignedDepth, null, null, events);
-        }
+        if (step == EpisodeStep.Raised) RaiseZoneBreach(state, observation, point, late, events);
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, point.At, "offender clearly outside the violation for the hold time", events);
-        else if (!state.Breach.IsOpen && ban.Kind == ZoneKind.Exclusion && hasLeg && !point.Suspect)
-            JudgeZonePath(state, ban, legStart, point, late, events);
+        else if (!state.Breach.IsOpen && state.Exclusion && leg.WorthJudging)
+            JudgeZonePath(state, legStart, point, leg, late, events);
 
         if (buffer <= 0) return;
         var warning = observation with
@@ -255,13 +252,45 @@ public sealed class OffenderMonitor
             DepthMeters = depth + buffer,
             Certainty = Observation.Classify(depth + buffer, acc),
         };
-        JudgeWarning(state, warning, RaiseRule.Certain, late, new Witnesses(point, point.Fix.AccuracyMeters, null, 0, point.At),
-            location.Inside, signed, null, null, buffer, events);
+        if (ObserveWarning(state, warning, events) == EpisodeStep.Raised)
+            RaiseZoneWarning(state, warning, point, location.Inside, signed, buffer, late, events);
     }
 
-    private static double WarningBuffer(ZoneBan ban) => ban.Kind == ZoneKind.Exclusion ? Math.Max(0, ban.WarningBufferMeters) : 0;
+    // The raising paths run once per episode. They are kept out of the per-fix methods (NoInlining) because
+    // the JIT zeroes every struct local of a method on each call: inlined, their evidence temporaries made the
+    // frame of OnOffenderFix over 2 KB to clear per fix.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RaiseZoneBreach(BanState state, in Observation observation, in TrackPoint point, bool late, List<MonitorEvent> events)
+    {
+        var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
+        var exact = state.Zone!.Locate(point.Position, 100_000);
+        Raise(state, state.BreachType, rule, observation with { DepthMeters = state.Exclusion ? exact.SignedDepth : -exact.SignedDepth },
+            point.At, point.At, late, [Evidence("offender", point, point.At)], exact.Inside, exact.SignedDepth, null, null, events);
+    }
 
-    private static AlertType BreachType(Ban ban) => ban switch
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RaiseZoneWarning(BanState state, in Observation warning, in TrackPoint point, bool inside, double signed, double buffer,
+        bool late, List<MonitorEvent> events) =>
+        RaiseWarning(state, warning, RaiseRule.Certain, late, new Witnesses(point, point.AccuracyMeters, null, 0, point.At),
+            inside, signed, null, null, buffer, events);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RaiseContactBreach(BanState state, in Observation observation, in TrackPoint offender, double offenderRadius,
+        in TrackPoint victim, double victimRadius, double distance, bool late, List<MonitorEvent> events)
+    {
+        var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
+        var at = observation.At;
+        Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late,
+            new Witnesses(offender, offenderRadius, victim, victimRadius, at).ToArray(), null, null, distance, null, events);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RaiseContactWarning(BanState state, in Observation warning, RaiseRule rule, in TrackPoint offender, double offenderRadius,
+        in TrackPoint victim, double victimRadius, double distance, double closing, double limit, bool late, List<MonitorEvent> events) =>
+        RaiseWarning(state, warning, rule, late, new Witnesses(offender, offenderRadius, victim, victimRadius, warning.At), null, null, distance,
+            double.IsNaN(closing) ? null : closing, limit, events);
+
+    private static AlertType BreachTypeOf(Ban ban) => ban switch
     {
         ContactBan => AlertType.ContactBanBreach,
         ZoneBan { Kind: ZoneKind.Exclusion } => AlertType.ExclusionZoneBreach,
@@ -269,46 +298,45 @@ public sealed class OffenderMonitor
     };
 
     /// <summary>Where a fix lies against a zone ban: depth on the violating side, uncertainty = its accuracy.</summary>
-    private static Observation ZoneObservation(BanState state, ZoneBan ban, in TrackPoint point, out ZoneLocation location, out double signed)
+    private static Observation ZoneObservation(BanState state, in TrackPoint point, out ZoneLocation location, out double signed)
     {
-        double acc = point.Fix.AccuracyMeters;
+        double acc = point.AccuracyMeters;
         // Beyond the accuracy (plus buffer) every depth classifies the same; evidence re-measures exactly.
-        double search = acc + WarningBuffer(ban) + 1;
+        double search = acc + state.WarningBuffer + 1;
         location = state.Zone!.Locate(point.Position, search);
         signed = double.IsFinite(location.BoundaryDistanceMeters) ? location.SignedDepth : (location.Inside ? search : -search);
-        double depth = ban.Kind == ZoneKind.Exclusion ? signed : -signed;
+        double depth = state.Exclusion ? signed : -signed;
         return new Observation(Observation.Classify(depth, acc), depth, acc, acc * K, point.At, point.Suspect);
     }
 
     /// <summary>Offender against victim, each fix aged to the moment of the trigger fix.</summary>
     private Observation ContactObservation(ContactBan ban, in TrackPoint offender, PartyTrack offenderTrack, in TrackPoint victim,
-        PartyTrack victimTrack, in TrackPoint trigger, out double distance, out Witnesses witnesses)
+        PartyTrack victimTrack, in TrackPoint trigger, out double distance, out double offenderRadius, out double victimRadius)
     {
         var at = trigger.At;
         double offenderAge = Math.Abs((at - offender.At).TotalSeconds);
         double victimAge = Math.Abs((at - victim.At).TotalSeconds);
         distance = _plane!.DistanceMeters(offender.Position, victim.Position);
         double aging = _options.AgingSpeedMetersPerSecond;
-        double offenderRadius = offender.Fix.AccuracyMeters + aging * offenderAge;
-        double victimRadius = victim.Fix.AccuracyMeters + aging * victimAge;
+        offenderRadius = offender.AccuracyMeters + aging * offenderAge;
+        victimRadius = victim.AccuracyMeters + aging * victimAge;
         double radius = offenderRadius + victimRadius;
-        double offenderSigma = (offender.Fix.AccuracyMeters + offenderTrack.TypicalSpeed() * offenderAge) * K;
-        double victimSigma = (victim.Fix.AccuracyMeters + victimTrack.TypicalSpeed() * victimAge) * K;
+        double offenderSigma = (offender.AccuracyMeters + offenderTrack.TypicalSpeed() * offenderAge) * K;
+        double victimSigma = (victim.AccuracyMeters + victimTrack.TypicalSpeed() * victimAge) * K;
         double sigma = Math.Sqrt(offenderSigma * offenderSigma + victimSigma * victimSigma);
         double depth = ban.MinDistanceMeters - distance;
-        witnesses = new Witnesses(offender, offenderRadius, victim, victimRadius, at);
         return new Observation(Observation.Classify(depth, radius), depth, radius, sigma, at, trigger.Suspect);
     }
 
-    private void JudgeZonePath(BanState state, ZoneBan ban, in TrackPoint from, in TrackPoint to, bool late, List<MonitorEvent> events)
+    private void JudgeZonePath(BanState state, in TrackPoint from, in TrackPoint to, in Leg leg, bool late, List<MonitorEvent> events)
     {
-        if (!LegWorthJudging(from, to, out double length, out double dt)) return;
+        double length = leg.Length, dt = leg.Seconds;
         int samples = Math.Clamp((int)(length / 10), 3, 63);
         double entryU = -1;
         for (int i = 1; i <= samples; i++)
         {
             double u = (double)i / (samples + 1);
-            double allowed = from.Fix.AccuracyMeters + (to.Fix.AccuracyMeters - from.Fix.AccuracyMeters) * u + _options.PathDeviationPerMeter * length;
+            double allowed = from.AccuracyMeters + (to.AccuracyMeters - from.AccuracyMeters) * u + _options.PathDeviationPerMeter * length;
             var location = state.Zone!.Locate(PlanePoint.Lerp(from.Position, to.Position, u), allowed + 1);
             if (!location.Inside) { entryU = -1; continue; }
             if (entryU < 0) entryU = u;
@@ -325,34 +353,32 @@ public sealed class OffenderMonitor
     }
 
     private void JudgeContact(BanState state, ContactBan ban, in TrackPoint offender, in TrackPoint victim, in TrackPoint trigger,
-        bool hasLeg, in TrackPoint legStart, PartyTrack victimTrack, bool late, List<MonitorEvent> events)
+        in Leg leg, in TrackPoint legStart, PartyTrack victimTrack, bool late, List<MonitorEvent> events)
     {
         var at = trigger.At;
         double offenderAge = Math.Abs((at - offender.At).TotalSeconds);
         double victimAge = Math.Abs((at - victim.At).TotalSeconds);
         if (Math.Max(offenderAge, victimAge) > _options.MaxPartnerAge.TotalSeconds) return; // cannot judge: protection degraded
 
-        var observation = ContactObservation(ban, offender, _offender!, victim, victimTrack, trigger, out double distance, out var witnesses);
+        var observation = ContactObservation(ban, offender, _offender!, victim, victimTrack, trigger, out double distance,
+            out double offenderRadius, out double victimRadius);
         double radius = observation.RadiusMeters, sigma = observation.SigmaMeters;
 
         var step = state.Breach.Observe(observation);
         if (step == EpisodeStep.Raised)
-        {
-            var rule = observation.Certainty == Certainty.Certain && !observation.Suspect ? RaiseRule.Certain : RaiseRule.Persistent;
-            Raise(state, AlertType.ContactBanBreach, rule, observation, at, at, late, witnesses.ToArray(), null, null, distance, null, events);
-        }
+            RaiseContactBreach(state, observation, offender, offenderRadius, victim, victimRadius, distance, late, events);
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, at, "offender clearly beyond the minimum distance for the hold time", events);
-        else if (!state.Breach.IsOpen && hasLeg && !trigger.Suspect)
-            JudgeContactPath(state, ban, legStart, offender, victim, late, events);
+        else if (!state.Breach.IsOpen && leg.WorthJudging) // only an offender fix that is not suspect has a leg
+            JudgeContactPath(state, ban, legStart, offender, leg, victim, late, events);
 
         // Closing speed only from the offender's own fixes against a fresh victim position: a stale position
         // replaced by a new one is a jump in distance, not a speed.
         double closing = double.NaN;
-        bool measurable = !trigger.Suspect && trigger.Fix.DeviceId == offender.Fix.DeviceId && trigger.Fix.Seq == offender.Fix.Seq &&
+        bool measurable = !trigger.Suspect && trigger.DeviceId == offender.DeviceId && trigger.Seq == offender.Seq &&
                           Math.Abs((at - victim.At).TotalSeconds) <= 30;
         if (measurable)
         {
-            closing = state.ClosingSpeed(at, distance, sigma, _options);
+            closing = state.ClosingSpeed(at, distance, sigma);
             if (closing > _options.AgingSpeedMetersPerSecond) closing = double.NaN;
             state.RememberDistance(at, distance, sigma, false);
         }
@@ -367,13 +393,15 @@ public sealed class OffenderMonitor
             warning = warning with { Certainty = Certainty.Certain };
             rule2 = RaiseRule.Approach;
         }
-        JudgeWarning(state, warning, rule2, late, witnesses, null, null, distance, double.IsNaN(closing) ? null : closing,
-            ban.WarningDistanceMeters, events);
+        if (ObserveWarning(state, warning, events) == EpisodeStep.Raised)
+            RaiseContactWarning(state, warning, rule2, offender, offenderRadius, victim, victimRadius, distance, closing, ban.WarningDistanceMeters,
+                late, events);
     }
 
-    private void JudgeContactPath(BanState state, ContactBan ban, in TrackPoint from, in TrackPoint to, in TrackPoint victim, bool late, List<MonitorEvent> events)
+    private void JudgeContactPath(BanState state, ContactBan ban, in TrackPoint from, in TrackPoint to, in Leg leg, in TrackPoint victim, bool late,
+        List<MonitorEvent> events)
     {
-        if (!LegWorthJudging(from, to, out double length, out double dt)) return;
+        double length = leg.Length, dt = leg.Seconds;
         int samples = Math.Clamp((int)(length / 10), 3, 63);
         for (int i = 1; i <= samples; i++)
         {
@@ -381,9 +409,9 @@ public sealed class OffenderMonitor
             var at = from.At + TimeSpan.FromSeconds(dt * u);
             double victimAge = Math.Abs((at - victim.At).TotalSeconds);
             if (victimAge > _options.MaxPartnerAge.TotalSeconds) continue;
-            double allowed = from.Fix.AccuracyMeters + (to.Fix.AccuracyMeters - from.Fix.AccuracyMeters) * u
+            double allowed = from.AccuracyMeters + (to.AccuracyMeters - from.AccuracyMeters) * u
                              + _options.PathDeviationPerMeter * length
-                             + victim.Fix.AccuracyMeters + _options.AgingSpeedMetersPerSecond * victimAge;
+                             + victim.AccuracyMeters + _options.AgingSpeedMetersPerSecond * victimAge;
             double distance = _plane!.DistanceMeters(PlanePoint.Lerp(from.Position, to.Position, u), victim.Position);
             double depth = ban.MinDistanceMeters - distance;
             if (depth < allowed) continue;
@@ -397,35 +425,45 @@ public sealed class OffenderMonitor
         }
     }
 
-    private bool LegWorthJudging(in TrackPoint from, in TrackPoint to, out double length, out double seconds)
+    /// <summary>The move between two trusted fixes; worth judging when it is recent and longer than their accuracies.</summary>
+    private Leg MeasureLeg(in TrackPoint from, in TrackPoint to)
     {
-        seconds = (to.At - from.At).TotalSeconds;
-        length = _plane!.DistanceMeters(from.Position, to.Position);
-        return seconds > 0 && seconds <= _options.MaxPathGap.TotalSeconds &&
-               length > from.Fix.AccuracyMeters + to.Fix.AccuracyMeters;
+        if (PlaneProjection.SurelyWithin(from.Position, to.Position, from.AccuracyMeters + to.AccuracyMeters)) return default; // not worth judging
+        double seconds = (to.At - from.At).TotalSeconds;
+        double length = _plane!.DistanceMeters(from.Position, to.Position);
+        bool worth = seconds > 0 && seconds <= _options.MaxPathGap.TotalSeconds && length > from.AccuracyMeters + to.AccuracyMeters;
+        return new Leg(worth, length, seconds);
     }
 
-    private void JudgeWarning(BanState state, in Observation warning, RaiseRule rule, bool late, in Witnesses witnesses,
-        bool? inside, double? signed, double? distance, double? closing, double limit, List<MonitorEvent> events)
+    private readonly record struct Leg(bool WorthJudging, double Length, double Seconds);
+
+    /// <summary>Feeds the warning tracker and clears its episode when it ends; a raise is left to the caller, which
+    /// gathers the evidence only then.</summary>
+    private EpisodeStep ObserveWarning(BanState state, in Observation warning, List<MonitorEvent> events)
     {
         if (state.Breach.IsOpen) state.Warning.ForceOpen(warning.At);
         var step = state.Warning.Observe(warning);
-        if (step == EpisodeStep.Raised && late)
+        if (step == EpisodeStep.Cleared) Clear(state, isWarning: true, warning.At, "offender clearly outside the warning distance for the hold time", events);
+        return step;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RaiseWarning(BanState state, in Observation warning, RaiseRule rule, bool late, in Witnesses witnesses,
+        bool? inside, double? signed, double? distance, double? closing, double limit, List<MonitorEvent> events)
+    {
+        if (late)
         {
             // A warning is there to act before a breach; from a late fix (a store-and-forward backlog) it could
             // only tell the past, so none is raised (a breach still is, marked late). No episode is kept open
             // either: the first live fix inside the warning distance warns.
             state.Warning.Close();
+            return;
         }
-        else if (step == EpisodeStep.Raised)
-        {
-            if (warning.Certainty != Certainty.Certain || warning.Suspect) rule = RaiseRule.Persistent;
-            var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late, witnesses.ToArray(),
-                inside, signed, distance, closing, limit);
-            state.WarningAlert = alert;
-            events.Add(new MonitorEvent(MonitorEventKind.Raised, alert));
-        }
-        else if (step == EpisodeStep.Cleared) Clear(state, isWarning: true, warning.At, "offender clearly outside the warning distance for the hold time", events);
+        if (warning.Certainty != Certainty.Certain || warning.Suspect) rule = RaiseRule.Persistent;
+        var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late, witnesses.ToArray(),
+            inside, signed, distance, closing, limit);
+        state.WarningAlert = alert;
+        events.Add(new MonitorEvent(MonitorEventKind.Raised, alert));
     }
 
     private void Raise(BanState state, AlertType type, RaiseRule rule, in Observation observation, DateTimeOffset raisedAt,
@@ -536,7 +574,7 @@ public sealed class OffenderMonitor
             Type = AlertType.SuspectedJamming,
             Severity = AlertTypes.DefaultSeverity(AlertType.SuspectedJamming),
             OffenderId = OffenderId,
-            DeviceId = point.Fix.DeviceId,
+            DeviceId = point.DeviceId,
             RaisedAt = point.At,
             DecidedAt = point.At,
             Late = late,
@@ -562,9 +600,8 @@ public sealed class OffenderMonitor
 
     private static FixEvidence Evidence(string role, in TrackPoint p, DateTimeOffset at, double? uncertainty = null)
     {
-        var f = p.Fix;
-        return new FixEvidence(role, f.DeviceId, f.Seq, f.Timestamp, f.Latitude, f.Longitude, f.AccuracyMeters,
-            Math.Round(Math.Abs((at - f.Timestamp).TotalSeconds), 3), Math.Round(uncertainty ?? f.AccuracyMeters, 2), p.Suspect);
+        return new FixEvidence(role, p.DeviceId, p.Seq, p.At, p.Latitude, p.Longitude, p.AccuracyMeters,
+            Math.Round(Math.Abs((at - p.At).TotalSeconds), 3), Math.Round(uncertainty ?? p.AccuracyMeters, 2), p.Suspect);
     }
 
     private static string AlertId(AlertType type, string subject, DateTimeOffset at) =>
@@ -584,6 +621,13 @@ public sealed class OffenderMonitor
         PrepareZones();
     }
 
+    /// <summary>Points each contact ban at its victim's track, so judging a fix needs no lookup by name.</summary>
+    private void LinkVictimTracks()
+    {
+        foreach (var state in _bans)
+            state.VictimTrack = state.ContactBan is { } contact && _victims.TryGetValue(contact.VictimId, out var track) ? track : null;
+    }
+
     private void PrepareZones()
     {
         foreach (var state in _bans)
@@ -598,21 +642,68 @@ public sealed class OffenderMonitor
             : [Evidence("offender", Offender, At, OffenderRadius)];
     }
 
-    private sealed class BanState(Ban ban, DecisionOptions options)
+    private sealed class BanState
     {
         private const int DistanceMemory = 16;
         private readonly (DateTimeOffset At, double Distance, double Sigma)[] _distances = new (DateTimeOffset, double, double)[DistanceMemory];
+        // The samples' UTC ticks beside them: the closing-speed scan compares times as plain integers.
+        private readonly long[] _distanceTicks = new long[DistanceMemory];
         private int _distanceCount, _distanceHead;
 
-        public Ban Ban { get; set; } = ban;
+        private Ban _ban = null!;
+        private long _validFromTicks, _validUntilTicks;
+        private WeeklySchedule? _schedule;
+
+        public BanState(Ban ban, DecisionOptions options)
+        {
+            Ban = ban;
+            // A curfew breach (inclusion zone) is confirmed by a second fix: a minute's delay costs nothing there,
+            // while a single reflected fix outside home at night would wake the control room for nothing.
+            Breach = new(options, ban is ZoneBan { Kind: ZoneKind.Inclusion } ? 2 : 1);
+            Warning = new(options);
+            Backfill = new(options);
+        }
+
+        public Ban Ban
+        {
+            get => _ban;
+            set
+            {
+                _ban = value;
+                ZoneBan = value as ZoneBan;
+                ContactBan = value as ContactBan;
+                Exclusion = ZoneBan is { Kind: ZoneKind.Exclusion };
+                WarningBuffer = Exclusion ? Math.Max(0, ZoneBan!.WarningBufferMeters) : 0;
+                BreachType = BreachTypeOf(value);
+                _validFromTicks = value.ValidFrom.UtcTicks;
+                _validUntilTicks = value.ValidUntil?.UtcTicks ?? long.MaxValue;
+                _schedule = value.Schedule;
+            }
+        }
+
+        // Derived from the ban once per version, so the per-fix loop reads fields instead of testing types.
+        public ZoneBan? ZoneBan { get; private set; }
+        public ContactBan? ContactBan { get; private set; }
+        public bool Exclusion { get; private set; }
+        /// <summary>The warning buffer of an exclusion zone (0 for other bans).</summary>
+        public double WarningBuffer { get; private set; }
+        public AlertType BreachType { get; private set; }
+
+        /// <summary><see cref="Ban.IsInForce"/> on the validity as UTC ticks (DateTimeOffset compares those).</summary>
+        public bool IsInForce(DateTimeOffset instant)
+        {
+            long ticks = instant.UtcTicks;
+            return ticks >= _validFromTicks && ticks < _validUntilTicks && (_schedule is null || _schedule.IsActive(instant));
+        }
+
         public PreparedZone? Zone { get; set; }
-        // A curfew breach (inclusion zone) is confirmed by a second fix: a minute's delay costs nothing there,
-        // while a single reflected fix outside home at night would wake the control room for nothing.
-        public EpisodeTracker Breach { get; } = new(options, ban is ZoneBan { Kind: ZoneKind.Inclusion } ? 2 : 1);
-        public EpisodeTracker Warning { get; } = new(options);
+        /// <summary>The victim's track for a contact ban, once the victim has reported.</summary>
+        public PartyTrack? VictimTrack { get; set; }
+        public EpisodeTracker Breach { get; }
+        public EpisodeTracker Warning { get; }
         public Alert? BreachAlert { get; set; }
         public Alert? WarningAlert { get; set; }
-        public EpisodeTracker Backfill { get; } = new(options);
+        public EpisodeTracker Backfill { get; }
         public Alert? BackfillAlert { get; set; }
         private readonly List<AlertedEpisode> _episodes = [];
 
@@ -664,23 +755,31 @@ public sealed class OffenderMonitor
             if (suspect) return;
             _distanceHead = (_distanceHead + 1) % DistanceMemory;
             _distances[_distanceHead] = (at, distance, sigma);
+            _distanceTicks[_distanceHead] = at.UtcTicks;
             if (_distanceCount < DistanceMemory) _distanceCount++;
         }
 
         /// <summary>Closing speed beyond noise over the last 10–60 s (m/s, positive = approaching), or NaN.</summary>
-        public double ClosingSpeed(DateTimeOffset now, double distance, double sigma, DecisionOptions o)
+        public double ClosingSpeed(DateTimeOffset now, double distance, double sigma)
         {
-            double best = double.NaN;
+            // The oldest sample 10-60 s back (scanning newest first, up to the first one beyond 60 s) decides:
+            // find it by time alone, then weigh only that one.
+            // (Whole ticks compare with 10 s and 60 s exactly as their TotalSeconds do.)
+            const long Min = 10 * TimeSpan.TicksPerSecond, Max = 60 * TimeSpan.TicksPerSecond;
+            long nowTicks = now.UtcTicks;
+            int oldest = -1;
             for (int i = 0; i < _distanceCount; i++)
             {
-                var (at, d, s) = _distances[(_distanceHead - i + DistanceMemory) % DistanceMemory];
-                double dt = (now - at).TotalSeconds;
-                if (dt < 10) continue;
-                if (dt > 60) break;
-                double noise = 2 * Math.Sqrt(s * s + sigma * sigma);
-                best = (d - distance - noise) / dt;
+                int slot = (_distanceHead - i + DistanceMemory) % DistanceMemory;
+                long dt = nowTicks - _distanceTicks[slot];
+                if (dt < Min) continue;
+                if (dt > Max) break;
+                oldest = slot;
             }
-            return best;
+            if (oldest < 0) return double.NaN;
+            var (at, d, s) = _distances[oldest];
+            double noise = 2 * Math.Sqrt(s * s + sigma * sigma);
+            return (d - distance - noise) / (now - at).TotalSeconds;
         }
     }
 }

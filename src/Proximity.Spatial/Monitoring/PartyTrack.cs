@@ -6,10 +6,27 @@ namespace Proximity.Spatial.Monitoring;
 /// <summary>A kept fix and whether it was judged suspect (the saved form of a track point).</summary>
 public sealed record TrackedFix(PositionFix Fix, bool Suspect);
 
-/// <summary>A fix placed in the monitor's plane, with its trust.</summary>
-public readonly record struct TrackPoint(PositionFix Fix, PlanePoint Position, bool Suspect)
+/// <summary>
+/// A fix placed in the monitor's plane, with its trust. It keeps only what judging and evidence need, not the
+/// whole <see cref="PositionFix"/> with its optional fields: points are copied on every judgement.
+/// </summary>
+public readonly record struct TrackPoint(
+    string DeviceId,
+    long Seq,
+    DateTimeOffset At,
+    double Latitude,
+    double Longitude,
+    double AccuracyMeters,
+    PlanePoint Position,
+    bool Suspect)
 {
-    public DateTimeOffset At => Fix.Timestamp;
+    public TrackPoint(in PositionFix fix, PlanePoint position, bool suspect)
+        : this(fix.DeviceId, fix.Seq, fix.Timestamp, fix.Latitude, fix.Longitude, fix.AccuracyMeters, position, suspect)
+    {
+    }
+
+    /// <summary>The fix as far as decisions use it (speed, heading, battery and source are not kept).</summary>
+    public PositionFix ToFix() => new(DeviceId, Seq, At, Latitude, Longitude, AccuracyMeters);
 }
 
 /// <summary>
@@ -131,7 +148,7 @@ public sealed class PartyTrack
         for (int i = 0; i < _count; i++)
         {
             var p = _ring[Index(_count - 1 - i)];
-            list[i] = new TrackedFix(p.Fix, p.Suspect);
+            list[i] = new TrackedFix(p.ToFix(), p.Suspect);
         }
         return list;
     }
@@ -181,7 +198,10 @@ public sealed class PartyTrack
         ref readonly var previous = ref _ring[previousIndex];
         double dt = (last.At - previous.At).TotalSeconds;
         if (dt <= 0) return floor;
-        double moved = Math.Max(0, _plane.DistanceMeters(last.Position, previous.Position) - last.Fix.AccuracyMeters - previous.Fix.AccuracyMeters);
+        // Within the newest fix's accuracy nothing is counted as moved (the exact measure would give 0 as well).
+        double moved = PlaneProjection.SurelyWithin(last.Position, previous.Position, last.AccuracyMeters)
+            ? 0
+            : Math.Max(0, _plane.DistanceMeters(last.Position, previous.Position) - last.AccuracyMeters - previous.AccuracyMeters);
         return Math.Clamp(moved / dt, floor, _options.AgingSpeedMetersPerSecond);
     }
 
@@ -197,7 +217,8 @@ public sealed class PartyTrack
     {
         _lastJumpImpossible = false;
         double dt = (fix.Timestamp - from.At).TotalSeconds;
-        double accuracies = from.Fix.AccuracyMeters + fix.AccuracyMeters;
+        double accuracies = from.AccuracyMeters + fix.AccuracyMeters;
+        if (PlaneProjection.SurelyWithin(from.Position, position, accuracies)) return Jump.None; // a move within the accuracies
         double gap = _plane.DistanceMeters(from.Position, position) - accuracies;
         if (gap <= 0) return Jump.None;
         if (dt <= 0) { _lastJumpImpossible = true; return Jump.Implausible; }
@@ -213,7 +234,7 @@ public sealed class PartyTrack
         double legSeconds = (last.At - previous.At).TotalSeconds;
         if (legSeconds <= 0 || legSeconds > 120) return Jump.None;
         double vx = (last.Position.X - previous.Position.X) / legSeconds, vy = (last.Position.Y - previous.Position.Y) / legSeconds;
-        double speedError = Math.Min((last.Fix.AccuracyMeters + previous.Fix.AccuracyMeters) / legSeconds, 5);
+        double speedError = Math.Min((last.AccuracyMeters + previous.AccuracyMeters) / legSeconds, 5);
         var predicted = new PlanePoint(last.Position.X + vx * dt, last.Position.Y + vy * dt);
         double deviation = _plane.DistanceMeters(predicted, position) - accuracies - speedError * dt;
         // Turning or braking bends the path by at most a few seconds of hard manoeuvre plus half the distance the

@@ -31,12 +31,18 @@ public sealed class WeeklySchedule
     // The UTC hour last converted and the zone's offset during all of it, packed into one long so that
     // concurrent callers read and replace it atomically: (hour since 0001-01-01 UTC << 16) | (offset minutes + 32768).
     private long _cachedHour = NoHour;
+    // Whether every window starts and ends on a whole minute: then the answer is the same for a whole UTC minute
+    // (when the offset is a whole number of minutes, steady for the hour), and the last one is kept as
+    // (minute since 0001-01-01 UTC << 1) | active, read and replaced atomically like the hour.
+    private readonly bool _wholeMinutes;
+    private long _cachedMinute = NoHour;
 
     public WeeklySchedule(IEnumerable<ScheduleWindow> windows, TimeZoneInfo? zone = null)
     {
         _windows = windows.ToArray();
         _dayMasks = Array.ConvertAll(_windows, w => w.Days.Aggregate(0, (mask, day) => mask | 1 << (int)day));
         _zone = zone ?? Amsterdam;
+        _wholeMinutes = _windows.All(w => w.From.Ticks % TimeSpan.TicksPerMinute == 0 && w.To.Ticks % TimeSpan.TicksPerMinute == 0);
     }
 
     public static TimeZoneInfo Amsterdam { get; } = TimeZoneInfo.FindSystemTimeZoneById("Europe/Amsterdam");
@@ -46,9 +52,20 @@ public sealed class WeeklySchedule
     public bool IsActive(DateTimeOffset instant)
     {
         long utcTicks = instant.UtcTicks;
+        long minute = utcTicks / TimeSpan.TicksPerMinute;
+        if (_wholeMinutes && Volatile.Read(ref _cachedMinute) is var cached && cached != NoHour && cached >> 1 == minute)
+            return (cached & 1) != 0;
+        bool steadyHour = false;
         long local = utcTicks is > TimeSpan.TicksPerDay and < 3155378975999999999 - TimeSpan.TicksPerDay // DateTime.MaxValue.Ticks
-            ? utcTicks + LocalOffsetTicks(utcTicks)
+            ? utcTicks + LocalOffsetTicks(utcTicks, out steadyHour)
             : TimeZoneInfo.ConvertTime(instant.UtcDateTime, TimeZoneInfo.Utc, _zone).Ticks;
+        bool active = IsActiveAtLocal(local);
+        if (_wholeMinutes && steadyHour) Volatile.Write(ref _cachedMinute, minute << 1 | (active ? 1L : 0L));
+        return active;
+    }
+
+    private bool IsActiveAtLocal(long local)
+    {
         var time = new TimeSpan(local % TimeSpan.TicksPerDay);
         int today = (int)((local / TimeSpan.TicksPerDay + 1) % 7); // 0001-01-01 was a Monday
         int todayBit = 1 << today, yesterdayBit = 1 << (today == 0 ? 6 : today - 1);
@@ -74,16 +91,20 @@ public sealed class WeeklySchedule
     /// arrive seconds apart: the offset is kept for the whole UTC hour when it is the same at both ends of
     /// the hour (offsets never change twice within an hour).
     /// </summary>
-    private long LocalOffsetTicks(long utcTicks)
+    private long LocalOffsetTicks(long utcTicks, out bool steadyHour)
     {
         long hour = utcTicks / TimeSpan.TicksPerHour;
         long cached = Volatile.Read(ref _cachedHour);
+        steadyHour = true;
         if (cached != NoHour && cached >> 16 == hour) return ((cached & 0xFFFF) - 32768) * TimeSpan.TicksPerMinute;
 
         var start = _zone.GetUtcOffset(new DateTime(hour * TimeSpan.TicksPerHour, DateTimeKind.Utc));
         var end = _zone.GetUtcOffset(new DateTime((hour + 1) * TimeSpan.TicksPerHour - 1, DateTimeKind.Utc));
         if (start != end || start.Ticks % TimeSpan.TicksPerMinute != 0)
+        {
+            steadyHour = false;
             return _zone.GetUtcOffset(new DateTime(utcTicks, DateTimeKind.Utc)).Ticks;
+        }
         Volatile.Write(ref _cachedHour, hour << 16 | ((long)start.TotalMinutes + 32768));
         return start.Ticks;
     }

@@ -5,8 +5,8 @@ namespace Proximity.Spatial.Zones;
 /// <summary>
 /// A uniform grid over the edges of a polygonal area in a metric plane. It answers, without allocating,
 /// whether a point is inside (parity of crossings from the cell centre, whose inside state is known) and
-/// how far it is from the boundary up to a search radius. Empty cells know how many rings of cells lie
-/// between them and the nearest edge, so points far from the boundary are answered in constant time.
+/// how far it is from the boundary up to a search radius. Each cell knows how far its centre lies from the
+/// boundary, so a point whose boundary is beyond the search radius is answered in constant time.
 /// </summary>
 internal sealed class EdgeGrid
 {
@@ -19,6 +19,7 @@ internal sealed class EdgeGrid
     private readonly int[] _cellEdges = [];
     private readonly bool[] _centreInside = [];
     private readonly int[] _emptyRings = [];
+    private readonly double[] _centreDistance = [];
 
     public EdgeGrid(IReadOnlyList<PlanePoint[]> rings)
     {
@@ -50,6 +51,10 @@ internal sealed class EdgeGrid
             for (int cx = 0; cx < _nx; cx++)
                 _centreInside[cy * _nx + cx] = RayParity(_minX + (cx + 0.5) * _cell, _minY + (cy + 0.5) * _cell);
         _emptyRings = ChebyshevDistanceToEdges();
+        _centreDistance = new double[_nx * _ny];
+        for (int cy = 0; cy < _ny; cy++)
+            for (int cx = 0; cx < _nx; cx++)
+                _centreDistance[cy * _nx + cx] = RingSearch(_minX + (cx + 0.5) * _cell, _minY + (cy + 0.5) * _cell, cx, cy, double.PositiveInfinity);
     }
 
     public int EdgeCount { get; }
@@ -74,6 +79,7 @@ internal sealed class EdgeGrid
             if (outside > searchRadius) return (false, double.PositiveInfinity);
             int ccx = Math.Clamp((int)((px - _minX) / _cell), 0, _nx - 1);
             int ccy = Math.Clamp((int)((py - _minY) / _cell), 0, _ny - 1);
+            if (BoundaryBeyond(ccx, ccy, px, py, searchRadius)) return (false, double.PositiveInfinity);
             return (false, RingSearch(px, py, ccx, ccy, searchRadius));
         }
 
@@ -85,9 +91,19 @@ internal sealed class EdgeGrid
         for (int k = _cellStart[c]; k < _cellStart[c + 1]; k++)
             if (Crosses(_cellEdges[k], ox, oy, px, py)) inside = !inside;
 
-        int skip = _emptyRings[c];
-        if ((skip - 1) * _cell > searchRadius) return (inside, double.PositiveInfinity);
+        if (BoundaryBeyond(cx, cy, px, py, searchRadius)) return (inside, double.PositiveInfinity);
         return (inside, RingSearch(px, py, cx, cy, searchRadius));
+    }
+
+    /// <summary>
+    /// A coarse first pass: the boundary is at least the cell centre's distance to it less the point's distance
+    /// to that centre (triangle inequality). When that already exceeds the search radius (by a micrometre, so
+    /// rounding cannot matter) the exact search would find nothing.
+    /// </summary>
+    private bool BoundaryBeyond(int cx, int cy, double px, double py, double searchRadius)
+    {
+        double dx = px - (_minX + (cx + 0.5) * _cell), dy = py - (_minY + (cy + 0.5) * _cell);
+        return _centreDistance[cy * _nx + cx] - Math.Sqrt(dx * dx + dy * dy) > searchRadius + 1e-6;
     }
 
     private double RingSearch(double px, double py, int cx, int cy, double searchRadius)

@@ -45,6 +45,22 @@ public class PlaneProjectionTests
     }
 
     [Fact]
+    public void A_plane_distance_within_a_limit_means_the_ground_distance_is_within_it()
+    {
+        // SurelyWithin lets the monitor skip the exact measure; it must never say yes when DistanceMeters says more.
+        Gen.Select(Gen.Double[-70, 70], Gen.Double[-179, 179], Gen.Double[-200_000, 200_000], Gen.Double[-200_000, 200_000],
+                Gen.Double[0, 60], Gen.Double[0, 6.3], Gen.Double[0, 1.2])
+            .Sample((lat, lon, x, y, length, angle, fraction) =>
+            {
+                var plane = PlaneProjection.For(lat, lon);
+                var a = new PlanePoint(x, y);
+                var b = new PlanePoint(x + length * Math.Cos(angle), y + length * Math.Sin(angle));
+                double limit = fraction > 1 ? a.DistanceTo(b) : a.DistanceTo(b) * fraction; // often exactly the plane distance
+                return !PlaneProjection.SurelyWithin(a, b, limit) || plane.DistanceMeters(a, b) <= limit;
+            }, iter: 20_000);
+    }
+
+    [Fact]
     public void Unproject_inverts_project_to_a_millimetre()
     {
         Gen.Select(Gen.Double[-70, 70], Gen.Double[-179, 179], Gen.Double[-1, 1], Gen.Double[-1, 1])

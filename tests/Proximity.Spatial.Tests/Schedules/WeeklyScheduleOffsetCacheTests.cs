@@ -3,7 +3,8 @@ using Proximity.Spatial.Schedules;
 
 namespace Proximity.Spatial.Tests.Schedules;
 
-/// <summary>IsActive keeps the zone offset per UTC hour; it must agree with a plain conversion at every instant.</summary>
+/// <summary>IsActive keeps the zone offset per UTC hour and its last answer per UTC minute; it must agree with a plain
+/// conversion at every instant.</summary>
 public class WeeklyScheduleOffsetCacheTests
 {
     private static readonly DayOfWeek[] Weekdays = [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday];
