@@ -40,6 +40,8 @@ public sealed class OffenderMonitor
     private const double K = Observation.SigmaPer95Radius;
 
     private readonly DecisionOptions _options;
+    // The options' time limits in seconds, as the per-fix checks compare them (TotalSeconds is a division).
+    private readonly double _maxPartnerAgeSeconds, _maxPathGapSeconds, _approachHorizonSeconds;
     private readonly Dictionary<string, PartyTrack> _victims = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BanState> _byId = new(StringComparer.Ordinal);
     private BanState[] _bans = [];
@@ -55,6 +57,9 @@ public sealed class OffenderMonitor
     {
         OffenderId = offenderId;
         _options = options ?? DecisionOptions.Default;
+        _maxPartnerAgeSeconds = _options.MaxPartnerAge.TotalSeconds;
+        _maxPathGapSeconds = _options.MaxPathGap.TotalSeconds;
+        _approachHorizonSeconds = _options.ApproachHorizon.TotalSeconds;
         UpdateBans(bans);
     }
 
@@ -158,8 +163,9 @@ public sealed class OffenderMonitor
                     break;
                 case ContactBan contact when state.VictimTrack is { } victimTrack &&
                                              victimTrack.TryGetNearestTrusted(fix.Timestamp, out var victim) &&
-                                             Math.Abs((fix.Timestamp - victim.At).TotalSeconds) <= _options.MaxPartnerAge.TotalSeconds:
-                    observation = ContactObservation(contact, point, _backfill, victim, victimTrack, point, out double d, out double pointRadius, out double victimRadius);
+                                             Age(fix.Timestamp, victim) <= _maxPartnerAgeSeconds:
+                    observation = ContactObservation(contact, point, _backfill, Age(point.At, point), victim, victimTrack, Age(point.At, victim), point,
+                        out double d, out double pointRadius, out double victimRadius);
                     witnesses = new Witnesses(point, pointRadius, victim, victimRadius, point.At);
                     distance = d;
                     break;
@@ -304,13 +310,14 @@ public sealed class OffenderMonitor
         return new Observation(Observation.Classify(depth, acc), depth, acc, acc * K, point.At, point.Suspect);
     }
 
-    /// <summary>Offender against victim, each fix aged to the moment of the trigger fix.</summary>
-    private Observation ContactObservation(ContactBan ban, in TrackPoint offender, PartyTrack offenderTrack, in TrackPoint victim,
-        PartyTrack victimTrack, in TrackPoint trigger, out double distance, out double offenderRadius, out double victimRadius)
+    /// <summary>Seconds between a fix and the moment it is used at.</summary>
+    private static double Age(DateTimeOffset at, in TrackPoint point) => Math.Abs((at - point.At).TotalSeconds);
+
+    /// <summary>Offender against victim, each fix aged to the moment of the trigger fix (ages as <see cref="Age"/>).</summary>
+    private Observation ContactObservation(ContactBan ban, in TrackPoint offender, PartyTrack offenderTrack, double offenderAge, in TrackPoint victim,
+        PartyTrack victimTrack, double victimAge, in TrackPoint trigger, out double distance, out double offenderRadius, out double victimRadius)
     {
         var at = trigger.At;
-        double offenderAge = Math.Abs((at - offender.At).TotalSeconds);
-        double victimAge = Math.Abs((at - victim.At).TotalSeconds);
         distance = _plane!.DistanceMeters(offender.Position, victim.Position);
         double aging = _options.AgingSpeedMetersPerSecond;
         offenderRadius = offender.AccuracyMeters + aging * offenderAge;
@@ -351,11 +358,10 @@ public sealed class OffenderMonitor
         in Leg leg, in TrackPoint legStart, PartyTrack victimTrack, bool late, List<MonitorEvent> events)
     {
         var at = trigger.At;
-        double offenderAge = Math.Abs((at - offender.At).TotalSeconds);
-        double victimAge = Math.Abs((at - victim.At).TotalSeconds);
-        if (Math.Max(offenderAge, victimAge) > _options.MaxPartnerAge.TotalSeconds) return; // cannot judge: protection degraded
+        double offenderAge = Age(at, offender), victimAge = Age(at, victim);
+        if (Math.Max(offenderAge, victimAge) > _maxPartnerAgeSeconds) return; // cannot judge: protection degraded
 
-        var observation = ContactObservation(ban, offender, _offender!, victim, victimTrack, trigger, out double distance,
+        var observation = ContactObservation(ban, offender, _offender!, offenderAge, victim, victimTrack, victimAge, trigger, out double distance,
             out double offenderRadius, out double victimRadius);
         double radius = observation.RadiusMeters, sigma = observation.SigmaMeters;
 
@@ -370,7 +376,7 @@ public sealed class OffenderMonitor
         // replaced by a new one is a jump in distance, not a speed.
         double closing = double.NaN;
         bool measurable = !trigger.Suspect && trigger.DeviceId == offender.DeviceId && trigger.Seq == offender.Seq &&
-                          Math.Abs((at - victim.At).TotalSeconds) <= 30;
+                          victimAge <= 30;
         if (measurable)
         {
             closing = state.ClosingSpeed(at, distance, sigma);
@@ -383,7 +389,7 @@ public sealed class OffenderMonitor
         var warning = observation with { DepthMeters = warnDepth, Certainty = Observation.Classify(warnDepth, radius) };
         var rule2 = RaiseRule.Certain;
         if (warning.Certainty != Certainty.Certain && closing > 0 &&
-            (distance - ban.MinDistanceMeters) / closing <= _options.ApproachHorizon.TotalSeconds)
+            (distance - ban.MinDistanceMeters) / closing <= _approachHorizonSeconds)
         {
             warning = warning with { Certainty = Certainty.Certain };
             rule2 = RaiseRule.Approach;
@@ -403,7 +409,7 @@ public sealed class OffenderMonitor
             double u = (double)i / (samples + 1);
             var at = from.At + TimeSpan.FromSeconds(dt * u);
             double victimAge = Math.Abs((at - victim.At).TotalSeconds);
-            if (victimAge > _options.MaxPartnerAge.TotalSeconds) continue;
+            if (victimAge > _maxPartnerAgeSeconds) continue;
             double allowed = from.AccuracyMeters + (to.AccuracyMeters - from.AccuracyMeters) * u
                              + _options.PathDeviationPerMeter * length
                              + victim.AccuracyMeters + _options.AgingSpeedMetersPerSecond * victimAge;
@@ -426,7 +432,7 @@ public sealed class OffenderMonitor
         if (PlaneProjection.SurelyWithin(from.Position, to.Position, from.AccuracyMeters + to.AccuracyMeters)) return default; // not worth judging
         double seconds = (to.At - from.At).TotalSeconds;
         double length = _plane!.DistanceMeters(from.Position, to.Position);
-        bool worth = seconds > 0 && seconds <= _options.MaxPathGap.TotalSeconds && length > from.AccuracyMeters + to.AccuracyMeters;
+        bool worth = seconds > 0 && seconds <= _maxPathGapSeconds && length > from.AccuracyMeters + to.AccuracyMeters;
         return new Leg(worth, length, seconds);
     }
 
