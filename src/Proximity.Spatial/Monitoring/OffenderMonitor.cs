@@ -758,13 +758,11 @@ public sealed class OffenderMonitor
             const long Min = 10 * TimeSpan.TicksPerSecond, Max = 60 * TimeSpan.TicksPerSecond;
             long nowTicks = now.UtcTicks;
             int oldest = -1;
-            for (int i = 0; i < _distanceCount; i++)
+            for (int i = 0, slot = _distanceHead; i < _distanceCount; i++, slot = slot == 0 ? DistanceMemory - 1 : slot - 1)
             {
-                int slot = (_distanceHead - i + DistanceMemory) % DistanceMemory;
                 long dt = nowTicks - _distanceTicks[slot];
-                if (dt < Min) continue;
                 if (dt > Max) break;
-                oldest = slot;
+                if (dt >= Min) oldest = slot;
             }
             if (oldest < 0) return double.NaN;
             var (at, d, s) = _distances[oldest];
