@@ -248,11 +248,11 @@ public sealed class OffenderMonitor
             JudgeZonePath(state, legStart, point, leg, late, events);
 
         if (buffer <= 0) return;
-        var warning = observation with
-        {
-            DepthMeters = depth + buffer,
-            Certainty = Observation.Classify(depth + buffer, acc),
-        };
+        // Built field by field rather than with `with`: copying the just-written observation whole stalls the
+        // CPU's store-to-load forwarding, which showed as the hottest spot of the zone judgement.
+        double warnDepth = depth + buffer;
+        var warning = new Observation(Observation.Classify(warnDepth, acc), warnDepth, observation.RadiusMeters, observation.SigmaMeters,
+            observation.At, observation.Suspect);
         if (ObserveWarning(state, warning, events) == EpisodeStep.Raised)
             RaiseZoneWarning(state, warning, point, location.Inside, signed, buffer, late, events);
     }
@@ -386,14 +386,15 @@ public sealed class OffenderMonitor
 
         if (ban.WarningDistanceMeters <= ban.MinDistanceMeters) return;
         double warnDepth = ban.WarningDistanceMeters - distance;
-        var warning = observation with { DepthMeters = warnDepth, Certainty = Observation.Classify(warnDepth, radius) };
+        var warnCertainty = Observation.Classify(warnDepth, radius);
         var rule2 = RaiseRule.Certain;
-        if (warning.Certainty != Certainty.Certain && closing > 0 &&
+        if (warnCertainty != Certainty.Certain && closing > 0 &&
             (distance - ban.MinDistanceMeters) / closing <= _approachHorizonSeconds)
         {
-            warning = warning with { Certainty = Certainty.Certain };
+            warnCertainty = Certainty.Certain;
             rule2 = RaiseRule.Approach;
         }
+        var warning = new Observation(warnCertainty, warnDepth, radius, sigma, at, observation.Suspect); // field by field, as for zones
         if (ObserveWarning(state, warning, events) == EpisodeStep.Raised)
             RaiseContactWarning(state, warning, rule2, offender, offenderRadius, victim, victimRadius, distance, closing, ban.WarningDistanceMeters,
                 late, events);
