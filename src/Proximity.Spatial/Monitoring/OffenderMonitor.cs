@@ -45,6 +45,8 @@ public sealed class OffenderMonitor
     private const double K = Observation.SigmaPer95Radius;
 
     private readonly DecisionOptions _options;
+    // The options' time limits in seconds, as the per-fix checks compare them (TotalSeconds is a division).
+    private readonly double _maxPartnerAgeSeconds, _maxPathGapSeconds, _approachHorizonSeconds;
     private readonly Dictionary<string, PartyTrack> _victims = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BanState> _byId = new(StringComparer.Ordinal);
     private BanState[] _bans = [];
@@ -60,6 +62,9 @@ public sealed class OffenderMonitor
     {
         OffenderId = offenderId;
         _options = options ?? DecisionOptions.Default;
+        _maxPartnerAgeSeconds = _options.MaxPartnerAge.TotalSeconds;
+        _maxPathGapSeconds = _options.MaxPathGap.TotalSeconds;
+        _approachHorizonSeconds = _options.ApproachHorizon.TotalSeconds;
         UpdateBans(bans);
     }
 
@@ -163,8 +168,9 @@ public sealed class OffenderMonitor
                     break;
                 case ContactBan contact when state.VictimTrack is { } victimTrack &&
                                              victimTrack.TryGetNearestTrusted(fix.Timestamp, out var victim) &&
-                                             Math.Abs((fix.Timestamp - victim.At).TotalSeconds) <= _options.MaxPartnerAge.TotalSeconds:
-                    observation = ContactObservation(contact, point, _backfill, victim, victimTrack, point, out double d, out double pointRadius, out double victimRadius);
+                                             Age(fix.Timestamp, victim) <= _maxPartnerAgeSeconds:
+                    observation = ContactObservation(contact, point, _backfill, Age(point.At, point), victim, victimTrack, Age(point.At, victim), point,
+                        out double d, out double pointRadius, out double victimRadius);
                     witnesses = new Witnesses(point, pointRadius, victim, victimRadius, point.At);
                     distance = d;
                     break;
@@ -247,11 +253,11 @@ public sealed class OffenderMonitor
             JudgeZonePath(state, legStart, point, leg, late, events);
 
         if (buffer <= 0) return;
-        var warning = observation with
-        {
-            DepthMeters = depth + buffer,
-            Certainty = Observation.Classify(depth + buffer, acc),
-        };
+        // Built field by field rather than with `with`: copying the just-written observation whole stalls the
+        // CPU's store-to-load forwarding, which showed as the hottest spot of the zone judgement.
+        double warnDepth = depth + buffer;
+        var warning = new Observation(Observation.Classify(warnDepth, acc), warnDepth, observation.RadiusMeters, observation.SigmaMeters,
+            observation.At, observation.Suspect);
         if (ObserveWarning(state, warning, events) == EpisodeStep.Raised)
             RaiseZoneWarning(state, warning, point, location.Inside, signed, buffer, late, events);
     }
@@ -309,13 +315,14 @@ public sealed class OffenderMonitor
         return new Observation(Observation.Classify(depth, acc), depth, acc, acc * K, point.At, point.Suspect);
     }
 
-    /// <summary>Offender against victim, each fix aged to the moment of the trigger fix.</summary>
-    private Observation ContactObservation(ContactBan ban, in TrackPoint offender, PartyTrack offenderTrack, in TrackPoint victim,
-        PartyTrack victimTrack, in TrackPoint trigger, out double distance, out double offenderRadius, out double victimRadius)
+    /// <summary>Seconds between a fix and the moment it is used at.</summary>
+    private static double Age(DateTimeOffset at, in TrackPoint point) => Math.Abs((at - point.At).TotalSeconds);
+
+    /// <summary>Offender against victim, each fix aged to the moment of the trigger fix (ages as <see cref="Age"/>).</summary>
+    private Observation ContactObservation(ContactBan ban, in TrackPoint offender, PartyTrack offenderTrack, double offenderAge, in TrackPoint victim,
+        PartyTrack victimTrack, double victimAge, in TrackPoint trigger, out double distance, out double offenderRadius, out double victimRadius)
     {
         var at = trigger.At;
-        double offenderAge = Math.Abs((at - offender.At).TotalSeconds);
-        double victimAge = Math.Abs((at - victim.At).TotalSeconds);
         distance = _plane!.DistanceMeters(offender.Position, victim.Position);
         double aging = _options.AgingSpeedMetersPerSecond;
         offenderRadius = offender.AccuracyMeters + aging * offenderAge;
@@ -356,11 +363,10 @@ public sealed class OffenderMonitor
         in Leg leg, in TrackPoint legStart, PartyTrack victimTrack, bool late, List<MonitorEvent> events)
     {
         var at = trigger.At;
-        double offenderAge = Math.Abs((at - offender.At).TotalSeconds);
-        double victimAge = Math.Abs((at - victim.At).TotalSeconds);
-        if (Math.Max(offenderAge, victimAge) > _options.MaxPartnerAge.TotalSeconds) return; // cannot judge: protection degraded
+        double offenderAge = Age(at, offender), victimAge = Age(at, victim);
+        if (Math.Max(offenderAge, victimAge) > _maxPartnerAgeSeconds) return; // cannot judge: protection degraded
 
-        var observation = ContactObservation(ban, offender, _offender!, victim, victimTrack, trigger, out double distance,
+        var observation = ContactObservation(ban, offender, _offender!, offenderAge, victim, victimTrack, victimAge, trigger, out double distance,
             out double offenderRadius, out double victimRadius);
         double radius = observation.RadiusMeters, sigma = observation.SigmaMeters;
 
@@ -375,7 +381,7 @@ public sealed class OffenderMonitor
         // replaced by a new one is a jump in distance, not a speed.
         double closing = double.NaN;
         bool measurable = !trigger.Suspect && trigger.DeviceId == offender.DeviceId && trigger.Seq == offender.Seq &&
-                          Math.Abs((at - victim.At).TotalSeconds) <= 30;
+                          victimAge <= 30;
         if (measurable)
         {
             closing = state.ClosingSpeed(at, distance, sigma);
@@ -385,14 +391,15 @@ public sealed class OffenderMonitor
 
         if (ban.WarningDistanceMeters <= ban.MinDistanceMeters) return;
         double warnDepth = ban.WarningDistanceMeters - distance;
-        var warning = observation with { DepthMeters = warnDepth, Certainty = Observation.Classify(warnDepth, radius) };
+        var warnCertainty = Observation.Classify(warnDepth, radius);
         var rule2 = RaiseRule.Certain;
-        if (warning.Certainty != Certainty.Certain && closing > 0 &&
-            (distance - ban.MinDistanceMeters) / closing <= _options.ApproachHorizon.TotalSeconds)
+        if (warnCertainty != Certainty.Certain && closing > 0 &&
+            (distance - ban.MinDistanceMeters) / closing <= _approachHorizonSeconds)
         {
-            warning = warning with { Certainty = Certainty.Certain };
+            warnCertainty = Certainty.Certain;
             rule2 = RaiseRule.Approach;
         }
+        var warning = new Observation(warnCertainty, warnDepth, radius, sigma, at, observation.Suspect); // field by field, as for zones
         if (ObserveWarning(state, warning, events) == EpisodeStep.Raised)
             RaiseContactWarning(state, warning, rule2, offender, offenderRadius, victim, victimRadius, distance, closing, ban.WarningDistanceMeters,
                 late, events);
@@ -408,7 +415,7 @@ public sealed class OffenderMonitor
             double u = (double)i / (samples + 1);
             var at = from.At + TimeSpan.FromSeconds(dt * u);
             double victimAge = Math.Abs((at - victim.At).TotalSeconds);
-            if (victimAge > _options.MaxPartnerAge.TotalSeconds) continue;
+            if (victimAge > _maxPartnerAgeSeconds) continue;
             double allowed = from.AccuracyMeters + (to.AccuracyMeters - from.AccuracyMeters) * u
                              + _options.PathDeviationPerMeter * length
                              + victim.AccuracyMeters + _options.AgingSpeedMetersPerSecond * victimAge;
@@ -431,7 +438,7 @@ public sealed class OffenderMonitor
         if (PlaneProjection.SurelyWithin(from.Position, to.Position, from.AccuracyMeters + to.AccuracyMeters)) return default; // not worth judging
         double seconds = (to.At - from.At).TotalSeconds;
         double length = _plane!.DistanceMeters(from.Position, to.Position);
-        bool worth = seconds > 0 && seconds <= _options.MaxPathGap.TotalSeconds && length > from.AccuracyMeters + to.AccuracyMeters;
+        bool worth = seconds > 0 && seconds <= _maxPathGapSeconds && length > from.AccuracyMeters + to.AccuracyMeters;
         return new Leg(worth, length, seconds);
     }
 
@@ -768,13 +775,11 @@ public sealed class OffenderMonitor
             const long Min = 10 * TimeSpan.TicksPerSecond, Max = 60 * TimeSpan.TicksPerSecond;
             long nowTicks = now.UtcTicks;
             int oldest = -1;
-            for (int i = 0; i < _distanceCount; i++)
+            for (int i = 0, slot = _distanceHead; i < _distanceCount; i++, slot = slot == 0 ? DistanceMemory - 1 : slot - 1)
             {
-                int slot = (_distanceHead - i + DistanceMemory) % DistanceMemory;
                 long dt = nowTicks - _distanceTicks[slot];
-                if (dt < Min) continue;
                 if (dt > Max) break;
-                oldest = slot;
+                if (dt >= Min) oldest = slot;
             }
             if (oldest < 0) return double.NaN;
             var (at, d, s) = _distances[oldest];
