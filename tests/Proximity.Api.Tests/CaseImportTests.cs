@@ -49,4 +49,23 @@ public sealed class CaseImportTests
         Assert.Empty(await CaseImport.ImportAsync(registry, CaseFile.Parse(Case), DateTimeOffset.UtcNow));
         Assert.Single(await registry.BanHistoryAsync("z1"));
     }
+    [Fact]
+    public async Task A_ban_moved_to_another_offender_leaves_the_first_offenders_bans()
+    {
+        var registry = new InMemoryRegistry();
+        await CaseImport.ImportAsync(registry, CaseFile.Parse(Case), DateTimeOffset.UtcNow);
+        await registry.SaveOffenderAsync(new Offender { Id = "o2", Name = "o2" }, 0);
+        var told = new List<(string Offender, string Bans)>();
+        registry.BansChanged += (offender, bans) => told.Add((offender, string.Join(",", bans.Select(b => b.Id).Order())));
+
+        var z1 = (await registry.BanAsync("z1"))!;
+        await registry.AppendBanVersionAsync(CaseImport.Record(z1.Core with { OffenderId = "o2", Version = 2 }, "test", DateTimeOffset.UtcNow));
+
+        Assert.Equal([("o2", "z1"), ("o1", "c1,h1")], told);
+        Assert.Equal(["z1"], (await registry.BansAsync("o2")).Select(b => b.Id));
+        // A later change of o1's bans no longer carries z1 along.
+        var h1 = (await registry.BanAsync("h1"))!;
+        await registry.AppendBanVersionAsync(h1 with { Version = 2, Note = "amended" });
+        Assert.Equal(("o1", "c1,h1"), told[^1]);
+    }
 }

@@ -305,6 +305,36 @@ public class EndToEndTests
     }
 
     [Fact]
+    public async Task An_interrupted_load_run_drains_its_in_flight_fixes_and_reports_without_errors()
+    {
+        var layout = new LoadLayout { Seed = 8 };
+        const int devices = 6;
+        var secrets = Enumerable.Range(0, devices).Select(LoadLayout.DeviceId).ToDictionary(id => id, layout.Secret);
+        await using var broker = await EmbeddedBroker.StartAsync(secrets);
+        using var interrupt = new CancellationTokenSource();
+        int seen = 0;
+        broker.OnPublish = p =>
+        {
+            if (!p.Topic.EndsWith("/position", StringComparison.Ordinal) || Interlocked.Increment(ref seen) != 20) return;
+            // Ctrl+C while this fix waits for its PUBACK (held back here a moment).
+            interrupt.Cancel();
+            Thread.Sleep(300);
+        };
+
+        var report = await new LoadRunner(new LoadOptions
+        {
+            Broker = new BrokerOptions { Host = "127.0.0.1", Port = broker.Port },
+            Devices = devices, Rate = 100, DurationSeconds = 600, Layout = layout, Progress = false, LingerSeconds = 0,
+            AlertsUser = "nobody",
+        }).RunAsync(interrupt.Token).WaitAsync(Generous, TestContext.Current.CancellationToken);
+
+        Assert.True(report.FixesSent >= 20, $"{report.FixesSent} fixes sent");
+        Assert.Equal(0, report.PublishErrors);
+        Assert.Equal(report.FixesSent, report.FixesAcked);
+        Assert.Equal(report.FixesSent, broker.Messages.Count(m => m.Topic.EndsWith("/position", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Raw_subscribe_reads_the_seq_of_a_position_payload()
     {
         var fix = new FixRecord(1_763_900_000_123, DateTimeOffset.UtcNow, 52.37, 4.9, 5, 1.2, 90, 80, "gps");

@@ -16,6 +16,9 @@ internal static class LoadCommand
           --rate R                 fixes per second over all devices (default 1000)
           --duration S             seconds of publishing (default 30)
           --credentials-file PATH  a case file (from gen-case) with the devices' ids and secrets
+          --first-device K         drive devices K .. K+N-1 (0-based, in load order: offender and victim devices
+                                   alternate) of the credentials file, so several processes split one case, each
+                                   against its own broker (default 0)
           --alerts-user ID         integration id (default: the credentials file's first integration, else
                                    sim-alerts with its generated secret)
           --alerts-password S      its secret
@@ -51,6 +54,7 @@ internal static class LoadCommand
         {
             Broker = broker,
             Devices = devices,
+            FirstDevice = args.Int("first-device", 0, 0, 10_000_000),
             Rate = args.Double("rate", 1000, 0.001, 10_000_000),
             DurationSeconds = args.Double("duration", 30, 0.001, 86_400),
             ConnectConcurrency = args.Int("connect-concurrency", 200, 1, 100_000),

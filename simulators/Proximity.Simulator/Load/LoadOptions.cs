@@ -6,6 +6,9 @@ public sealed record LoadOptions
 {
     public BrokerOptions Broker { get; init; } = new();
     public int Devices { get; init; } = 1000;
+    /// <summary>Index of this run's first device in the world's device order (offender and victim devices
+    /// alternate): several load processes share one case, each driving its own slice of the devices.</summary>
+    public int FirstDevice { get; init; }
     /// <summary>Fixes per second over all devices.</summary>
     public double Rate { get; init; } = 1000;
     public double DurationSeconds { get; init; } = 30;
@@ -33,14 +36,32 @@ public sealed record LoadOptions
     /// publish → delivery of each fix (no processing; for a broker like Mosquitto with anonymous access).</summary>
     public bool RawSubscribe { get; init; }
 
+    /// <summary>All devices of the world the run is a slice of: the credentials file's, else the first
+    /// <see cref="FirstDevice"/> + <see cref="Devices"/> of the layout. Zones and paths are laid out for all of them.</summary>
+    public int WorldDevices => Credentials?.Count ?? FirstDevice + Devices;
+
+    /// <summary>The world index, id and secret of this run's device <paramref name="i"/> (0-based within the slice).</summary>
+    public (int Index, string Id, string? Secret) Device(int i)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(i);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(i, Devices);
+        int index = FirstDevice + i;
+        if (Credentials is { } c) return (index, c[index].Id, c[index].Secret);
+        string id = LoadLayout.DeviceId(index);
+        return (index, id, Layout.Secret(id));
+    }
+
     public string? Problem() =>
         Broker.Problem()
         ?? Layout.Problem()
         ?? (Devices < 1 ? "--devices must be at least 1"
+        : FirstDevice < 0 ? "--first-device must be at least 0"
         : !(Rate > 0) ? "--rate must be positive"
         : !(DurationSeconds > 0) ? "--duration must be positive"
         : ConnectConcurrency < 1 ? "--connect-concurrency must be at least 1"
         : MaxInFlight < 1 ? "--max-inflight must be at least 1"
-        : Credentials is { } c && c.Count < Devices ? $"the credentials file has {c.Count} devices, fewer than --devices {Devices}"
+        : Credentials is { } c && c.Count - FirstDevice < Devices
+            ? FirstDevice == 0 ? $"the credentials file has {c.Count} devices, fewer than --devices {Devices}"
+            : $"the credentials file has {c.Count} devices, fewer than --first-device {FirstDevice} + --devices {Devices}"
         : null);
 }

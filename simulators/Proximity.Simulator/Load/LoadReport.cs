@@ -4,6 +4,8 @@ namespace Proximity.Simulator.Load;
 public sealed record LoadReport
 {
     public int Devices { get; init; }
+    /// <summary>World index of the run's first device (<c>--first-device</c>).</summary>
+    public int FirstDevice { get; init; }
     public int Connected { get; init; }
     public double ConnectSeconds { get; init; }
     public double TargetRate { get; init; }

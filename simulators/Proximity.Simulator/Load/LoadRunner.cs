@@ -32,12 +32,13 @@ public sealed class LoadRunner(LoadOptions options)
     {
         if (options.Problem() is { } problem) throw new ArgumentException(problem);
         int n = options.Devices;
-        int pairs = (n + 1) / 2;
+        // The zone grid is the whole world's, so that slices run by several processes match one gen-case file.
+        int pairs = (options.WorldDevices + 1) / 2;
         var devices = new LoadDevice[n];
         for (int i = 0; i < n; i++)
         {
-            var (id, secret) = options.Credentials is { } c ? c[i] : (LoadLayout.DeviceId(i), options.Layout.Secret(LoadLayout.DeviceId(i)));
-            devices[i] = new LoadDevice(i, id, new DeviceLink(options.Broker, id, secret, i));
+            var (index, id, secret) = options.Device(i);
+            devices[i] = new LoadDevice(index, id, new DeviceLink(options.Broker, id, secret, index));
             _byId[id] = devices[i];
         }
 
@@ -211,7 +212,9 @@ public sealed class LoadRunner(LoadOptions options)
     {
         try
         {
-            await d.Link.PublishAsync(message.Topic, message.Payload, ct);
+            // Not cancelled with the run: a fix once sent is waited for (the client's timeout bounds it), so an
+            // interrupted run drains its in-flight fixes instead of counting them as errors.
+            await d.Link.PublishAsync(message.Topic, message.Payload, CancellationToken.None);
             _ackLatency.RecordTicks(Stopwatch.GetTimestamp() - t0);
             Interlocked.Increment(ref _acked);
         }
@@ -323,6 +326,7 @@ public sealed class LoadRunner(LoadOptions options)
         return new LoadReport
         {
             Devices = options.Devices,
+            FirstDevice = options.FirstDevice,
             Connected = (int)Interlocked.Read(ref _connected),
             ConnectSeconds = Math.Round(connectSeconds, 3),
             TargetRate = options.Rate,
