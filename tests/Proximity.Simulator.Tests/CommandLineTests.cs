@@ -28,6 +28,8 @@ public class CommandLineTests
     [InlineData("load", "--devices", "0")]
     [InlineData("load", "--rate", "fast")]
     [InlineData("load", "--devcies", "10")]
+    [InlineData("load", "--keep-alive", "-1")]
+    [InlineData("load", "--keep-alive", "70000")]
     [InlineData("gen-case", "--out", "x.json")]
     [InlineData("scenario")]
     [InlineData("frobnicate")]

@@ -37,7 +37,11 @@ public sealed class EmbeddedBroker : IAsyncDisposable
             bool ok = _secrets.TryGetValue(e.ClientId, out var secret) && e.UserName == e.ClientId && e.Password == secret
                 || allowAnonymous && e.UserName is null && !_secrets.ContainsKey(e.ClientId);
             if (!ok) RefusedConnections.Enqueue(e.ClientId);
-            else ConnectedFrom[e.ClientId] = e.RemoteEndPoint;
+            else
+            {
+                ConnectedFrom[e.ClientId] = e.RemoteEndPoint;
+                KeepAliveOf[e.ClientId] = e.KeepAlivePeriod;
+            }
             e.ReasonCode = ok ? MqttConnectReasonCode.Success : MqttConnectReasonCode.BadUserNameOrPassword;
             return Task.CompletedTask;
         };
@@ -66,6 +70,8 @@ public sealed class EmbeddedBroker : IAsyncDisposable
     public ConcurrentQueue<Published> Messages { get; } = new();
     public ConcurrentQueue<string> RefusedConnections { get; } = new();
     public ConcurrentDictionary<string, EndPoint> ConnectedFrom { get; } = new();
+    /// <summary>The keep-alive (seconds) each client asked for when it connected.</summary>
+    public ConcurrentDictionary<string, int?> KeepAliveOf { get; } = new();
     public int Port { get; private set; }
 
     /// <summary>When set and it returns a reason code, the publish is answered with it and not recorded.</summary>

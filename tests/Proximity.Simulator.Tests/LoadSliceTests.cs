@@ -48,6 +48,34 @@ public class LoadSliceTests
     }
 
     [Theory]
+    [InlineData(new string[0], 60)]
+    [InlineData(new[] { "--keep-alive", "0" }, 0)]
+    [InlineData(new[] { "--keep-alive", "300" }, 300)]
+    public async Task Devices_connect_with_the_keep_alive_asked_for(string[] option, int expected)
+    {
+        var layout = new LoadLayout { Seed = 5 };
+        string casePath = await GenCaseAsync(layout.Seed);
+        await using var broker = await EmbeddedBroker.StartAsync(
+            Enumerable.Range(0, CaseDevices).Select(LoadLayout.DeviceId).ToDictionary(id => id, layout.Secret));
+        try
+        {
+            int rc = await CommandLine.RunAsync(
+                ["load", "--credentials-file", casePath, "--devices", "2", "--broker", "127.0.0.1",
+                 "--port", broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                 "--rate", "10", "--duration", "0.3", "--linger", "0", "--quiet", "--alerts-user", "nobody", .. option],
+                new CancellationTokenSource(Generous).Token);
+
+            Assert.Equal(0, rc);
+            Assert.Equal(expected, broker.KeepAliveOf["sim-o-000000"]);
+            Assert.Equal(expected, broker.KeepAliveOf["sim-v-000000"]);
+        }
+        finally
+        {
+            File.Delete(casePath);
+        }
+    }
+
+    [Theory]
     [InlineData("--first-device", "-1")]
     [InlineData("--first-device", "four")]
     [InlineData("--first-device", "8", "--devices", "3")]

@@ -8,6 +8,7 @@ public sealed record BrokerOptions
     public string Host { get; init; } = "localhost";
     public int Port { get; init; } = 1883;
     public bool MqttV5 { get; init; } = true;
+    /// <summary>MQTT keep-alive; zero = none (MQTTnet then runs no keep-alive loop, which wakes every 250 ms per client).</summary>
     public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
