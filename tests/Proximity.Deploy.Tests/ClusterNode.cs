@@ -9,7 +9,8 @@ namespace Proximity.Deploy.Tests;
 /// <summary>
 /// One <c>proximity run</c> process with the production settings (environment as in the Compose file): PostgreSQL
 /// storage, the external broker's internal listener as the service user, its own MQTT client id. It can be killed
-/// (SIGKILL) and started again on the same ports under the same client id, as a supervisor restarts a crashed node.
+/// (SIGKILL) and started again under the same client id, as a supervisor restarts a crashed node. Each start takes
+/// fresh ports: while the node was down another process may have taken its old ones.
 /// </summary>
 internal sealed class ClusterNode : IAsyncDisposable
 {
@@ -17,6 +18,7 @@ internal sealed class ClusterNode : IAsyncDisposable
 
     private readonly StringBuilder _log = new();
     private readonly string[] _arguments;
+    private int _httpPort;
     private readonly Dictionary<string, string> _environment;
     private Process? _process;
 
@@ -25,16 +27,11 @@ internal sealed class ClusterNode : IAsyncDisposable
     {
         Name = name;
         ClientId = "proximity-" + name;
-        int http = FreePort();
-        SiloPort = FreePort();
         _arguments =
         [
             Path.Combine(AppContext.BaseDirectory, "proximity.dll"), "run", "--case", casePath,
             "--storage", "postgres", "--connection", connection, "--migrate",
             "--mqtt", "external", "--mqtt-host", "127.0.0.1", "--mqtt-port", mqttPort.ToString(CultureInfo.InvariantCulture),
-            "--http-port", http.ToString(CultureInfo.InvariantCulture),
-            "--silo-port", SiloPort.ToString(CultureInfo.InvariantCulture),
-            "--gateway-port", FreePort().ToString(CultureInfo.InvariantCulture),
         ];
         _environment = new Dictionary<string, string>
         {
@@ -47,25 +44,32 @@ internal sealed class ClusterNode : IAsyncDisposable
             ["Proximity__Auth__SigningKey"] = signingKey,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _environment[key] = value;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}"), Timeout = TimeSpan.FromSeconds(30) };
         Start();
     }
 
     public string Name { get; }
     public string ClientId { get; }
-    public int SiloPort { get; }
-    public HttpClient Http { get; }
+    /// <summary>The silo port of the current (or last) start.</summary>
+    public int SiloPort { get; private set; }
+    private HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
     public bool Running => _process is { HasExited: false };
 
     public string Log { get { lock (_log) return _log.ToString(); } }
 
-    /// <summary>Starts the process (again, after <see cref="KillAsync"/>: same ports, same client id).</summary>
+    /// <summary>Starts the process (again, after <see cref="KillAsync"/>: fresh ports, same client id).</summary>
     public void Start()
     {
         if (Running) throw new InvalidOperationException($"{Name} is running");
         _process?.Dispose();
+        _httpPort = FreePort();
+        SiloPort = FreePort();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in _arguments) psi.ArgumentList.Add(a);
+        foreach (var (option, port) in new[] { ("--http-port", _httpPort), ("--silo-port", SiloPort), ("--gateway-port", FreePort()) })
+        {
+            psi.ArgumentList.Add(option);
+            psi.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
+        }
         psi.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
         foreach (var (key, value) in _environment) psi.Environment[key] = value;
         lock (_log) _log.AppendLine($"==== {Name} started {DateTime.UtcNow:HH:mm:ss.fff}");
@@ -103,7 +107,7 @@ internal sealed class ClusterNode : IAsyncDisposable
             Assert.True(Running, $"{Name} exited:\n{Log}");
             try
             {
-                using var response = await Http.GetAsync(path, ct);
+                using var response = await Http.GetAsync(Url(path), ct);
                 last = await response.Content.ReadAsStringAsync(ct);
                 if (probe(response, last)) return;
             }
@@ -117,7 +121,7 @@ internal sealed class ClusterNode : IAsyncDisposable
     /// <summary>The node's Prometheus text.</summary>
     public async Task<string> MetricsAsync(CancellationToken ct)
     {
-        using var response = await Http.GetAsync("/metrics", ct);
+        using var response = await Http.GetAsync(Url("/metrics"), ct);
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadAsStringAsync(ct);
     }
@@ -132,6 +136,8 @@ internal sealed class ClusterNode : IAsyncDisposable
         }
         _process?.Dispose();
     }
+
+    private Uri Url(string path) => new($"http://127.0.0.1:{_httpPort}{path}");
 
     private static int FreePort()
     {
