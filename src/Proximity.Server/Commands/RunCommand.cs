@@ -105,7 +105,8 @@ public static class RunCommand
         app.MapProximityMetrics();
         app.MapProximityApi();
         // Cluster internals for administrators only: the dashboard has no authentication of its own.
-        Orleans.Dashboard.ServiceCollectionExtensions.MapOrleansDashboard(app, "/dashboard").RequireAuthorization(Proximity.Api.Auth.Roles.Administer);
+        if (builder.Configuration.GetValue<bool>(ProximitySilo.DashboardKey))
+            Orleans.Dashboard.ServiceCollectionExtensions.MapOrleansDashboard(app, "/dashboard").RequireAuthorization(Proximity.Api.Auth.Roles.Administer);
         // The API's registry shows what the pipeline enforces (with PostgreSQL the case is already in the database).
         if (!storage.Postgres)
             await CaseImport.ImportAsync(app.Services.GetRequiredService<Proximity.Api.Registry.IRegistry>(), caseFile, DateTimeOffset.UtcNow);
