@@ -66,15 +66,9 @@ public sealed record AlertRecord(
 
 public interface IDeviceGrain : IGrainWithStringKey
 {
-    /// <summary>Parsed, validated fixes of one message, oldest first.</summary>
-    Task<FixOutcome> OnPositions(PositionFix[] fixes);
-
-    /// <summary>
-    /// Completes when the fixes this grain accepted so far are in the position history (the MQTT acknowledgement
-    /// waits for it). Fails if the grain's node went down before they were written: the message is handled again.
-    /// </summary>
-    [AlwaysInterleave]
-    Task WhenHistoryWritten();
+    /// <summary>The device's health from one message's fixes (oldest first); their judging is <see cref="FixRoutes"/>'.</summary>
+    [OneWay]
+    Task OnPositions(PositionFix[] fixes);
 
     Task OnEvent(DeviceEvent deviceEvent);
 

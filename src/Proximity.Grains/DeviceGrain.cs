@@ -34,13 +34,12 @@ public sealed class DeviceState
 /// One device: maps it to its person, keeps its health (sequence, battery, strap and skin contact) and watches
 /// its silence: a device quiet for 2 × its reporting interval + 5 s raises DeviceOffline, one that talks without
 /// a usable fix for as long raises NoPositionFix. State is written when an alert condition changes, otherwise at most
-/// every <see cref="ProximityOptions.StateSaveInterval"/>. Judged fixes go to the position history without waiting for it;
-/// <see cref="WhenHistoryWritten"/> lets the ingest wait for it before it acknowledges the message.
+/// every <see cref="ProximityOptions.StateSaveInterval"/>. It hears of fixes one way (<see cref="FixRoutes"/>): the
+/// person's grain judges them.
 /// </summary>
 public sealed class DeviceGrain(
     [PersistentState("device", ProximitySilo.StorageName)] IPersistentState<DeviceState> state,
     ProximityRegistry registry,
-    IFixRecorder history,
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
     IOptions<ProximityOptions> options,
     StorageChoice storage,
@@ -69,9 +68,9 @@ public sealed class DeviceGrain(
 
     public Task Watch() => Task.CompletedTask;
 
-    public async Task<FixOutcome> OnPositions(PositionFix[] fixes)
+    public async Task OnPositions(PositionFix[] fixes)
     {
-        if (_device is null || fixes.Length == 0) return FixOutcome.None;
+        if (_device is null || fixes.Length == 0) return;
         var now = time.GetUtcNow();
         S.Messages++;
         S.LastMessageAt = now;
@@ -88,19 +87,7 @@ public sealed class DeviceGrain(
         await ClearIf(NoFix, now, "the device has a position fix again");
         await JudgeBattery(now);
         await SaveIfDue();
-
-        // Judged even when the history cannot take the fixes (a breach must not wait for the database); the message
-        // is then not acknowledged: it comes again, is dropped as a duplicate and recorded then. Recorded once
-        // judged: a message whose judging failed (the offender's node just died) is recorded when handled again.
-        var outcome = _device.Role == PersonRole.Offender
-            ? await GrainFactory.OffenderGrain(_device.PersonId).OnOffenderFixes(fixes)
-            : await GrainFactory.VictimGrain(_device.PersonId).OnVictimFixes(fixes);
-        int unrecorded = 0;
-        foreach (var fix in fixes) if (!history.Record(fix, now, _device.PersonId)) unrecorded++;
-        return unrecorded == 0 ? outcome : outcome with { Unrecorded = unrecorded };
     }
-
-    public Task WhenHistoryWritten() => history.WhenWrittenAsync();
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {

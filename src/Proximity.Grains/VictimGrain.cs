@@ -30,6 +30,8 @@ public sealed class VictimGrain(
     private readonly FixGate _gate = new();
     private readonly VictimState _state = new();
     private string _id = "";
+    private IReadOnlyList<string>? _offenderIds;
+    private IOffenderGrain[] _offenders = [];
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -40,7 +42,7 @@ public sealed class VictimGrain(
     public async Task<FixOutcome> OnVictimFixes(PositionFix[] fixes)
     {
         int evaluated = 0, duplicates = 0, stale = 0;
-        var offenders = registry.OffendersOf(_id);
+        var offenders = Offenders();
         var now = time.GetUtcNow();
         foreach (var fix in fixes)
         {
@@ -51,10 +53,22 @@ public sealed class VictimGrain(
             }
             evaluated++;
             bool late = _lateness.IsLate(fix, now);
-            if (offenders.Count == 1) await GrainFactory.OffenderGrain(offenders[0]).OnVictimFix(_id, fix, late);
-            else await Task.WhenAll(offenders.Select(o => GrainFactory.OffenderGrain(o).OnVictimFix(_id, fix, late)));
+            if (offenders.Length == 1) await offenders[0].OnVictimFix(_id, fix, late);
+            else await Task.WhenAll(offenders.Select(o => o.OnVictimFix(_id, fix, late)));
         }
         return new FixOutcome(evaluated, duplicates, stale);
+    }
+
+    // The registry replaces a victim's list when bans change: references are resolved again only then.
+    private IOffenderGrain[] Offenders()
+    {
+        var ids = registry.OffendersOf(_id);
+        if (!ReferenceEquals(ids, _offenderIds))
+        {
+            _offenders = [.. ids.Select(GrainFactory.OffenderGrain)];
+            _offenderIds = ids;
+        }
+        return _offenders;
     }
 
     // Interleaves: an offender grain judging this victim's fix may notify while OnVictimFixes awaits it.

@@ -59,12 +59,12 @@ public sealed class BrokerDeliveries(IngestRouter router, IngestOptions options,
                 if (!result.Accepted || result.Fixes is null) break;
                 try
                 {
-                    await router.WhenRecordedAsync(device).WaitAsync(ct);
+                    await router.WhenRecordedAsync().WaitAsync(ct);
                     break;
                 }
                 catch (Exception x) when (!ct.IsCancellationRequested)
                 {
-                    // The device grain's node went down before it wrote them: handle the message again.
+                    // Not known to be in the history: handle the message again.
                     _retries.Failed(topic, x);
                 }
             }

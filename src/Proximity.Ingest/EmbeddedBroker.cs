@@ -144,7 +144,7 @@ public sealed class EmbeddedBroker(
                     ? MqttPubAckReasonCode.NotAuthorized
                     : MqttPubAckReasonCode.PayloadFormatInvalid;
             else if (result.MustComeAgain) AskAgain(e, MqttPubAckReasonCode.QuotaExceeded, "history_full");
-            else if (result.Fixes is not null && storage.OutlivesSilo) await router.WhenRecordedAsync(e.ClientId);
+            else if (result.Fixes is not null && storage.OutlivesSilo) await router.WhenRecordedAsync();
         }
         catch (Exception x)
         {

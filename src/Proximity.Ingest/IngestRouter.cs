@@ -56,7 +56,7 @@ public enum DeviceTopicKind { Position, Event, OwnTracks }
 /// counted by reason and changes nothing. Used by the embedded broker and the external-broker client alike.
 /// </summary>
 public sealed class IngestRouter(
-    IGrainFactory grains,
+    FixRoutes routes,
     ProximityRegistry registry,
     IngestMetrics metrics,
     IngestOptionsAccessor options,
@@ -115,14 +115,13 @@ public sealed class IngestRouter(
             return Reject(RejectReason.OutOfRange, string.Create(CultureInfo.InvariantCulture,
                 $"fix seq {fixes[ahead].Seq} is stamped {fixes[ahead].Timestamp:O}, more than {MaxClockAhead.TotalMinutes:F0} min ahead of the server's clock"));
 
-        var grain = grains.DeviceGrain(t.DeviceId);
-        if (fixes is not null) return new IngestResult(null, null, await grain.OnPositions(fixes));
-        await grain.OnEvent(deviceEvent!);
+        if (fixes is not null) return new IngestResult(null, null, await routes.OnPositionsAsync(device, fixes));
+        await routes.Device(t.DeviceId).OnEvent(deviceEvent!);
         return new IngestResult(null, null);
     }
 
-    /// <summary>Completes when the fixes the device's grain judged so far are in the position history (at once in memory mode).</summary>
-    public Task WhenRecordedAsync(string deviceId) => grains.DeviceGrain(deviceId).WhenHistoryWritten();
+    /// <summary>Completes when the fixes judged so far on this node are in the position history (at once in memory mode).</summary>
+    public Task WhenRecordedAsync() => routes.WhenRecordedAsync();
 
     private static IngestResult Reject(RejectReason reason, string message) => new(reason, message);
 

@@ -9,6 +9,7 @@ using Proximity.Grains.Outputs;
 using Proximity.Grains.Tests;
 using Proximity.Protocol;
 using Proximity.Spatial.Bans;
+using Proximity.Spatial.Decisions;
 
 namespace Proximity.Grains.Durable.Tests;
 
@@ -33,6 +34,10 @@ public sealed class DurableSilo : IAsyncDisposable
 
     public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
     public IServiceProvider Services => _host.Services;
+
+    /// <summary>One message of fixes from a device, handed on by this node as its ingest does.</summary>
+    public Task<FixOutcome> Report(string deviceId, params PositionFix[] fixes) =>
+        Services.GetRequiredService<FixRoutes>().OnPositionsAsync(Services.GetRequiredService<Registry.ProximityRegistry>().Device(deviceId)!, fixes);
 
     /// <summary>Offender Oi with ankle monitor ai, victim Vi with phone pi, contact ban bani 500/1000 m.</summary>
     public static CaseFile Case { get; } = new(

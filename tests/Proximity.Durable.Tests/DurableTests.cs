@@ -34,8 +34,8 @@ public sealed class DurableTests(PostgresFixture fixture) : IAsyncLifetime
         var mqtt1 = new RecordingMqtt();
         var silo1 = await DurableSilo.StartAsync(_cs, _time, mqtt1, Ct);
         var now = _time.GetUtcNow();
-        await silo1.Grains.DeviceGrain("p1").OnPositions([At("p1", 1, now, 0)]);
-        await silo1.Grains.DeviceGrain("a1").OnPositions([At("a1", 1, now, 120)]);
+        await silo1.Report("p1", At("p1", 1, now, 0));
+        await silo1.Report("a1", At("a1", 1, now, 120));
         var first = AlertJson.Deserialize((await mqtt1.WaitFor(m => m.Topic.StartsWith(Topics.AlertsPrefix, StringComparison.Ordinal), "breach O1")).Payload)!;
         Assert.Equal(AlertType.ContactBanBreach, first.Type);
         await WaitUntilPublishedAsync(first.Id);
@@ -52,9 +52,9 @@ public sealed class DurableTests(PostgresFixture fixture) : IAsyncLifetime
         for (int i = 1; i <= 5; i++)
         {
             _time.Advance(TimeSpan.FromSeconds(5));
-            await silo2.Grains.DeviceGrain("a1").OnPositions([At("a1", 1 + i, _time.GetUtcNow(), 100 + i)]);
+            await silo2.Report("a1", At("a1", 1 + i, _time.GetUtcNow(), 100 + i));
         }
-        await silo2.Grains.DeviceGrain("p1").OnPositions([At("p1", 2, _time.GetUtcNow(), 0)]);
+        await silo2.Report("p1", At("p1", 2, _time.GetUtcNow(), 0));
 
         Assert.Contains(first.Id, await silo2.Grains.OffenderGrain("O1").GetOpenAlertIds());
         Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM alert WHERE offender_id = 'O1' AND type = 'ContactBanBreach'"));
@@ -71,14 +71,13 @@ public sealed class DurableTests(PostgresFixture fixture) : IAsyncLifetime
         var mqtt1 = new RecordingMqtt();
         var silo1 = await DurableSilo.StartAsync(_cs, _time, mqtt1, Ct);
         var t0 = _time.GetUtcNow();
-        var offender = silo1.Grains.DeviceGrain("a4");
         // O4 waits next to V4's home; the victim's first fix raises the breach.
-        await offender.OnPositions([At("a4", 1, t0, 100)]);
-        await silo1.Grains.DeviceGrain("p4").OnPositions([.. Enumerable.Range(0, 27).Select(i => At("p4", 1 + i, t0.AddSeconds(1 + 10 * i), 0))]);
+        await silo1.Report("a4", At("a4", 1, t0, 100));
+        await silo1.Report("p4", [.. Enumerable.Range(0, 27).Select(i => At("p4", 1 + i, t0.AddSeconds(1 + 10 * i), 0))]);
         // One message with two more fixes there; then O4 drives off (10 m/s) until the episode is over.
         PositionFix[] message = [At("a4", 2, t0.AddSeconds(10), 100), At("a4", 3, t0.AddSeconds(20), 100)];
-        await offender.OnPositions(message);
-        for (int k = 4; k <= 25; k++) await offender.OnPositions([At("a4", k, t0.AddSeconds(10 * k), 100 + 100 * (k - 3))]);
+        await silo1.Report("a4", message);
+        for (int k = 4; k <= 25; k++) await silo1.Report("a4", At("a4", k, t0.AddSeconds(10 * k), 100 + 100 * (k - 3)));
         Assert.Empty(await silo1.Grains.OffenderGrain("O4").GetOpenAlertIds());
         Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM alert WHERE offender_id = 'O4' AND type = 'ContactBanBreach' AND cleared_at IS NOT NULL"));
         await silo1.CrashAsync();
@@ -86,7 +85,7 @@ public sealed class DurableTests(PostgresFixture fixture) : IAsyncLifetime
         // The broker never got that message's PUBACK: the restarted node gets it again.
         var mqtt2 = new RecordingMqtt();
         await using var silo2 = await DurableSilo.StartAsync(_cs, _time, mqtt2, Ct, sameEndpointAs: silo1);
-        var outcome = await silo2.Grains.DeviceGrain("a4").OnPositions(message);
+        var outcome = await silo2.Report("a4", message);
         Assert.Equal(message.Length, outcome.Duplicates);
         Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM alert WHERE offender_id = 'O4' AND type = 'ContactBanBreach'"));
         Assert.Empty(await silo2.Grains.OffenderGrain("O4").GetOpenAlertIds());
@@ -98,8 +97,8 @@ public sealed class DurableTests(PostgresFixture fixture) : IAsyncLifetime
         var mqtt = new CheckingMqtt(async id => await ScalarAsync($"SELECT count(*) FROM alert WHERE id = '{id}'") == 1);
         await using var silo = await DurableSilo.StartAsync(_cs, _time, mqtt, Ct);
         var now = _time.GetUtcNow();
-        await silo.Grains.DeviceGrain("p2").OnPositions([At("p2", 1, now, 0)]);
-        await silo.Grains.DeviceGrain("a2").OnPositions([At("a2", 1, now, 100)]);
+        await silo.Report("p2", At("p2", 1, now, 0));
+        await silo.Report("a2", At("a2", 1, now, 100));
         var (alertId, stored) = await mqtt.Published.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct);
         Assert.True(stored, $"alert {alertId} reached the broker before it was in the alerts table");
         await WaitUntilPublishedAsync(alertId);
@@ -113,8 +112,8 @@ public sealed class DurableTests(PostgresFixture fixture) : IAsyncLifetime
         await using (var silo1 = await DurableSilo.StartAsync(_cs, _time, failing, Ct))
         {
             var now = _time.GetUtcNow();
-            await silo1.Grains.DeviceGrain("p3").OnPositions([At("p3", 1, now, 0)]);
-            await silo1.Grains.DeviceGrain("a3").OnPositions([At("a3", 1, now, 100)]);
+            await silo1.Report("p3", At("p3", 1, now, 0));
+            await silo1.Report("a3", At("a3", 1, now, 100));
             // Raised means recorded: the grain call returned after the alert grain stored it.
             alertId = (await silo1.Grains.OffenderGrain("O3").GetOpenAlertIds()).Single();
             await failing.Attempted.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct);

@@ -47,7 +47,7 @@ public sealed class TwoSiloTests(PostgresFixture fixture) : IAsyncLifetime
         for (int step = 1; step <= Steps; step++)
         {
             // The first steps go in through A, so the grains are placed there; the rest through B.
-            var grains = step <= KillAfter ? a.Grains : b.Grains;
+            var node = step <= KillAfter ? a : b;
             if (step == KillAfter + 1)
             {
                 // A holds the decision state that must move.
@@ -61,8 +61,8 @@ public sealed class TwoSiloTests(PostgresFixture fixture) : IAsyncLifetime
             var ts = start.AddSeconds(5 * step);
             for (int i = 1; i <= 4; i++)
             {
-                await DeliverAsync(grains.DeviceGrain($"p{i}"), At($"p{i}", step, ts, 0));
-                await DeliverAsync(grains.DeviceGrain($"a{i}"), At($"a{i}", step, ts, OffenderEast(i, step)));
+                await DeliverAsync(node, $"p{i}", At($"p{i}", step, ts, 0));
+                await DeliverAsync(node, $"a{i}", At($"a{i}", step, ts, OffenderEast(i, step)));
             }
             // Every offender and victim judged again, wherever its grains were.
             if (step == KillAfter + 1) recovery = killedAt.Elapsed;
@@ -96,14 +96,14 @@ public sealed class TwoSiloTests(PostgresFixture fixture) : IAsyncLifetime
     }
 
     /// <summary>Delivers one message as the broker does with QoS 1: again until a node takes it.</summary>
-    private static async Task DeliverAsync(IDeviceGrain device, PositionFix fix)
+    private static async Task DeliverAsync(DurableSilo node, string device, PositionFix fix)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             try
             {
-                await device.OnPositions([fix]).WaitAsync(TimeSpan.FromSeconds(45), Ct);
+                await node.Report(device, fix).WaitAsync(TimeSpan.FromSeconds(45), Ct);
                 return;
             }
             catch (Exception) when (deadline.Elapsed < TimeSpan.FromMinutes(3))

@@ -1,8 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
+using Proximity.Grains.Durability;
 using Proximity.Grains.Outputs;
+using Proximity.Grains.Registry;
 using Proximity.Protocol;
 using Proximity.Spatial.Bans;
+using Proximity.Spatial.Decisions;
 
 namespace Proximity.Grains.Tests;
 
@@ -19,6 +22,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     public RecordingMqtt Mqtt { get; } = new();
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IGrainFactory Grains => Cluster.Client;
+    public ProximityRegistry Registry { get; } = new(Case, 1000);
+    public FixRoutes Routes { get; private set; } = null!;
 
     public static CaseFile Case { get; } = BuildCase();
 
@@ -42,7 +47,11 @@ public sealed class ClusterFixture : IAsyncLifetime
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
+        Routes = new FixRoutes(Grains, new NoFixRecorder(), Time);
     }
+
+    /// <summary>One message of fixes from a device, as ingest hands it on: judged by the person's grain, health to the device's.</summary>
+    public Task<FixOutcome> Report(string deviceId, params PositionFix[] fixes) => Routes.OnPositionsAsync(Registry.Device(deviceId)!, fixes);
 
     public async ValueTask DisposeAsync()
     {

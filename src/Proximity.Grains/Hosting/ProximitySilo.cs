@@ -67,7 +67,9 @@ public static class ProximitySilo
         builder.Services.AddProximityGrainServices(caseFile, builder.Configuration);
         builder.UseOrleans(s =>
         {
-            s.AddActivityPropagation(); // one trace from the MQTT message through the grains to the alert
+            // One trace from the MQTT message through the grains to the alert; without an exporter the grain call
+            // filters would only cost time on every call.
+            if (ProximityTracing.IsExported(builder.Configuration)) s.AddActivityPropagation();
             // The Orleans dashboard has no authentication of its own: the host maps it behind the Admin role.
             if (builder.Configuration.GetValue<bool>(DashboardKey)) Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(s, _ => { });
             if (storage.Postgres)
@@ -111,6 +113,8 @@ public static class ProximitySilo
         services.TryAddSingleton(StorageChoice.Memory);
         services.TryAddSingleton<IAlertJournal, NoAlertJournal>();
         services.TryAddSingleton<IFixRecorder, NoFixRecorder>();
+        services.AddSingleton(sp => new FixRoutes(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<IFixRecorder>(),
+            sp.GetRequiredKeyedService<TimeProvider>(ClockKey)));
         services.AddSingleton<ProximityOutputs>();
         services.AddSingleton<IAlertOutbox>(sp => sp.GetRequiredService<ProximityOutputs>());
         services.AddSingleton<IDeviceMessenger>(sp => sp.GetRequiredService<ProximityOutputs>());

@@ -22,7 +22,7 @@ public static class ProximityTelemetry
 
     public const string MetricsPath = "/metrics";
 
-    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    public const string OtlpEndpointVariable = Proximity.Grains.ProximityTracing.OtlpEndpointVariable;
 
     /// <summary>Orleans' own meter (cluster size, activations, messaging, storage errors) and trace sources.</summary>
     private static readonly string[] OrleansMeters = ["Microsoft.Orleans"];
@@ -33,7 +33,7 @@ public static class ProximityTelemetry
 
     public static TBuilder AddProximityTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        bool otlp = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]);
+        bool otlp = Proximity.Grains.ProximityTracing.IsExported(builder.Configuration);
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(
                 serviceName: builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : "proximity",
