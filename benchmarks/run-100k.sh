@@ -51,16 +51,9 @@ PIDS_FILE="$WORK/pids"       # "name pid" of every process to sample
 NODE_PID="" SAMPLER_PID=""
 BROKER_PIDS=() SIM_PIDS=()
 
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 log() { echo "run-100k: $(date +%T) $*" >&2; }
 fail() { log "$*"; exit 1; }
-
-stop_pid() { # pid [seconds to wait before SIGKILL, default 10]
-  local pid=$1 grace=${2:-10}
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 $((grace * 10))); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local pid
@@ -75,15 +68,6 @@ trap 'exit 130' INT TERM
 
 [[ $DEVICES =~ ^[0-9]+$ ]] && [ "$DEVICES" -ge 2 ] || fail "devices must be a whole number ≥ 2, not '$DEVICES'"
 [[ $DURATION =~ ^[0-9]+$ ]] && [ "$DURATION" -ge 1 ] || fail "seconds must be a whole number ≥ 1, not '$DURATION'"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_listening() { # port pid name
-  for _ in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || { cat "$OUT/$3.log" >&2; fail "$3 exited"; }
-    sleep 0.1
-  done
-  fail "$3 did not listen on port $1 within 10 s"
-}
 established() { ss -Htn state established "( sport = :$1 )" | wc -l; }
 metric() { # name-prefix [label filter]: sum of the node's samples of that metric
   curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | awk -v m="$1" -v f="${2:-}" '(index($0, m "{") == 1 || index($0, m " ") == 1) && index($0, f) {s += $NF} END {printf "%d\n", s}'
@@ -155,30 +139,17 @@ EOF
 python3 "$WORK/sampler.py" "$PIDS_FILE" "$WORK/samples" & SAMPLER_PID=$!
 
 # --- brokers ---------------------------------------------------------------------------------------------
-broker_conf() { # port: what core and edges share
-  cat <<EOF
-listener $1 127.0.0.1
-allow_anonymous true
-persistence false
-max_queued_messages 1000000
-max_inflight_messages 1000
-set_tcp_nodelay true
-log_dest stderr
-log_type error
-log_type warning
-EOF
-}
 CORE_PORT=$(free_port)
-broker_conf "$CORE_PORT" >"$WORK/core.conf"
+mosquitto_bench_conf "$CORE_PORT" >"$WORK/core.conf"
 /usr/sbin/mosquitto -c "$WORK/core.conf" >"$OUT/core.log" 2>&1 & BROKER_PIDS+=($!)
 echo "core $!" >>"$PIDS_FILE"
-wait_listening "$CORE_PORT" "$!" core
+wait_listening "$CORE_PORT" "$!" "$OUT/core.log" || fail "the core broker did not start"
 EDGE_PORTS=()
 for ((e = 0; e < EDGES; e++)); do
   port=$(free_port)
   EDGE_PORTS+=("$port")
   {
-    broker_conf "$port"
+    mosquitto_bench_conf "$port"
     cat <<EOF
 # The bridge to the core broker: device uplink out, the service's downlink in (each edge's devices take theirs).
 connection edge-$e
@@ -195,7 +166,7 @@ EOF
   } >"$WORK/edge-$e.conf"
   /usr/sbin/mosquitto -c "$WORK/edge-$e.conf" >"$OUT/edge-$e.log" 2>&1 & BROKER_PIDS+=($!)
   echo "edge-$e $!" >>"$PIDS_FILE"
-  wait_listening "$port" "$!" "edge-$e"
+  wait_listening "$port" "$!" "$OUT/edge-$e.log" || fail "edge broker $e did not start"
 done
 for i in $(seq 1 100); do
   [ "$(established "$CORE_PORT")" -ge "$EDGES" ] && break

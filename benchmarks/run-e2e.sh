@@ -28,15 +28,8 @@ WORK=$(mktemp -d /tmp/proximity-e2e.XXXXXX)
 chmod 755 "$WORK"
 SERVER_PID="" BROKER_PID="" SAMPLER_PID=""
 
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 log() { echo "run-e2e: $*" >&2; }
-
-stop_pid() {
-  local pid=$1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   stop_pid "$SAMPLER_PID"; stop_pid "$SERVER_PID"; stop_pid "$BROKER_PID"
@@ -47,8 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # Samples a process's CPU ticks (utime + stime) and RSS once a second: "unix_ms ticks rss_kb".
 sample() {
@@ -143,25 +134,10 @@ stop_pid "$SERVER_PID"; SERVER_PID=""
 # --- b. the raw broker -----------------------------------------------------------------------------------
 BROKER_PORT=$(free_port)
 log "b. mosquitto on port $BROKER_PORT"
-cat >"$WORK/mosquitto.conf" <<EOF
-listener $BROKER_PORT 127.0.0.1
-allow_anonymous true
-persistence false
-max_queued_messages 1000000
-max_inflight_messages 1000
-set_tcp_nodelay true
-log_dest stderr
-log_type error
-log_type warning
-EOF
+mosquitto_bench_conf "$BROKER_PORT" >"$WORK/mosquitto.conf"
 /usr/sbin/mosquitto -c "$WORK/mosquitto.conf" >"$OUT/mosquitto.log" 2>&1 &
 BROKER_PID=$!
-for i in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$BROKER_PORT") 2>/dev/null && break
-  kill -0 "$BROKER_PID" 2>/dev/null || { cat "$OUT/mosquitto.log" >&2; exit 1; }
-  [ "$i" -eq 100 ] && { log "mosquitto did not listen within 10 s"; exit 1; }
-  sleep 0.1
-done
+wait_listening "$BROKER_PORT" "$BROKER_PID" "$OUT/mosquitto.log" || exit 1
 sample "$BROKER_PID" "$WORK/broker.samples" & SAMPLER_PID=$!
 sleep 1
 LOAD_START=$(date +%s%3N)

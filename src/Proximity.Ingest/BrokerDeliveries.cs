@@ -44,30 +44,16 @@ public sealed class BrokerDeliveries(IngestRouter router, IngestOptions options,
         try
         {
             var pause = options.RetryDelay;
-            while (true)
+            IngestResult result;
+            while ((result = await _sequencer.Run(device, () => UntilHandledAsync(topic, payload, ct))).MustComeAgain)
             {
-                var result = await _sequencer.Run(device, () => UntilHandledAsync(topic, payload, ct));
-                if (result.MustComeAgain)
-                {
-                    // Judged, but the history is full (the database away too long): held, not acknowledged, and
-                    // handled again (a duplicate for the decisions, a second chance for the history).
-                    metrics.Unacknowledged("history_full");
-                    await Task.Delay(pause, ct);
-                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, options.MaxRetryDelay.Ticks));
-                    continue;
-                }
-                if (!result.Accepted || result.Fixes is null) break;
-                try
-                {
-                    await router.WhenRecordedAsync().WaitAsync(ct);
-                    break;
-                }
-                catch (Exception x) when (!ct.IsCancellationRequested)
-                {
-                    // Not known to be in the history: handle the message again.
-                    _retries.Failed(topic, x);
-                }
+                // Judged, but the history is full (the database away too long): held, not acknowledged, and
+                // handled again (a duplicate for the decisions, a second chance for the history).
+                metrics.Unacknowledged("history_full");
+                await Task.Delay(pause, ct);
+                pause = Longer(pause);
             }
+            if (result.Accepted && result.Fixes is not null) await router.WhenRecordedAsync().WaitAsync(ct);
             await e.AcknowledgeAsync(ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -97,10 +83,12 @@ public sealed class BrokerDeliveries(IngestRouter router, IngestOptions options,
             {
                 _retries.Failed(topic, x);
                 await Task.Delay(delay, ct);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxRetryDelay.Ticks));
+                delay = Longer(delay);
             }
         }
     }
+
+    private TimeSpan Longer(TimeSpan pause) => TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, options.MaxRetryDelay.Ticks));
 
     /// <summary>Failed attempts are counted; at most one log line of each kind every 10 s, so a dead node does not flood the log.</summary>
     private sealed class RetryLog(IngestMetrics metrics, ILogger logger)

@@ -121,19 +121,7 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
 
     private async ValueTask ConnectAsync(CancellationToken ct)
     {
-        var options = new MqttClientOptionsBuilder()
-            .WithTcpServer(_options.BrokerHost, _options.BrokerPort)
-            .WithClientId(_options.ClientId)
-            .WithCredentials(_options.Username, _options.Password)
-            .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithCleanStart(false)
-            .WithSessionExpiryInterval((uint)_options.SessionExpiry.TotalSeconds)
-            .WithReceiveMaximum(_options.MaxInFlight)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
-            .Build();
-        var result = await _client.ConnectAsync(options, ct);
-        if (result.ResultCode != MqttClientConnectResultCode.Success)
-            throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode}");
+        var result = await BrokerSession.ConnectAsync(_client, _options, _options.ClientId, ct);
         // A broker that kept the session also kept the subscriptions; subscribing again is harmless.
         var subscribe = new MqttClientSubscribeOptionsBuilder();
         foreach (var f in Filters) subscribe.WithTopicFilter(f, MqttQualityOfServiceLevel.AtLeastOnce);
@@ -144,5 +132,26 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
         _ready.TrySetResult();
         _logger.LogInformation("connected to MQTT broker {Host}:{Port} as {Client} (session present: {Session}), subscribed to {Filters}",
             _options.BrokerHost, _options.BrokerPort, _options.ClientId, result.IsSessionPresent, string.Join(", ", Filters));
+    }
+}
+
+/// <summary>The persistent MQTT 5 session a node holds at the external broker: its own, or a dead node's it takes over.</summary>
+internal static class BrokerSession
+{
+    public static async Task<MqttClientConnectResult> ConnectAsync(IMqttClient client, IngestOptions options, string clientId, CancellationToken ct)
+    {
+        var result = await client.ConnectAsync(new MqttClientOptionsBuilder()
+            .WithTcpServer(options.BrokerHost, options.BrokerPort)
+            .WithClientId(clientId)
+            .WithCredentials(options.Username, options.Password)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)options.SessionExpiry.TotalSeconds)
+            .WithReceiveMaximum(options.MaxInFlight)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
+            .Build(), ct);
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+            throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode}");
+        return result;
     }
 }

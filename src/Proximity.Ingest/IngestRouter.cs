@@ -111,9 +111,9 @@ public sealed class IngestRouter(
         {
             return Reject(x.Reason, x.Message);
         }
-        if (fixes is not null && Array.FindIndex(fixes, f => f.Timestamp > time.GetUtcNow() + MaxClockAhead) is var ahead and >= 0)
+        if (fixes is not null && FirstAhead(fixes, time.GetUtcNow() + MaxClockAhead) is { } ahead)
             return Reject(RejectReason.OutOfRange, string.Create(CultureInfo.InvariantCulture,
-                $"fix seq {fixes[ahead].Seq} is stamped {fixes[ahead].Timestamp:O}, more than {MaxClockAhead.TotalMinutes:F0} min ahead of the server's clock"));
+                $"fix seq {ahead.Seq} is stamped {ahead.Timestamp:O}, more than {MaxClockAhead.TotalMinutes:F0} min ahead of the server's clock"));
 
         if (fixes is not null) return new IngestResult(null, null, await routes.OnPositionsAsync(device, fixes));
         await routes.Device(t.DeviceId).OnEvent(deviceEvent!);
@@ -122,6 +122,12 @@ public sealed class IngestRouter(
 
     /// <summary>Completes when the fixes judged so far on this node are in the position history (at once in memory mode).</summary>
     public Task WhenRecordedAsync() => routes.WhenRecordedAsync();
+
+    private static PositionFix? FirstAhead(PositionFix[] fixes, DateTimeOffset latest)
+    {
+        foreach (var fix in fixes) if (fix.Timestamp > latest) return fix;
+        return null;
+    }
 
     private static IngestResult Reject(RejectReason reason, string message) => new(reason, message);
 

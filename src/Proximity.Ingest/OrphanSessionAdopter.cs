@@ -2,8 +2,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Exceptions;
-using MQTTnet.Formatter;
-using MQTTnet.Protocol;
 
 namespace Proximity.Ingest;
 
@@ -106,18 +104,7 @@ public sealed class OrphanSessionAdopter(
         var counter = deliveries.Attach(client, ct);
         try
         {
-            var result = await client.ConnectAsync(new MqttClientOptionsBuilder()
-                .WithTcpServer(options.BrokerHost, options.BrokerPort)
-                .WithClientId(clientId)
-                .WithCredentials(options.Username, options.Password)
-                .WithProtocolVersion(MqttProtocolVersion.V500)
-                .WithCleanStart(false)
-                .WithSessionExpiryInterval((uint)options.SessionExpiry.TotalSeconds)
-                .WithReceiveMaximum(options.MaxInFlight)
-                .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
-                .Build(), ct);
-            if (result.ResultCode != MqttClientConnectResultCode.Success)
-                throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode}");
+            var result = await BrokerSession.ConnectAsync(client, options, clientId, ct);
             if (result.IsSessionPresent)
             {
                 logger.LogWarning("node {Silo} was declared dead: taking over its MQTT session {ClientId} to handle what the broker kept for it", silo, clientId);

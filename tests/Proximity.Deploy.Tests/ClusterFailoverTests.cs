@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -34,33 +33,21 @@ public sealed class ClusterFailoverTests : IAsyncLifetime
     private static readonly TimeSpan DownFor = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
-    private readonly ProductionBroker _broker = new()
-    {
-        ExtraUsers = ClusterCase.Users(Offenders),
-    };
-    private PostgresServer? _postgres;
-    private readonly List<ClusterNode> _nodes = [];
-    private readonly List<IMqttClient> _clients = [];
-    private readonly string _dir = Directory.CreateTempSubdirectory("proximity-failover-").FullName;
+    private readonly Rig _rig = new(Offenders, "failover");
 
-    public async ValueTask InitializeAsync()
-    {
-        await _broker.InitializeAsync();
-        _postgres = await PostgresServer.StartAsync();
-    }
+    public ValueTask InitializeAsync() => _rig.InitializeAsync();
 
-    private static string Fix(long seq, DateTime ts, int offender) => string.Create(CultureInfo.InvariantCulture,
-        $$"""{"seq":{{seq}},"ts":"{{ts:yyyy-MM-ddTHH:mm:ss.fffZ}}","lat":{{(offender == 1 ? 52.09 : 52.20 + offender * 0.01)}},"lon":{{(offender == 1 ? 5.12 : 5.30)}},"acc":5,"src":"gps"}""");
+    public ValueTask DisposeAsync() => _rig.DisposeAsync();
 
     [Fact]
     public async Task Killing_the_node_with_an_open_episode_mid_stream_loses_no_fix_and_raises_the_breach_once()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (database, clusterId) = await ClusterCase.StartThreeNodesAsync(_postgres!, _broker, _dir, Offenders, _nodes, ct);
+        var (database, clusterId) = await _rig.StartThreeNodesAsync(ct);
 
         // The control room on the alert feed.
         var alerts = new ConcurrentQueue<JsonElement>();
-        var integration = await ConnectAsync(_broker.TlsClient(ProductionBroker.IntegrationUser), ct);
+        var integration = await _rig.ConnectAsync(_rig.Broker.TlsClient(ProductionBroker.IntegrationUser), ct);
         integration.ApplicationMessageReceivedAsync += e =>
         {
             alerts.Enqueue(JsonDocument.Parse(e.ApplicationMessage.ConvertPayloadToString()).RootElement.Clone());
@@ -71,7 +58,7 @@ public sealed class ClusterFailoverTests : IAsyncLifetime
 
         // Every device publishes a fix every FixInterval; what the broker acknowledged is remembered.
         var devices = new List<IMqttClient>();
-        for (int i = 1; i <= Offenders; i++) devices.Add(await ConnectAsync(_broker.TlsClient(Device(i), Secret(i)), ct));
+        for (int i = 1; i <= Offenders; i++) devices.Add(await _rig.ConnectAsync(_rig.Broker.TlsClient(Device(i), Secret(i)), ct));
         var acknowledged = new ConcurrentDictionary<(string Device, long Seq), DateTime>();
         using var stopStream = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var stream = Task.WhenAll(Enumerable.Range(1, Offenders).Select(i => PublishContinuouslyAsync(devices[i - 1], i, acknowledged, stopStream.Token)));
@@ -83,12 +70,12 @@ public sealed class ClusterFailoverTests : IAsyncLifetime
         // Which node holds off-1's open episode, and which offenders' grains live with it.
         var placement = await GrainPlacementAsync(database, clusterId, ct);
         int victimPort = placement[GrainKeys.Offender(Offender(1))];
-        var victim = _nodes.Single(n => n.SiloPort == victimPort);
+        var victim = _rig.Nodes.Single(n => n.SiloPort == victimPort);
         var affected = Enumerable.Range(1, Offenders).Select(Offender)
             .Where(o => placement.TryGetValue(GrainKeys.Offender(o), out int port) && port == victimPort).ToList();
         // The shared subscription gave every node a share of the stream.
         var handled = new List<double>();
-        foreach (var node in _nodes) handled.Add(ThreeNodeClusterTests.FixesHandled(await node.MetricsAsync(ct)));
+        foreach (var node in _rig.Nodes) handled.Add(FixesHandled(await node.MetricsAsync(ct)));
         Assert.True(handled.All(h => h > 0), "fixes handled per node before the kill: " + string.Join(", ", handled));
 
         var killedAt = DateTime.UtcNow;
@@ -100,7 +87,7 @@ public sealed class ClusterFailoverTests : IAsyncLifetime
         var restartedAt = DateTime.UtcNow;
         victim.Start();
         await victim.PollAsync("/health/ready", (r, _) => r.IsSuccessStatusCode, ct);
-        await victim.PollAsync("/metrics", (r, body) => r.IsSuccessStatusCode && ThreeNodeClusterTests.FixesHandled(body) > 0, ct);
+        await victim.PollAsync("/metrics", (r, body) => r.IsSuccessStatusCode && FixesHandled(body) > 0, ct);
         await stopStream.CancelAsync();
         await stream;
 
@@ -117,7 +104,7 @@ public sealed class ClusterFailoverTests : IAsyncLifetime
             return missing.Count == 0;
         }, () => $"{missing.Count} acknowledged fixes missing from position_fix, e.g. {string.Join(", ", missing.Take(5))}", ct);
         // A survivor took over the dead node's MQTT session (that share of the stream is in the history above).
-        Assert.Contains(_nodes.Where(n => n != victim), n => n.Log.Contains($"MQTT session {victim.ClientId}", StringComparison.Ordinal));
+        Assert.Contains(_rig.Nodes.Where(n => n != victim), n => n.Log.Contains($"MQTT session {victim.ClientId}", StringComparison.Ordinal));
 
         // The breach is one alert: one row, still open, one id on the feed (publication is at least once: a
         // receiver drops a repeat by id); the episode went on in the grain that took over (restored from its
@@ -221,25 +208,8 @@ public sealed class ClusterFailoverTests : IAsyncLifetime
         while (!await condition())
         {
             if (deadline.Elapsed > Deadline)
-                throw new Xunit.Sdk.XunitException($"not within {Deadline.TotalSeconds} s: {what()}\n" + string.Join("\n----\n", _nodes.Select(n => n.Log)));
+                throw new Xunit.Sdk.XunitException($"not within {Deadline.TotalSeconds} s: {what()}\n" + _rig.Logs);
             await Task.Delay(250, ct);
         }
-    }
-
-    private async Task<IMqttClient> ConnectAsync(MqttClientOptions options, CancellationToken ct)
-    {
-        var client = new MqttClientFactory().CreateMqttClient();
-        _clients.Add(client);
-        await client.ConnectAsync(options, ct);
-        return client;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var c in _clients) c.Dispose();
-        foreach (var node in _nodes) await node.DisposeAsync();
-        if (_postgres is not null) await _postgres.DisposeAsync();
-        await _broker.DisposeAsync();
-        try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 }

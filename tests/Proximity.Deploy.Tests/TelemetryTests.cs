@@ -48,7 +48,7 @@ public sealed class TelemetryTests
         var ct = TestContext.Current.CancellationToken;
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        if (otlpConfigured) builder.Configuration[ProximityTelemetry.OtlpEndpointVariable] = "http://127.0.0.1:9";
+        if (otlpConfigured) builder.Configuration[Proximity.Grains.ProximityTracing.OtlpEndpointVariable] = "http://127.0.0.1:9";
         builder.AddProximityTelemetry();
         await using var app = builder.Build();
         await app.StartAsync(ct);

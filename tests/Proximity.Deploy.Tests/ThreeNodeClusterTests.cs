@@ -1,8 +1,4 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -18,38 +14,26 @@ namespace Proximity.Deploy.Tests;
 /// integration over TLS, the nodes on the internal listener as the service user with the shared
 /// subscription). Devices publish through the broker; the cluster raises the one breach exactly once.
 /// </summary>
-public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
+public sealed class ThreeNodeClusterTests : IAsyncLifetime
 {
     private const int Offenders = 6;
     private const int Rounds = 5;
 
-    private readonly ProductionBroker _broker = new()
-    {
-        ExtraUsers = ClusterCase.Users(Offenders),
-    };
-    private PostgresServer? _postgres;
-    private readonly List<ClusterNode> _nodes = [];
-    private readonly List<IMqttClient> _clients = [];
-    private readonly string _dir = Directory.CreateTempSubdirectory("proximity-cluster-").FullName;
+    private readonly Rig _rig = new(Offenders, "cluster");
 
-    public async ValueTask InitializeAsync()
-    {
-        await _broker.InitializeAsync();
-        _postgres = await PostgresServer.StartAsync();
-    }
+    public ValueTask InitializeAsync() => _rig.InitializeAsync();
 
-    private static string Fix(long seq, DateTime ts, double lat, double lon) => string.Create(CultureInfo.InvariantCulture,
-        $$"""{"seq":{{seq}},"ts":"{{ts:yyyy-MM-ddTHH:mm:ss.fffZ}}","lat":{{lat}},"lon":{{lon}},"acc":5,"src":"gps"}""");
+    public ValueTask DisposeAsync() => _rig.DisposeAsync();
 
     [Fact]
     public async Task Three_nodes_on_postgres_and_mosquitto_form_one_cluster_share_the_devices_and_raise_the_breach_once()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (database, clusterId) = await ClusterCase.StartThreeNodesAsync(_postgres!, _broker, _dir, Offenders, _nodes, ct);
+        var (database, clusterId) = await _rig.StartThreeNodesAsync(ct);
 
         // The control room on the alert feed, over TLS, as the production ACL's integration user.
         var alerts = Channel.CreateUnbounded<(string Topic, string Payload)>();
-        var integration = await ConnectAsync(_broker.TlsClient(ProductionBroker.IntegrationUser), ct);
+        var integration = await _rig.ConnectAsync(_rig.Broker.TlsClient(ProductionBroker.IntegrationUser), ct);
         integration.ApplicationMessageReceivedAsync += e =>
         {
             alerts.Writer.TryWrite((e.ApplicationMessage.Topic, e.ApplicationMessage.ConvertPayloadToString()));
@@ -60,12 +44,12 @@ public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
 
         // off-1 stays in its exclusion zone (one breach); the others report far away from it.
         var devices = new List<IMqttClient>();
-        for (int i = 1; i <= Offenders; i++) devices.Add(await ConnectAsync(_broker.TlsClient(Device(i), Secret(i)), ct));
+        for (int i = 1; i <= Offenders; i++) devices.Add(await _rig.ConnectAsync(_rig.Broker.TlsClient(Device(i), Secret(i)), ct));
         var start = DateTime.UtcNow.AddSeconds(-30);
         for (int round = 0; round < Rounds; round++)
             for (int i = 1; i <= Offenders; i++)
                 await PublishAsync(devices[i - 1], Device(i),
-                    i == 1 ? Fix(round + 1, start.AddSeconds(5 * round), 52.09, 5.12) : Fix(round + 1, start.AddSeconds(5 * round), 52.20 + i * 0.01, 5.30), ct);
+                    Fix(round + 1, start.AddSeconds(5 * round), i), ct);
 
         using (var cts = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
@@ -74,7 +58,7 @@ public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
             try { breach = await NextBreachAsync(alerts, cts.Token); }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                throw new Xunit.Sdk.XunitException("no breach alert; node logs:\n" + string.Join("\n----\n", _nodes.Select(n => n.Log)));
+                throw new Xunit.Sdk.XunitException("no breach alert; node logs:\n" + _rig.Logs);
             }
             Assert.Equal("off-1", breach.GetProperty("offenderId").GetString());
             Assert.Equal("ban-home", breach.GetProperty("banId").GetString());
@@ -88,7 +72,7 @@ public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
 
         // The shared subscription spread the devices' messages over more than one node.
         var handled = new List<double>();
-        foreach (var node in _nodes) handled.Add(FixesHandled(await node.MetricsAsync(ct)));
+        foreach (var node in _rig.Nodes) handled.Add(FixesHandled(await node.MetricsAsync(ct)));
         Assert.True(handled.Count(h => h > 0) >= 2, "fixes handled per node: " + string.Join(", ", handled));
         Assert.Equal(Rounds * Offenders, handled.Sum());
     }
@@ -103,14 +87,6 @@ public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
         }
     }
 
-    private async Task<IMqttClient> ConnectAsync(MqttClientOptions options, CancellationToken ct)
-    {
-        var client = new MqttClientFactory().CreateMqttClient();
-        _clients.Add(client);
-        await client.ConnectAsync(options, ct);
-        return client;
-    }
-
     private static async Task PublishAsync(IMqttClient device, string id, string payload, CancellationToken ct)
     {
         var result = await device.PublishAsync(new MqttApplicationMessageBuilder()
@@ -118,23 +94,4 @@ public sealed partial class ThreeNodeClusterTests : IAsyncLifetime
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct);
         Assert.True(result.IsSuccess, result.ReasonCode.ToString());
     }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var c in _clients) c.Dispose();
-        foreach (var node in _nodes) await node.DisposeAsync();
-        if (_postgres is not null) await _postgres.DisposeAsync();
-        await _broker.DisposeAsync();
-        try { Directory.Delete(_dir, true); } catch (IOException) { }
-    }
-
-    [GeneratedRegex(@"\norleans_consistent_ring_size\{[^}]*\} 3\n")]
-    internal static partial Regex RingSize();
-
-    [GeneratedRegex(@"\nproximity_ingest_fixes_total\{[^}]*\} ([0-9.e+]+)")]
-    private static partial Regex FixesCounter();
-
-    /// <summary>Fixes this node's ingest handed to the grains (its share of the shared subscription).</summary>
-    internal static double FixesHandled(string metrics) =>
-        FixesCounter().Matches(metrics).Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
 }

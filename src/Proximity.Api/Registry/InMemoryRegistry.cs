@@ -31,10 +31,7 @@ public sealed class InMemoryRegistry : IRegistry
 
     public Task<Offender> SaveOffenderAsync(Offender offender, int? expectedVersion)
     {
-        CheckId(offender.Id, "offender");
-        CheckName(offender.Name);
-        CheckPlace(offender.Home, "home");
-        CheckPlace(offender.Work, "work");
+        CheckPerson(offender.Id, "offender", offender.Name, offender.Home, offender.Work);
         lock (_lock)
         {
             if (_victims.ContainsKey(offender.Id)) throw ApiProblemException.Conflict($"'{offender.Id}' is already a victim's id.");
@@ -56,10 +53,7 @@ public sealed class InMemoryRegistry : IRegistry
 
     public Task<Victim> SaveVictimAsync(Victim victim, int? expectedVersion)
     {
-        CheckId(victim.Id, "victim");
-        CheckName(victim.Name);
-        CheckPlace(victim.Home, "home");
-        CheckPlace(victim.Work, "work");
+        CheckPerson(victim.Id, "victim", victim.Name, victim.Home, victim.Work);
         lock (_lock)
         {
             if (_offenders.ContainsKey(victim.Id)) throw ApiProblemException.Conflict($"'{victim.Id}' is already an offender's id.");
@@ -250,12 +244,16 @@ public sealed class InMemoryRegistry : IRegistry
             throw ApiProblemException.Invalid($"a {what} id must be 1–64 characters of letters, digits, '-', '_' or '.'; got '{id}'.");
     }
 
-    internal static void CheckName(string? name)
+    /// <summary>What both registries require of an offender or victim before storing one.</summary>
+    internal static void CheckPerson(string? id, string what, string? name, Place? home, Place? work)
     {
+        CheckId(id, what);
         if (string.IsNullOrWhiteSpace(name) || name.Length > 200) throw ApiProblemException.Invalid("name is required (at most 200 characters).");
+        CheckPlace(home, "home");
+        CheckPlace(work, "work");
     }
 
-    internal static void CheckPlace(Place? place, string what)
+    private static void CheckPlace(Place? place, string what)
     {
         if (place is null) return;
         if (new Spatial.Geodesy.GeoPoint(place.Latitude, place.Longitude).Problem() is { } p)

@@ -36,10 +36,7 @@ public sealed class PostgresRegistry(RegistryStore people, BanStore bans, TimePr
 
     public async Task<Offender> SaveOffenderAsync(Offender offender, int? expectedVersion)
     {
-        InMemoryRegistry.CheckId(offender.Id, "offender");
-        InMemoryRegistry.CheckName(offender.Name);
-        InMemoryRegistry.CheckPlace(offender.Home, "home");
-        InMemoryRegistry.CheckPlace(offender.Work, "work");
+        InMemoryRegistry.CheckPerson(offender.Id, "offender", offender.Name, offender.Home, offender.Work);
         int version = await Conflicts(() => people.SavePersonAsync(new Person(offender.Id, PersonKind.Offender, offender.Name, NoLegalStatus)
         {
             CaseOfficer = offender.CaseOfficer, HomeJson = PlaceJson(offender.Home), WorkJson = PlaceJson(offender.Work),
@@ -55,10 +52,7 @@ public sealed class PostgresRegistry(RegistryStore people, BanStore bans, TimePr
 
     public async Task<Victim> SaveVictimAsync(Victim victim, int? expectedVersion)
     {
-        InMemoryRegistry.CheckId(victim.Id, "victim");
-        InMemoryRegistry.CheckName(victim.Name);
-        InMemoryRegistry.CheckPlace(victim.Home, "home");
-        InMemoryRegistry.CheckPlace(victim.Work, "work");
+        InMemoryRegistry.CheckPerson(victim.Id, "victim", victim.Name, victim.Home, victim.Work);
         int version = await Conflicts(() => people.SavePersonAsync(new Person(victim.Id, PersonKind.Victim, victim.Name, NoLegalStatus)
         {
             HomeJson = PlaceJson(victim.Home), WorkJson = PlaceJson(victim.Work),

@@ -43,10 +43,6 @@ public static class ProximitySilo
     /// </summary>
     public const string ClockKey = "proximity-clock";
 
-    /// <summary>
-    /// A silo with the proximity grains, the registry loaded from <paramref name="caseFile"/> and the output routes:
-    /// single-node in memory by default, or clustered and persisted in PostgreSQL (<c>Proximity:Storage=postgres</c>).
-    /// </summary>
     /// <summary>Orleans' <see cref="ClusterMembershipOptions"/> (ProbeTimeout, NumMissedProbesLimit, NumVotesForDeathDeclaration, ...).</summary>
     public const string MembershipSection = "Proximity:Cluster:Membership";
 
@@ -56,6 +52,10 @@ public static class ProximitySilo
     /// <summary>Configuration key: run the Orleans dashboard's data collection in this silo.</summary>
     public const string DashboardKey = "Proximity:Dashboard:Enabled";
 
+    /// <summary>
+    /// A silo with the proximity grains, the registry loaded from <paramref name="caseFile"/> and the output routes:
+    /// single-node in memory by default, or clustered and persisted in PostgreSQL (<c>Proximity:Storage=postgres</c>).
+    /// </summary>
     public static IHostApplicationBuilder AddProximitySilo(this IHostApplicationBuilder builder, CaseFile caseFile)
     {
         var silo = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();

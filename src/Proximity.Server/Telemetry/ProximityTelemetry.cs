@@ -22,8 +22,6 @@ public static class ProximityTelemetry
 
     public const string MetricsPath = "/metrics";
 
-    public const string OtlpEndpointVariable = Proximity.Grains.ProximityTracing.OtlpEndpointVariable;
-
     /// <summary>Orleans' own meter (cluster size, activations, messaging, storage errors) and trace sources.</summary>
     private static readonly string[] OrleansMeters = ["Microsoft.Orleans"];
     private static readonly string[] OrleansSources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application"];
