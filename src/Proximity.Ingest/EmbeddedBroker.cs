@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -36,8 +37,10 @@ public sealed class EmbeddedBroker(
 {
     /// <summary>The sender id of messages the service itself publishes (not a valid device id).</summary>
     public const string ServiceClientId = "$proximity";
-    private const string Mqtt5Key = "proximity.mqtt5";
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SessionSubscriptions _subscriptions = new();
+    // By client id, set at each connect: a resumed session keeps the items of the connection that created it.
+    private readonly ConcurrentDictionary<string, bool> _speaksMqtt5 = new(StringComparer.Ordinal);
     private MqttServer? _server;
 
     public Task WhenReady => _ready.Task;
@@ -57,6 +60,7 @@ public sealed class EmbeddedBroker(
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);
         _server.ValidatingConnectionAsync += ValidateConnection;
         _server.InterceptingSubscriptionAsync += InterceptSubscription;
+        _server.InterceptingUnsubscriptionAsync += InterceptUnsubscription;
         _server.InterceptingPublishAsync += InterceptPublish;
         await _server.StartAsync();
         _ready.TrySetResult();
@@ -76,20 +80,41 @@ public sealed class EmbeddedBroker(
         _server = null;
     }
 
+    /// <summary>
+    /// Delivers to the sessions subscribed to <paramref name="topic"/>: a device's command or notify topic goes to
+    /// that device, an alert to the integrations reading alerts. A session that is offline gets it when it returns.
+    /// </summary>
     public async ValueTask PublishAsync(string topic, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var server = _server ?? throw new InvalidOperationException("the embedded broker is not running");
+        if (topic.StartsWith(Topics.AlertsPrefix, StringComparison.Ordinal))
+        {
+            byte[] body = payload.ToArray();
+            foreach (var reader in _subscriptions.AlertReaders) await DeliverAsync(server, reader, topic, body);
+        }
+        else if (topic.StartsWith(Topics.DevicesPrefix, StringComparison.Ordinal) && topic.IndexOf('/', Topics.DevicesPrefix.Length) is > 0 and var end)
+            await DeliverAsync(server, topic[Topics.DevicesPrefix.Length..end], topic, payload.ToArray());
+        else
+            throw new ArgumentException($"the service publishes only alerts and device topics, not {topic}", nameof(topic));
+    }
+
+    private async ValueTask DeliverAsync(MqttServer server, string clientId, string topic, byte[] payload)
+    {
+        if (!_subscriptions.MayHaveSubscriptions(clientId)) return;
+        MqttSessionStatus session;
+        try { session = await server.GetSessionAsync(clientId); }
+        catch (InvalidOperationException) { return; } // no session: the client is gone for good
+        if (SessionSubscriptions.Qos(session.Items, topic) is not { } granted) return;
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
-            .WithPayload(payload.ToArray())
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel(granted < MqttQualityOfServiceLevel.AtLeastOnce ? granted : MqttQualityOfServiceLevel.AtLeastOnce)
             .Build();
-        await server.InjectApplicationMessage(new InjectedMqttApplicationMessage(message) { SenderClientId = ServiceClientId }, cancellationToken);
+        if (!session.TryEnqueueApplicationMessage(message, out _)) metrics.OutboundDropped(clientId);
     }
 
     private Task ValidateConnection(ValidatingConnectionEventArgs e)
     {
-        e.SessionItems[Mqtt5Key] = e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500;
         if (string.IsNullOrEmpty(e.ClientId) || e.ClientId != e.UserName)
         {
             e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
@@ -100,6 +125,7 @@ public sealed class EmbeddedBroker(
             e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
             metrics.Refused("bad_credentials", e.ClientId);
         }
+        else _speaksMqtt5[e.ClientId] = e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500;
         return Task.CompletedTask;
     }
 
@@ -111,6 +137,13 @@ public sealed class EmbeddedBroker(
             e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
             metrics.Refused("subscription_not_authorized", e.ClientId);
         }
+        else _subscriptions.Subscribed(e.ClientId, e.SessionItems, e.TopicFilter.Topic, e.TopicFilter.QualityOfServiceLevel);
+        return Task.CompletedTask;
+    }
+
+    private Task InterceptUnsubscription(InterceptingUnsubscriptionEventArgs e)
+    {
+        _subscriptions.Unsubscribed(e.SessionItems, e.Topic);
         return Task.CompletedTask;
     }
 
@@ -161,6 +194,6 @@ public sealed class EmbeddedBroker(
     {
         metrics.Unacknowledged(counted);
         e.Response.ReasonCode = reason;
-        if (e.SessionItems[Mqtt5Key] is not true) e.CloseConnection = true;
+        if (!_speaksMqtt5.GetValueOrDefault(e.ClientId)) e.CloseConnection = true;
     }
 }

@@ -20,6 +20,7 @@ public sealed class IngestMetrics
     private readonly Counter<long> _refused;
     private readonly Counter<long> _retried;
     private readonly Counter<long> _unacknowledged;
+    private readonly Counter<long> _outboundDropped;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<RejectReason, LogWindow> _windows = new();
@@ -34,6 +35,8 @@ public sealed class IngestMetrics
         _retried = meter.CreateCounter<long>("proximity.ingest.retried", description: "failed attempts to hand a message to the grains (tried again)");
         _unacknowledged = meter.CreateCounter<long>("proximity.ingest.unacknowledged",
             description: "device messages left unacknowledged so that they come again (history full, grains failing), by reason");
+        _outboundDropped = meter.CreateCounter<long>("proximity.mqtt.outbound_dropped",
+            description: "messages for a broker client dropped because its queue of pending messages was full");
         _logger = logger;
         _time = time;
     }
@@ -72,6 +75,12 @@ public sealed class IngestMetrics
 
     /// <summary>A valid message the service could not fully take this time (<c>history_full</c>, <c>grain_failure</c>).</summary>
     public void Unacknowledged(string reason) => _unacknowledged.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void OutboundDropped(string clientId)
+    {
+        _outboundDropped.Add(1);
+        _logger.LogWarning("dropped a message for {Client}: its queue of pending messages is full", clientId);
+    }
 
     private sealed class LogWindow
     {

@@ -43,7 +43,7 @@ public sealed class MqttTestClient : IAsyncDisposable
     {
         var client = new MqttClientFactory().CreateMqttClient();
         var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(id).WithCredentials(id, secret)
-            .WithProtocolVersion(version).WithCleanStart(cleanStart).WithTimeout(TimeSpan.FromSeconds(30)).Build();
+            .WithProtocolVersion(version).WithCleanStart(cleanStart).WithSessionExpiryInterval(cleanStart ? 0u : 3600u).WithTimeout(TimeSpan.FromSeconds(30)).Build();
         try
         {
             await client.ConnectAsync(options);
@@ -81,6 +81,8 @@ public sealed class MqttTestClient : IAsyncDisposable
         var result = await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce).Build());
         return result.Items.Single().ResultCode;
     }
+
+    public Task UnsubscribeAsync(string filter) => _client.UnsubscribeAsync(filter);
 
     public Task<MqttClientPublishResult> PublishAsync(string topic, string payload) => PublishAsync(topic, Encoding.UTF8.GetBytes(payload));
 
