@@ -96,10 +96,12 @@ public sealed class IngestRouter(
             switch (t.Kind)
             {
                 case DeviceTopicKind.Position:
-                    fixes = [.. FixJson.ParsePayload(bytes, t.DeviceId)];
+                    // The registry's id, not the topic's copy: fixes are kept in long-lived tracks, and a fresh
+                    // string in each would keep young objects reachable from old ones (slower collections).
+                    fixes = FixJson.ParsePayload(bytes, device.DeviceId);
                     break;
                 case DeviceTopicKind.OwnTracks:
-                    fixes = [OwnTracksJson.ParsePayload(bytes, t.DeviceId)];
+                    fixes = [OwnTracksJson.ParsePayload(bytes, device.DeviceId)];
                     break;
                 default:
                     var e = EventJson.ParsePayload(bytes);
@@ -116,7 +118,7 @@ public sealed class IngestRouter(
                 $"fix seq {ahead.Seq} is stamped {ahead.Timestamp:O}, more than {MaxClockAhead.TotalMinutes:F0} min ahead of the server's clock"));
 
         if (fixes is not null) return new IngestResult(null, null, await routes.OnPositionsAsync(device, fixes));
-        await routes.Device(t.DeviceId).OnEvent(deviceEvent!);
+        await routes.Device(device.DeviceId).OnEvent(deviceEvent!);
         return new IngestResult(null, null);
     }
 

@@ -50,7 +50,7 @@ public static class FixJson
     }
 
     /// <summary>A position payload: one fix or an array of fixes (store-and-forward, oldest first).</summary>
-    public static IReadOnlyList<PositionFix> ParsePayload(ReadOnlySpan<byte> payload, string deviceId)
+    public static PositionFix[] ParsePayload(ReadOnlySpan<byte> payload, string deviceId)
     {
         try
         {
@@ -61,10 +61,11 @@ public static class FixJson
             {
                 if (root.GetArrayLength() == 0) throw Reject(RejectReason.MissingField, "empty fix array");
                 if (root.GetArrayLength() > MaxBatch) throw Reject(RejectReason.TooLarge, $"more than {MaxBatch} fixes in one message");
-                var fixes = new List<PositionFix>(root.GetArrayLength());
-                foreach (var e in root.EnumerateArray()) fixes.Add(Parse(e, deviceId));
-                fixes.Sort((a, b) => a.Timestamp.CompareTo(b.Timestamp));
-                return fixes;
+                var fixes = new PositionFix[root.GetArrayLength()];
+                int i = 0;
+                foreach (var e in root.EnumerateArray()) fixes[i++] = Parse(e, deviceId);
+                // Stable, like the order devices send: equal times keep their order.
+                return [.. fixes.OrderBy(f => f.Timestamp)];
             }
             return [Parse(root, deviceId)];
         }

@@ -28,14 +28,23 @@ public interface IPositionReader
 /// <summary>Position history in memory: a bounded, time-ordered list per person.</summary>
 public sealed class InMemoryPositionStore(int maxPerPerson = 20_000) : IPositionReader
 {
-    private readonly ConcurrentDictionary<string, List<PositionRecord>> _tracks = new(StringComparer.Ordinal);
+    // Kept as structs that refer only to long-lived strings: a record object per fix, reachable from the long-lived
+    // lists, would make every garbage collection trace the newest fixes of every person.
+    private readonly record struct Stored(string DeviceId, long Seq, DateTimeOffset Timestamp, double Latitude, double Longitude,
+        double AccuracyMeters, double? SpeedMetersPerSecond, FixSource Source, DateTimeOffset ReceivedAt)
+    {
+        public PositionRecord ToRecord(string personId) =>
+            new(personId, DeviceId, Seq, Timestamp, Latitude, Longitude, AccuracyMeters, SpeedMetersPerSecond, Source, ReceivedAt);
+    }
+
+    private readonly ConcurrentDictionary<string, List<Stored>> _tracks = new(StringComparer.Ordinal);
 
     /// <summary>Stores a fix of <paramref name="personId"/>; invalid fixes are refused, duplicates (same device and seq) ignored.</summary>
     public void Record(string personId, in PositionFix fix, DateTimeOffset receivedAt)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(personId);
         if (fix.Problem() is { } problem) throw new ArgumentException($"fix refused: {problem}", nameof(fix));
-        var record = new PositionRecord(personId, fix.DeviceId, fix.Seq, fix.Timestamp, fix.Latitude, fix.Longitude,
+        var record = new Stored(fix.DeviceId, fix.Seq, fix.Timestamp, fix.Latitude, fix.Longitude,
             fix.AccuracyMeters, fix.SpeedMetersPerSecond, fix.Source, receivedAt);
         var list = _tracks.GetOrAdd(personId, _ => []);
         lock (list)
@@ -53,7 +62,7 @@ public sealed class InMemoryPositionStore(int maxPerPerson = 20_000) : IPosition
     public Task<PositionRecord?> LastAsync(string personId)
     {
         if (!_tracks.TryGetValue(personId, out var list)) return Task.FromResult<PositionRecord?>(null);
-        lock (list) return Task.FromResult(list.Count == 0 ? null : list[^1]);
+        lock (list) return Task.FromResult(list.Count == 0 ? null : list[^1].ToRecord(personId));
     }
 
     public Task<IReadOnlyList<PositionRecord>> TrackAsync(string personId, DateTimeOffset from, DateTimeOffset to, int limit)
@@ -63,7 +72,7 @@ public sealed class InMemoryPositionStore(int maxPerPerson = 20_000) : IPosition
         {
             var hits = list.Where(p => p.Timestamp >= from && p.Timestamp < to).ToList();
             if (hits.Count > limit) hits = hits.GetRange(hits.Count - limit, limit);
-            return Task.FromResult<IReadOnlyList<PositionRecord>>(hits);
+            return Task.FromResult<IReadOnlyList<PositionRecord>>([.. hits.Select(h => h.ToRecord(personId))]);
         }
     }
 }
