@@ -15,7 +15,7 @@ public sealed class ProximityOptions
 
     /// <summary>The longest a device grain waits between looks at its silence. It wakes when the silence limit is
     /// reached anyway; this bound only matters when the clock jumps.</summary>
-    public TimeSpan SilenceCheckPeriod { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan SilenceCheckPeriod { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>An unacknowledged Critical alert is escalated (the police control room added) after this.</summary>
     public TimeSpan EscalateCriticalAfter { get; set; } = TimeSpan.FromMinutes(2);
