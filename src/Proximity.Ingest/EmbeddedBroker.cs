@@ -35,8 +35,6 @@ public sealed class EmbeddedBroker(
     StorageChoice storage,
     ILogger<EmbeddedBroker> logger) : IHostedService, IMqttPublisher, IIngestStatus, IAsyncDisposable
 {
-    /// <summary>The sender id of messages the service itself publishes (not a valid device id).</summary>
-    public const string ServiceClientId = "$proximity";
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SessionSubscriptions _subscriptions = new();
     // By client id, set at each connect: a resumed session keeps the items of the connection that created it.
@@ -160,7 +158,6 @@ public sealed class EmbeddedBroker(
 
     private async Task InterceptPublish(InterceptingPublishEventArgs e)
     {
-        if (e.ClientId == ServiceClientId) return; // our own alerts, notifications and commands
         // Nobody subscribes to device uplinks: do not walk the sessions for them.
         e.ProcessPublish = false;
         if (registry.Device(e.ClientId) is null)

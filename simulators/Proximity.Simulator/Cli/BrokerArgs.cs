@@ -5,17 +5,17 @@ namespace Proximity.Simulator.Cli;
 
 internal static class BrokerArgs
 {
-    public static string Help(int keepAliveSeconds) => $"""
+    public const string Help = """
           --broker HOST            broker host (default localhost)
           --port N                 broker port (default 1883)
           --mqtt 5|3.1.1           protocol version (default 5)
           --source-addresses A,B   local addresses to spread connections over (more than ~28k connections)
-          --keep-alive S           MQTT keep-alive in seconds (default {keepAliveSeconds}; 0 = none: the client library
-                                   checks every connection's keep-alive 4 times a second, which for tens of
-                                   thousands of simulated devices costs more CPU than their fixes)
+          --keep-alive S           MQTT keep-alive in seconds (default 60; 0 = none: the client library checks
+                                   every connection's keep-alive 4 times a second, which for tens of thousands
+                                   of simulated devices costs more CPU than their fixes)
         """;
 
-    public static BrokerOptions Parse(Args args, int keepAliveSeconds)
+    public static BrokerOptions Parse(Args args)
     {
         var sources = new List<IPAddress>();
         if (args.Get("source-addresses") is { } list)
@@ -28,7 +28,7 @@ internal static class BrokerArgs
             Port = args.Int("port", 1883, 1, 65535),
             MqttV5 = version switch { "5" => true, "3.1.1" or "3" => false, _ => throw new UsageException("--mqtt must be 5 or 3.1.1") },
             SourceAddresses = sources,
-            KeepAlive = TimeSpan.FromSeconds(args.Int("keep-alive", keepAliveSeconds, 0, ushort.MaxValue)),
+            KeepAlive = TimeSpan.FromSeconds(args.Int("keep-alive", 60, 0, ushort.MaxValue)),
         };
     }
 }

@@ -7,7 +7,7 @@ namespace Proximity.Simulator.Cli;
 /// <summary><c>proximity-sim load --devices 10000 --rate 10000 --duration 30 --json</c></summary>
 internal static class LoadCommand
 {
-    public static readonly string Help = """
+    public const string Help = """
         proximity-sim load --devices N --rate FIXES_PER_S --duration SECONDS [options]
 
         Connects N devices (one MQTT connection each), publishes fixes at the total rate, and measures
@@ -35,15 +35,11 @@ internal static class LoadCommand
                                    with anonymous access; no server needed)
           --json                   print one JSON object on stdout
           --quiet                  no progress line
-        """ + "\n" + BrokerArgs.Help(KeepAliveSeconds) + "\n" + LayoutArgs.Help;
-
-    // Load devices publish all the time, so the broker hears from them without pings, and the client library's
-    // keep-alive loop (a wake-up every 250 ms per connection) would cost the machine more than the service's work.
-    private const int KeepAliveSeconds = 0;
+        """ + "\n" + BrokerArgs.Help + "\n" + LayoutArgs.Help;
 
     public static async Task<int> RunAsync(Args args, CancellationToken ct)
     {
-        var broker = BrokerArgs.Parse(args, KeepAliveSeconds);
+        var broker = BrokerArgs.Parse(args);
         int devices = args.Int("devices", 1000, 1, 10_000_000);
         IReadOnlyList<(string, string?)>? credentials = null;
         LoadLayout? fileLayout = null;

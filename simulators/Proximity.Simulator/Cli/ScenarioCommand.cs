@@ -5,7 +5,7 @@ namespace Proximity.Simulator.Cli;
 /// <summary><c>proximity-sim scenario --file x.json --broker localhost --port 1883 [--speed 10]</c></summary>
 internal static class ScenarioCommand
 {
-    public static readonly string Help = """
+    public const string Help = """
         proximity-sim scenario --file scenario.json [options]
 
         Runs the scripted devices of a scenario (a case file with a "simulation" key) against a broker.
@@ -16,12 +16,12 @@ internal static class ScenarioCommand
           --linger SECONDS         keep listening for alerts after the end (default 2)
           --json                   print one JSON summary on stdout (event lines go to stderr)
           --quiet                  no progress line
-        """ + "\n" + BrokerArgs.Help(60);
+        """ + "\n" + BrokerArgs.Help;
 
     public static async Task<int> RunAsync(Args args, CancellationToken ct)
     {
         var file = args.Required("file");
-        var broker = BrokerArgs.Parse(args, 60);
+        var broker = BrokerArgs.Parse(args);
         double speed = args.Double("speed", 1, 0.001, 100_000);
         bool json = args.Flag("json");
         var options = new ScenarioRunOptions

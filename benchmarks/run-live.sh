@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Live pipeline benchmark (issue 3): `proximity run` with the embedded broker, driven by `proximity-sim load` on
+# the same machine. Usage: benchmarks/run-live.sh [devices, default 10000] [fixes/s, default 10000] [seconds, default 30]
+#
+# Starts the service on free ports with a generated case, warms it up for 10 s (one load run: JIT, grain
+# activations), then measures one load run: publish → decision (PUBACK: it leaves after the grains judged the fix
+# and recorded any alert it raised) for every fix, publish → alert received by a control-room client, the CPU
+# the service and the load generator used per fix (/proc/<pid>/stat). Everything started is stopped on exit.
+# Ends with one line: devices=... fixes_per_s=... ack_p50_ms=... ack_p99_ms=... ack_p999_ms=... alert_p99_ms=...
+# alerts=... server_us_per_fix=... generator_us_per_fix=...
+set -euo pipefail
+
+DEVICES=${1:-10000}
+RATE=${2:-10000}
+SECONDS_MEASURED=${3:-30}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=$(mktemp -d /tmp/proximity-live.XXXXXX)
+SERVER_PID=""
+# shellcheck source=lib.sh
+source "$ROOT/benchmarks/lib.sh"
+log() { echo "run-live: $*" >&2; }
+trap 'stop_pid "$SERVER_PID"; rm -rf "$WORK"' EXIT
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+log "building (Release)"
+for p in src/Proximity.Server simulators/Proximity.Simulator; do
+  dotnet build "$ROOT/$p" -c Release --nologo -v q >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
+done
+SERVER="$ROOT/src/Proximity.Server/bin/Release/net10.0/proximity"
+SIM="$ROOT/simulators/Proximity.Simulator/bin/Release/net10.0/proximity-sim"
+"$SIM" gen-case --devices "$DEVICES" --out "$WORK/case.json" 2>/dev/null
+
+MQTT_PORT=$(free_port); HTTP_PORT=$(free_port)
+log "proximity run with $DEVICES devices on MQTT port $MQTT_PORT"
+# Fewer PBKDF2 iterations: the benchmark measures fixes, not logins (each secret is hashed at start-up).
+Proximity__SecretHashIterations=1000 Proximity__Silo__ClusterId="live-$$" \
+  "$SERVER" run --case "$WORK/case.json" --mqtt-port "$MQTT_PORT" --http-port "$HTTP_PORT" \
+  --silo-port "$(free_port)" --gateway-port "$(free_port)" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for i in $(seq 1 240); do
+  curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null 2>&1 && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; log "the server exited"; exit 1; }
+  [ "$i" -eq 240 ] && { log "the server was not healthy within 120 s"; exit 1; }
+  sleep 0.5
+done
+
+# --keep-alive 0: the devices publish all the time, and MQTTnet's client would otherwise wake every 250 ms per
+# connection to check its keep-alive (40 000 wake-ups a second for 10 000 devices) on the cores the service uses.
+LOAD=(load --devices "$DEVICES" --rate "$RATE" --json --quiet --broker 127.0.0.1 --port "$MQTT_PORT" --credentials-file "$WORK/case.json" --linger 2 --keep-alive 0)
+log "warm-up: $RATE fixes/s for 10 s"
+"$SIM" "${LOAD[@]}" --duration 10 >"$WORK/warm.json"
+log "measured: $RATE fixes/s for $SECONDS_MEASURED s"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+before=$(cpu_ticks "$SERVER_PID")
+/usr/bin/time -f "%U %S" -o "$WORK/generator.time" "$SIM" "${LOAD[@]}" --duration "$SECONDS_MEASURED" >"$WORK/load.json"
+after=$(cpu_ticks "$SERVER_PID")
+
+python3 - "$WORK/load.json" "$before" "$after" "$(getconf CLK_TCK)" "$WORK/generator.time" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+server_s = (int(sys.argv[3]) - int(sys.argv[2])) / int(sys.argv[4])
+user, system = map(float, open(sys.argv[5]).read().split()[-2:])
+acked = max(r["fixesAcked"], 1)
+print(f"devices={r['devices']} fixes_per_s={r['fixesPerSecond']} ack_p50_ms={r['ackP50Ms']} ack_p99_ms={r['ackP99Ms']} "
+      f"ack_p999_ms={r['ackP999Ms']} alert_p99_ms={r['p99Ms']} alerts={r['alerts']} errors={r['errors']} "
+      f"server_us_per_fix={server_s / acked * 1e6:.0f} generator_us_per_fix={(user + system) / acked * 1e6:.0f}")
+EOF
