@@ -33,3 +33,27 @@ log_type error
 log_type warning
 CONF
 }
+
+build_release() { # root work-dir project...: dotnet build -c Release each project, the log shown on failure
+  local root=$1 work=$2; shift 2
+  for p in "$@"; do
+    dotnet build "$root/$p" -c Release --nologo -v q >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; return 1; }
+  done
+}
+
+start_server() { # server case-file mqtt-port http-port log-file cluster-id: `proximity run` in the background, SERVER_PID set
+  # Fewer PBKDF2 iterations: the benchmarks measure fixes, not logins (each secret is hashed at start-up).
+  Proximity__SecretHashIterations=1000 Proximity__Silo__ClusterId="$6" \
+    "$1" run --case "$2" --mqtt-port "$3" --http-port "$4" --silo-port "$(free_port)" --gateway-port "$(free_port)" >"$5" 2>&1 &
+  SERVER_PID=$!
+}
+
+wait_healthy() { # http-port pid log-file: 0 once /health answers; 1 (log shown) when the process exits or 120 s pass
+  for _ in $(seq 1 240); do
+    curl -sf "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0
+    kill -0 "$2" 2>/dev/null || { cat "$3" >&2; echo "the server exited" >&2; return 1; }
+    sleep 0.5
+  done
+  echo "the server was not healthy within 120 s" >&2
+  return 1
+}

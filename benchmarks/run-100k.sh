@@ -109,9 +109,7 @@ rm -f "$OUT"/sim-*.json "$OUT"/sim-*.log "$OUT"/edge-*.log
 log "work dir $WORK, logs in $OUT; $DEVICES devices over $EDGES edge broker(s) and as many sim processes (≤ $SLICE each, open-file limit $NOFILE), each device every $INTERVAL s = $RATE fixes/s, $DURATION s of measurement; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 [ -x /usr/sbin/mosquitto ] || bash "$ROOT/tests/install-services.sh"
 log "building (Release)"
-for p in src/Proximity.Server simulators/Proximity.Simulator; do
-  dotnet build "$ROOT/$p" -c Release --nologo -v q >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
-done
+build_release "$ROOT" "$WORK" src/Proximity.Server simulators/Proximity.Simulator || exit 1
 SERVER="$ROOT/src/Proximity.Server/bin/Release/net10.0/proximity"
 SIM="$ROOT/simulators/Proximity.Simulator/bin/Release/net10.0/proximity-sim"
 # 1 % of the offenders walk through their exclusion zone (gen-case's default, 20 %, is a storm of 10 000 alerts

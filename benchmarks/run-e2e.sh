@@ -86,9 +86,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -gt $((DEVICES + 1000)) ] || log "open-file limit $(ulimit -n) is low for $DEVICES devices"
 
 log "building (Release)"
-for p in src/Proximity.Server simulators/Proximity.Simulator benchmarks/Proximity.PostgisEval; do
-  dotnet build "$ROOT/$p" -c Release --nologo -v q >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
-done
+build_release "$ROOT" "$WORK" src/Proximity.Server simulators/Proximity.Simulator benchmarks/Proximity.PostgisEval || exit 1
 SERVER="$ROOT/src/Proximity.Server/bin/Release/net10.0/proximity"
 SIM="$ROOT/simulators/Proximity.Simulator/bin/Release/net10.0/proximity-sim"
 EVAL="$ROOT/benchmarks/Proximity.PostgisEval/bin/Release/net10.0/proximity-postgis-eval"
@@ -99,19 +97,10 @@ EVAL="$ROOT/benchmarks/Proximity.PostgisEval/bin/Release/net10.0/proximity-postg
 LOAD=(load --devices "$DEVICES" --duration "$STAGE_SECONDS" --json --quiet --broker 127.0.0.1 --credentials-file "$WORK/case.json" --keep-alive 0)
 
 # --- a. the live service ---------------------------------------------------------------------------------
-MQTT_PORT=$(free_port); HTTP_PORT=$(free_port); SILO_PORT=$(free_port); GATEWAY_PORT=$(free_port)
+MQTT_PORT=$(free_port); HTTP_PORT=$(free_port)
 log "a. proximity run on MQTT port $MQTT_PORT (HTTP $HTTP_PORT)"
-# Fewer PBKDF2 iterations: the benchmark measures fixes, not logins (each secret is hashed at start-up).
-Proximity__SecretHashIterations=1000 Proximity__Silo__ClusterId="e2e-$$" \
-  "$SERVER" run --case "$WORK/case.json" --mqtt-port "$MQTT_PORT" --http-port "$HTTP_PORT" \
-  --silo-port "$SILO_PORT" --gateway-port "$GATEWAY_PORT" >"$OUT/server.log" 2>&1 &
-SERVER_PID=$!
-for i in $(seq 1 240); do
-  curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null 2>&1 && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$OUT/server.log" >&2; log "the server exited"; exit 1; }
-  [ "$i" -eq 240 ] && { log "the server was not healthy within 120 s"; exit 1; }
-  sleep 0.5
-done
+start_server "$SERVER" "$WORK/case.json" "$MQTT_PORT" "$HTTP_PORT" "$OUT/server.log" "e2e-$$"
+wait_healthy "$HTTP_PORT" "$SERVER_PID" "$OUT/server.log" || exit 1
 sample "$SERVER_PID" "$WORK/server.samples" & SAMPLER_PID=$!
 sleep 2 # two samples before the load starts: the baseline RSS
 # a1. Saturation: the target rate is above what the machine sustains; the acknowledged rate is the capacity.

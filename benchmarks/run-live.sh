@@ -23,26 +23,15 @@ trap 'stop_pid "$SERVER_PID"; rm -rf "$WORK"' EXIT
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 log "building (Release)"
-for p in src/Proximity.Server simulators/Proximity.Simulator; do
-  dotnet build "$ROOT/$p" -c Release --nologo -v q >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
-done
+build_release "$ROOT" "$WORK" src/Proximity.Server simulators/Proximity.Simulator || exit 1
 SERVER="$ROOT/src/Proximity.Server/bin/Release/net10.0/proximity"
 SIM="$ROOT/simulators/Proximity.Simulator/bin/Release/net10.0/proximity-sim"
 "$SIM" gen-case --devices "$DEVICES" --out "$WORK/case.json" 2>/dev/null
 
 MQTT_PORT=$(free_port); HTTP_PORT=$(free_port)
 log "proximity run with $DEVICES devices on MQTT port $MQTT_PORT"
-# Fewer PBKDF2 iterations: the benchmark measures fixes, not logins (each secret is hashed at start-up).
-Proximity__SecretHashIterations=1000 Proximity__Silo__ClusterId="live-$$" \
-  "$SERVER" run --case "$WORK/case.json" --mqtt-port "$MQTT_PORT" --http-port "$HTTP_PORT" \
-  --silo-port "$(free_port)" --gateway-port "$(free_port)" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for i in $(seq 1 240); do
-  curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null 2>&1 && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; log "the server exited"; exit 1; }
-  [ "$i" -eq 240 ] && { log "the server was not healthy within 120 s"; exit 1; }
-  sleep 0.5
-done
+start_server "$SERVER" "$WORK/case.json" "$MQTT_PORT" "$HTTP_PORT" "$WORK/server.log" "live-$$"
+wait_healthy "$HTTP_PORT" "$SERVER_PID" "$WORK/server.log" || exit 1
 
 # --keep-alive 0: the devices publish all the time, and MQTTnet's client would otherwise wake every 250 ms per
 # connection to check its keep-alive (40 000 wake-ups a second for 10 000 devices) on the cores the service uses.
