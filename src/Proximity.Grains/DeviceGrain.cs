@@ -160,6 +160,8 @@ public sealed class DeviceGrain(
                 await RaiseIf(Jamming, AlertType.SuspectedJamming, e.Timestamp, "the device reports GNSS jamming");
                 break;
             case DeviceEventType.LowBattery:
+                // Reported before a reading that says the battery is fine (a backlog uploaded late): history, no alert.
+                if (S.BatteryAt is { } known && known > e.Timestamp && S.Battery > _options.LowBatteryPercent) break;
                 S.Battery ??= _options.LowBatteryPercent;
                 await RaiseIf(Battery, AlertType.LowBattery, e.Timestamp, "the device reports low battery");
                 break;

@@ -100,6 +100,23 @@ public sealed class DeviceGrainTests(ClusterFixture f)
     }
 
     [Fact]
+    public async Task A_low_battery_event_from_before_a_good_reading_raises_nothing_and_a_current_one_does()
+    {
+        var now = f.Time.GetUtcNow();
+        var device = f.Grains.DeviceGrain("p7");
+        await Tell(device, Fixes.At("p7", 100, now, 9000) with { BatteryPercent = 85 });
+        await device.OnEvent(new DeviceEvent(40, now.AddHours(-5), DeviceEventType.LowBattery, null));
+        Assert.Equal(85, (await device.GetStatus()).BatteryPercent);
+        await device.OnEvent(new DeviceEvent(101, now.AddSeconds(1), DeviceEventType.LowBattery, null));
+        // Alerts are published in order per route: once the current one is out, the old one would have been too.
+        var raised = await f.Mqtt.WaitFor(m => m.Payload.Contains("LowBattery", StringComparison.Ordinal)
+            && m.Payload.Contains("\"deviceId\":\"p7\"", StringComparison.Ordinal), "p7 low battery");
+        Assert.InRange(AlertJson.Deserialize(raised.Payload)!.RaisedAt, now, now.AddSeconds(2)); // not five hours ago
+        Assert.Single(f.Mqtt.Messages, m => m.Payload.Contains("LowBattery", StringComparison.Ordinal)
+            && m.Payload.Contains("\"deviceId\":\"p7\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_backlog_uploaded_after_a_live_fix_neither_rolls_back_the_battery_nor_raises_battery_alerts()
     {
         var now = f.Time.GetUtcNow();
