@@ -40,9 +40,10 @@ public sealed class IngestOptions
     /// <summary>Nodes in one group split the device messages between them (<c>$share/{group}/…</c>); empty: no sharing.</summary>
     public string SharedGroup { get; set; } = "proximity";
 
-    /// <summary>The device topics a node subscribes to, shared within <see cref="SharedGroup"/> when one is set.</summary>
+    /// <summary>The device uplinks a node subscribes to, shared within <see cref="SharedGroup"/> when one is set. Not
+    /// <c>devices/+/+</c>: that would bring back every command and notification the service sends (counted as rejects).</summary>
     public IReadOnlyList<string> DeviceFilters =>
-        new[] { DeviceTopic.Prefix + "+/+", DeviceTopic.OwnTracksPrefix + "+/+" }
+        new[] { DeviceTopic.Prefix + "+/position", DeviceTopic.Prefix + "+/event", DeviceTopic.OwnTracksPrefix + "+/+" }
             .Select(f => string.IsNullOrEmpty(SharedGroup) ? f : $"$share/{SharedGroup}/{f}")
             .ToArray();
 

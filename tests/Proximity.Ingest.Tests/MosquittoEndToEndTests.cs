@@ -19,6 +19,7 @@ public sealed class MosquittoEndToEndTests
     {
         await using var broker = await MosquittoBroker.StartAsync(Users);
         await using var service = await StartServiceAsync(broker, "proximity-test-" + Guid.NewGuid().ToString("N")[..6]);
+        using var rejects = new RejectCounter(service.Meters);
         await using var meldkamer = await MqttTestClient.ConnectAsync(broker.Port, "meldkamer-1", "meldkamer-secret");
         Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await meldkamer.SubscribeAsync("proximity/v1/alerts/#"));
         await using var phone = await MqttTestClient.ConnectAsync(broker.Port, "P6", "phone-secret");
@@ -34,6 +35,11 @@ public sealed class MosquittoEndToEndTests
         var received = await meldkamer.WaitFor(m => m.Topic == "proximity/v1/alerts/critical" && m.Payload.Contains("\"banId\":\"ban6\"", StringComparison.Ordinal), "breach of ban6");
         Assert.Equal(AlertType.ContactBanBreach, AlertJson.Deserialize(received.Payload)!.Type);
         await phone.WaitFor(m => m.Payload.Contains("\"level\":\"danger\"", StringComparison.Ordinal), "danger notice via Mosquitto");
+        // The service reads device uplinks only, not the notifications and commands it sends itself: a fix sent after
+        // the notice arrived is handled after it would have been, and nothing was rejected.
+        Assert.True((await phone.PublishAsync("proximity/v1/devices/P6/position", MqttTestClient.Fix(2, now.AddSeconds(2), 0))).IsSuccess);
+        await WaitUntilAsync(async () => (await service.Grains.DeviceGrain("P6").GetStatus()).LastSeq == 2);
+        Assert.Equal(0, rejects.Total);
     }
 
     [Fact]
