@@ -267,7 +267,7 @@ log "stopping the sims (they drain, report and disconnect)"
 for pid in "${SIM_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
 for e in "${!SIM_PIDS[@]}"; do
   for _ in $(seq 1 1800); do kill -0 "${SIM_PIDS[$e]}" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "${SIM_PIDS[$e]}" 2>/dev/null; then log "sim $e did not finish within 3 min: killed"; kill -KILL "${SIM_PIDS[$e]}"; fi
+  if kill -0 "${SIM_PIDS[$e]}" 2>/dev/null; then log "sim $e did not finish within 3 min: killed"; kill -KILL "${SIM_PIDS[$e]}" 2>/dev/null || true; fi
   wait "${SIM_PIDS[$e]}" 2>/dev/null || true
 done
 SIM_PIDS=()

@@ -37,11 +37,12 @@ wait_healthy "$HTTP_PORT" "$SERVER_PID" "$WORK/server.log" || exit 1
 # connection to check its keep-alive (40 000 wake-ups a second for 10 000 devices) on the cores the service uses.
 LOAD=(load --devices "$DEVICES" --rate "$RATE" --json --quiet --broker 127.0.0.1 --port "$MQTT_PORT" --credentials-file "$WORK/case.json" --linger 2 --keep-alive 0)
 log "warm-up: $RATE fixes/s for 10 s"
-"$SIM" "${LOAD[@]}" --duration 10 >"$WORK/warm.json"
+"$SIM" "${LOAD[@]}" --duration 10 >"$WORK/warm.json" || log "the warm-up reported errors"
 log "measured: $RATE fixes/s for $SECONDS_MEASURED s"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 before=$(cpu_ticks "$SERVER_PID")
-/usr/bin/time -f "%U %S" -o "$WORK/generator.time" "$SIM" "${LOAD[@]}" --duration "$SECONDS_MEASURED" >"$WORK/load.json"
+/usr/bin/time -f "%U %S" -o "$WORK/generator.time" "$SIM" "${LOAD[@]}" --duration "$SECONDS_MEASURED" >"$WORK/load.json" \
+  || log "the load run reported errors (errors= below)"
 after=$(cpu_ticks "$SERVER_PID")
 
 python3 - "$WORK/load.json" "$before" "$after" "$(getconf CLK_TCK)" "$WORK/generator.time" <<'EOF'

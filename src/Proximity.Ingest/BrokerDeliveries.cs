@@ -18,7 +18,6 @@ namespace Proximity.Ingest;
 public sealed class BrokerDeliveries(IngestRouter router, IngestOptions options, IngestMetrics metrics, ILogger<BrokerDeliveries> logger)
 {
     private readonly KeyedSequencer _sequencer = new();
-    private readonly RetryLog _retries = new(metrics, logger);
 
     /// <summary>Handles what <paramref name="client"/> receives from now on; <paramref name="stop"/> abandons what is in hand (not acknowledged).</summary>
     public DeliveryCounter Attach(IMqttClient client, CancellationToken stop)
@@ -76,12 +75,12 @@ public sealed class BrokerDeliveries(IngestRouter router, IngestOptions options,
             try
             {
                 var result = await router.HandleAsync(topic, payload, null);
-                if (attempt > 1) _retries.Recovered(topic, attempt);
+                if (attempt > 1) metrics.RetrySucceeded(topic, attempt);
                 return result;
             }
             catch (Exception x) when (!ct.IsCancellationRequested)
             {
-                _retries.Failed(topic, x);
+                metrics.RetryFailed(topic, x);
                 await Task.Delay(delay, ct);
                 delay = Longer(delay);
             }
@@ -89,40 +88,6 @@ public sealed class BrokerDeliveries(IngestRouter router, IngestOptions options,
     }
 
     private TimeSpan Longer(TimeSpan pause) => TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, options.MaxRetryDelay.Ticks));
-
-    /// <summary>Failed attempts are counted; at most one log line of each kind every 10 s, so a dead node does not flood the log.</summary>
-    private sealed class RetryLog(IngestMetrics metrics, ILogger logger)
-    {
-        private const long IntervalMs = 10_000;
-        private long _lastFailureLog = -IntervalMs, _lastRecoveryLog = -IntervalMs;
-        private long _failures, _recoveries;
-
-        public void Failed(string topic, Exception error)
-        {
-            metrics.Retried();
-            Interlocked.Increment(ref _failures);
-            if (!Due(ref _lastFailureLog)) return;
-            logger.LogWarning("handling a message on {Topic} failed ({Error}: {Message}); trying again ({Failures} failed attempts since the last line)",
-                topic, error.GetType().Name, FirstLine(error.Message), Interlocked.Exchange(ref _failures, 0));
-        }
-
-        public void Recovered(string topic, int attempts)
-        {
-            Interlocked.Increment(ref _recoveries);
-            if (!Due(ref _lastRecoveryLog)) return;
-            logger.LogInformation("a message on {Topic} was handled after {Attempts} attempts ({Recovered} messages handled after a failure since the last line)",
-                topic, attempts, Interlocked.Exchange(ref _recoveries, 0));
-        }
-
-        private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
-
-        private static bool Due(ref long last)
-        {
-            long now = Environment.TickCount64;
-            long previous = Interlocked.Read(ref last);
-            return now - previous >= IntervalMs && Interlocked.CompareExchange(ref last, now, previous) == previous;
-        }
-    }
 }
 
 /// <summary>The messages of one session in hand (received, not yet acknowledged) and when the last one came.</summary>

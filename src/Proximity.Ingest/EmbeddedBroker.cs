@@ -6,7 +6,6 @@ using MQTTnet;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 using Proximity.Grains.Outputs;
-using Proximity.Grains.Durability;
 using Proximity.Grains.Registry;
 
 namespace Proximity.Ingest;
@@ -32,7 +31,6 @@ public sealed class EmbeddedBroker(
     IngestRouter router,
     ProximityRegistry registry,
     IngestMetrics metrics,
-    StorageChoice storage,
     ILogger<EmbeddedBroker> logger) : IHostedService, IMqttPublisher, IIngestStatus, IAsyncDisposable
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -174,7 +172,7 @@ public sealed class EmbeddedBroker(
                     ? MqttPubAckReasonCode.NotAuthorized
                     : MqttPubAckReasonCode.PayloadFormatInvalid;
             else if (result.MustComeAgain) AskAgain(e, MqttPubAckReasonCode.QuotaExceeded, "history_full");
-            else if (result.Fixes is not null && storage.OutlivesSilo) await router.WhenRecordedAsync();
+            else if (result.Fixes is not null) await router.WhenRecordedAsync(); // at once in memory mode
         }
         catch (Exception x)
         {

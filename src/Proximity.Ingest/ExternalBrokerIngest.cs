@@ -70,8 +70,6 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
     public bool IsReady => _client.IsConnected;
     public string Description => $"MQTT client of {_options.BrokerHost}:{_options.BrokerPort} as {_options.ClientId}";
 
-    /// <summary>The subscriptions, shared between the nodes of the group when one is configured.</summary>
-    public IReadOnlyList<string> Filters => _options.DeviceFilters;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -123,15 +121,16 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
     {
         var result = await BrokerSession.ConnectAsync(_client, _options, _options.ClientId, ct);
         // A broker that kept the session also kept the subscriptions; subscribing again is harmless.
+        var filters = _options.DeviceFilters;
         var subscribe = new MqttClientSubscribeOptionsBuilder();
-        foreach (var f in Filters) subscribe.WithTopicFilter(f, MqttQualityOfServiceLevel.AtLeastOnce);
+        foreach (var f in filters) subscribe.WithTopicFilter(f, MqttQualityOfServiceLevel.AtLeastOnce);
         var sub = await _client.SubscribeAsync(subscribe.Build(), ct);
         foreach (var item in sub.Items)
             if (item.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2)
                 throw new InvalidOperationException($"the broker refused the subscription {item.TopicFilter.Topic}: {item.ResultCode}");
         _ready.TrySetResult();
         _logger.LogInformation("connected to MQTT broker {Host}:{Port} as {Client} (session present: {Session}), subscribed to {Filters}",
-            _options.BrokerHost, _options.BrokerPort, _options.ClientId, result.IsSessionPresent, string.Join(", ", Filters));
+            _options.BrokerHost, _options.BrokerPort, _options.ClientId, result.IsSessionPresent, string.Join(", ", filters));
     }
 }
 

@@ -6,8 +6,9 @@ using Proximity.Protocol;
 namespace Proximity.Ingest;
 
 /// <summary>
-/// Counters of ingest (meter <c>Proximity.Ingest</c>): messages accepted, fixes, and rejects by reason, with at
-/// most one log line per reason per interval so a misbehaving device cannot flood the log.
+/// Counters of ingest (meter <c>Proximity.Ingest</c>): messages accepted, fixes, rejects by reason, retries and
+/// dropped outbound messages, with at most one log line of each kind per interval so a misbehaving device or a
+/// dead node cannot flood the log.
 /// </summary>
 public sealed class IngestMetrics
 {
@@ -24,6 +25,7 @@ public sealed class IngestMetrics
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<RejectReason, LogWindow> _windows = new();
+    private readonly LogWindow _retryFailures = new(), _retryRecoveries = new(), _drops = new();
 
     public IngestMetrics(IMeterFactory meters, ILogger<IngestMetrics> logger, TimeProvider time)
     {
@@ -50,22 +52,26 @@ public sealed class IngestMetrics
     public void Rejected(RejectReason reason, string topic, string? clientId, string message)
     {
         _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
-        var window = _windows.GetOrAdd(reason, _ => new LogWindow());
-        var now = _time.GetUtcNow();
-        long suppressed;
-        lock (window)
-        {
-            window.Count++;
-            if (now - window.LastLog < LogInterval) return;
-            suppressed = window.Count - 1;
-            window.Count = 0;
-            window.LastLog = now;
-        }
+        if (!Due(_windows.GetOrAdd(reason, _ => new LogWindow()), out long suppressed)) return;
         _logger.LogWarning("rejected message on {Topic} from {Client}: {Reason}: {Message} ({Suppressed} more {Reason2} rejects since the last line)",
             topic, clientId ?? "(broker)", reason, message, suppressed, reason);
     }
 
-    public void Retried() => _retried.Add(1);
+    /// <summary>An attempt to hand a message to the grains failed; it is tried again.</summary>
+    public void RetryFailed(string topic, Exception error)
+    {
+        _retried.Add(1);
+        if (!Due(_retryFailures, out long suppressed)) return;
+        _logger.LogWarning("handling a message on {Topic} failed ({Error}: {Message}); trying again ({Failures} failed attempts since the last line)",
+            topic, error.GetType().Name, error.Message.Split('\n', 2)[0].Trim(), suppressed + 1);
+    }
+
+    public void RetrySucceeded(string topic, int attempts)
+    {
+        if (!Due(_retryRecoveries, out long suppressed)) return;
+        _logger.LogInformation("a message on {Topic} was handled after {Attempts} attempts ({Recovered} messages handled after a failure since the last line)",
+            topic, attempts, suppressed + 1);
+    }
 
     public void Refused(string what, string clientId)
     {
@@ -79,7 +85,24 @@ public sealed class IngestMetrics
     public void OutboundDropped(string clientId)
     {
         _outboundDropped.Add(1);
-        _logger.LogWarning("dropped a message for {Client}: its queue of pending messages is full", clientId);
+        if (!Due(_drops, out long suppressed)) return;
+        _logger.LogWarning("dropped a message for {Client}: its queue of pending messages is full ({Suppressed} more dropped since the last line)",
+            clientId, suppressed);
+    }
+
+    // Counts one occurrence; true when a log line is due, with how many occurrences went unlogged since the last.
+    private bool Due(LogWindow window, out long suppressed)
+    {
+        var now = _time.GetUtcNow();
+        lock (window)
+        {
+            window.Count++;
+            suppressed = window.Count - 1;
+            if (now - window.LastLog < LogInterval) return false;
+            window.Count = 0;
+            window.LastLog = now;
+            return true;
+        }
     }
 
     private sealed class LogWindow

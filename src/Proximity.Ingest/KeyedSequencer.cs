@@ -26,7 +26,6 @@ public sealed class KeyedSequencer
     }
 
     /// <summary>Keys with work pending (for tests and diagnostics).</summary>
-    public int PendingKeys { get { lock (_lock) return _tails.Count; } }
 
     private static async Task<T> After<T>(Task previous, Func<Task<T>> work)
     {

@@ -22,8 +22,7 @@ internal sealed class ClusterNode : IAsyncDisposable
     private readonly Dictionary<string, string> _environment;
     private Process? _process;
 
-    public ClusterNode(string name, string casePath, string connection, int mqttPort, string clusterId, string signingKey,
-        IReadOnlyDictionary<string, string>? settings = null)
+    public ClusterNode(string name, string casePath, string connection, int mqttPort, string clusterId, string signingKey)
     {
         Name = name;
         ClientId = "proximity-" + name;
@@ -43,7 +42,6 @@ internal sealed class ClusterNode : IAsyncDisposable
             ["Proximity__Cluster__ClusterId"] = clusterId,
             ["Proximity__Auth__SigningKey"] = signingKey,
         };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _environment[key] = value;
         Start();
     }
 

@@ -29,7 +29,7 @@ public sealed class ThreeNodeClusterTests : IAsyncLifetime
     public async Task Three_nodes_on_postgres_and_mosquitto_form_one_cluster_share_the_devices_and_raise_the_breach_once()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (database, clusterId) = await _rig.StartThreeNodesAsync(ct);
+        await _rig.StartThreeNodesAsync(ct);
 
         // The control room on the alert feed, over TLS, as the production ACL's integration user.
         var alerts = Channel.CreateUnbounded<(string Topic, string Payload)>();

@@ -47,9 +47,9 @@ public static class LiveService
     }
 
     /// <summary>One fix of the device protocol, <paramref name="eastMeters"/> east of the victims' home point.</summary>
-    public static string Fix(long seq, DateTimeOffset ts, double eastMeters, int battery = 80, double northMeters = 0) => string.Format(CultureInfo.InvariantCulture,
+    public static string Fix(long seq, DateTimeOffset ts, double eastMeters, int battery = 80) => string.Format(CultureInfo.InvariantCulture,
         "{{\"seq\":{0},\"ts\":\"{1:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}\",\"lat\":{2:F6},\"lon\":{3:F6},\"acc\":5,\"bat\":{4},\"src\":\"gps\"}}",
-        seq, ts.UtcDateTime, Lat + northMeters / 111_320, Lon + eastMeters / MetersPerDegreeLon, battery);
+        seq, ts.UtcDateTime, Lat, Lon + eastMeters / MetersPerDegreeLon, battery);
 
     public static string PositionTopic(string device) => $"proximity/v1/devices/{device}/position";
 
@@ -176,11 +176,11 @@ public sealed class DeviceFleet : IAsyncDisposable
     }
 
     /// <summary>Every fix a device had acknowledged (it sent <paramref name="sent"/>, all acknowledged in the end) is
-    /// in position_fix, at the latest <paramref name="within"/> from now (a node may still hold messages it retries:
-    /// with an external broker a device's acknowledgement comes from the broker, not from the node).</summary>
-    public async Task AssertAcknowledgedFixesStoredAsync(string connectionString, int sent, TimeSpan? within = null)
+    /// in position_fix, at the latest 60 s from now (a node may still hold messages it retries: with an external
+    /// broker a device's acknowledgement comes from the broker, not from the node).</summary>
+    public async Task AssertAcknowledgedFixesStoredAsync(string connectionString, int sent)
     {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         foreach (var (id, device) in _devices)
         {
             var acknowledged = device.Acknowledged.Select(long.Parse).ToHashSet();

@@ -61,8 +61,6 @@ public sealed class ReconnectingMqttClient : IAsyncDisposable
         return client;
     }
 
-    public bool IsConnected => _client.IsConnected;
-
     /// <summary>Successful connections so far (1 + reconnections).</summary>
     public int Connects => Volatile.Read(ref _connects);
 
@@ -97,7 +95,7 @@ public sealed class ReconnectingMqttClient : IAsyncDisposable
         }
     }
 
-    public async Task WaitUntilConnectedAsync(TimeSpan timeout)
+    private async Task WaitUntilConnectedAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
         while (!_client.IsConnected)

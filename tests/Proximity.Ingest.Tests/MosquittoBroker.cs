@@ -106,13 +106,12 @@ public sealed class MosquittoBroker : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the broker: SIGTERM (it saves its persistent state and closes every connection, as a service
-    /// manager's restart does) or SIGKILL (a crash: whatever it did not save yet is gone).</summary>
-    public async Task StopAsync(bool kill = false)
+    /// <summary>Stops the broker with SIGTERM: it saves its persistent state and closes every connection, as a service
+    /// manager's restart does.</summary>
+    public async Task StopAsync()
     {
         if (_process is not { HasExited: false } process) return;
-        if (kill) process.Kill();
-        else await RunAsync("kill", "-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await RunAsync("kill", "-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await process.WaitForExitAsync(timeout.Token);
     }

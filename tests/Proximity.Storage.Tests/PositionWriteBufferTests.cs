@@ -94,7 +94,9 @@ public sealed class PositionWriteBufferTests : IAsyncLifetime
         var flush = buffer.FlushAsync(ct);
         Assert.True(buffer.TryAdd(Samples.Fix("dev-a", 2, now, now)));
         Assert.True(buffer.WhenWrittenUnlessAwayAsync().IsCompleted);
-        await Task.Delay(200, ct);
+        // A further failed attempt after the flush began: the flush is still waiting for the write.
+        long failed = buffer.FailedAttempts;
+        while (buffer.FailedAttempts <= failed) await Task.Delay(10, ct);
         Assert.False(flush.IsCompleted);
         lock (written) Assert.Empty(written);
 

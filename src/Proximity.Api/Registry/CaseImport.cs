@@ -16,25 +16,32 @@ public static class CaseImport
 {
     public static async Task<IReadOnlyList<DeviceWithSecret>> ImportAsync(IRegistry registry, CaseFile file, DateTimeOffset now, string user = "case-file")
     {
+        // What is there already, read once: on PostgreSQL the import runs at every start, for every item of the file.
+        var offenders = Ids(await registry.OffendersAsync(), o => o.Id);
+        var victims = Ids(await registry.VictimsAsync(), v => v.Id);
+        var registered = Ids(await registry.DevicesAsync(), d => d.Id);
+        var bans = Ids(await registry.BansAsync(), b => b.Id);
         foreach (var o in file.Offenders)
-            if (await registry.OffenderAsync(o.Id) is null)
+            if (offenders.Add(o.Id))
                 await registry.SaveOffenderAsync(new Offender { Id = o.Id, Name = o.Id }, 0);
         foreach (var v in file.Victims)
-            if (await registry.VictimAsync(v.Id) is null)
+            if (victims.Add(v.Id))
                 await registry.SaveVictimAsync(new Victim { Id = v.Id, Name = v.Id }, 0);
         var devices = new List<DeviceWithSecret>();
         foreach (var (deviceId, personId, isOffender, secret) in file.Devices())
         {
-            if (await registry.DeviceAsync(deviceId) is not null) continue;
+            if (!registered.Add(deviceId)) continue;
             // The case file's secret, so that the broker (which checks the case file's) and the registry agree.
             var d = await registry.RegisterDeviceAsync(deviceId, isOffender ? DeviceKind.AnkleMonitor : DeviceKind.VictimDevice, now, secret);
             devices.Add(d with { Device = await registry.AssignDeviceAsync(deviceId, personId) });
         }
         foreach (var ban in file.Bans)
-            if (await registry.BanAsync(ban.Id) is null)
+            if (bans.Add(ban.Id))
                 await registry.CreateBanAsync(Record(ban with { Version = 1 }, user, now));
         return devices;
     }
+
+    private static HashSet<string> Ids<T>(IEnumerable<T> items, Func<T, string> id) => items.Select(id).ToHashSet(StringComparer.Ordinal);
 
     public static BanRecord Record(Ban ban, string user, DateTimeOffset now) => new()
     {

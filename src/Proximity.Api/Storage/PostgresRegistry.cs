@@ -260,12 +260,8 @@ public sealed class PostgresRegistry(RegistryStore people, BanStore bans, TimePr
         if (area.CircleCentre is { } c) return Wgs84.CreatePoint(new Coordinate(c.Longitude, c.Latitude));
         var polygons = area.Polygons.Select(rings =>
         {
-            var linear = rings.Select(ring =>
-            {
-                var coordinates = ring.Select(p => new Coordinate(p.Longitude, p.Latitude)).ToList();
-                if (!coordinates[0].Equals2D(coordinates[^1])) coordinates.Add(coordinates[0].Copy());
-                return Wgs84.CreateLinearRing([.. coordinates]);
-            }).ToList();
+            // Rings are closed: ZoneArea refuses open ones.
+            var linear = rings.Select(ring => Wgs84.CreateLinearRing([.. ring.Select(p => new Coordinate(p.Longitude, p.Latitude))])).ToList();
             return Wgs84.CreatePolygon(linear[0], [.. linear.Skip(1)]);
         }).ToArray();
         return polygons.Length == 1 ? polygons[0] : Wgs84.CreateMultiPolygon(polygons);

@@ -69,6 +69,7 @@ public sealed record DecisionOptions
 
     public TimeSpan JammingWindow { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>A fix arriving this long after it was taken is late (store-and-forward).</summary>
+    /// <summary>A fix arriving this much later than its device's fixes usually do is late (store-and-forward; see
+    /// <see cref="Monitoring.ArrivalLateness"/>).</summary>
     public TimeSpan LateAfter { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -467,7 +467,7 @@ public sealed class OffenderMonitor
             return;
         }
         if (warning.Certainty != Certainty.Certain || warning.Suspect) rule = RaiseRule.Persistent;
-        var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late, witnesses.ToArray(),
+        var alert = BuildAlert(state, AlertType.ProximityWarning, rule, warning, warning.At, warning.At, late: false, witnesses.ToArray(),
             inside, signed, distance, closing, limit);
         state.WarningAlert = alert;
         events.Add(new MonitorEvent(MonitorEventKind.Raised, alert));

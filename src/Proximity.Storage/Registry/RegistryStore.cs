@@ -154,11 +154,10 @@ public sealed class RegistryStore(ProximityDatabase database)
             await using var r = await read.ExecuteReaderAsync(cancellationToken);
             if (await r.ReadAsync(cancellationToken)) (storedKind, storedVersion) = (r.GetString(0), r.GetInt32(1));
         }
-        string what = kind == "offender" ? "offender" : "victim";
         if (storedKind is not null && storedKind != kind)
             throw new RegistryConflictException($"'{person.Id}' is already {(storedKind == "offender" ? "an offender" : "a victim")}'s id.");
         if (expectedVersion is { } e && e != storedVersion)
-            throw new RegistryConflictException($"{what} '{person.Id}' is at version {storedVersion}, not {e}; reload and try again.");
+            throw new RegistryConflictException($"{kind} '{person.Id}' is at version {storedVersion}, not {e}; reload and try again.");
         await using (var write = new NpgsqlCommand(storedKind is null
             ? """
               INSERT INTO person (id, kind, display_name, legal_status, case_reference, case_officer, home, work, version)
@@ -180,7 +179,7 @@ public sealed class RegistryStore(ProximityDatabase database)
             p.Add(Text(person.WorkJson));
             // A concurrent creation of the same id won: this one is the stale editor.
             if (await write.ExecuteNonQueryAsync(cancellationToken) == 0)
-                throw new RegistryConflictException($"{what} '{person.Id}' was created meanwhile; reload and try again.");
+                throw new RegistryConflictException($"{kind} '{person.Id}' was created meanwhile; reload and try again.");
         }
         await tx.CommitAsync(cancellationToken);
         return storedVersion + 1;
