@@ -75,6 +75,12 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// <summary>Starts watching a device that has not reported yet (at startup, for every registered device).</summary>
     Task Watch();
 
+    /// <summary>
+    /// The registry changed the device (assigned, given to someone else, retired): follow it. Alerts about a person
+    /// who no longer carries it are cleared; a newly fitted device gets its full reporting interval before it counts as silent.
+    /// </summary>
+    Task RefreshAssignment();
+
     Task<DeviceStatus> GetStatus();
 }
 

@@ -61,12 +61,46 @@ public sealed class DeviceGrain(
         _device = registry.Device(GrainKeys.IdOf(this.GetPrimaryKeyString()));
         _watchingSince = time.GetUtcNow();
         if (S.Open.ContainsKey(Offline)) metrics.DeviceOffline(true); // restored: counted on this silo now
-        if (_device is not null)
-            _silenceTimer = this.RegisterGrainTimer(CheckSilence, new GrainTimerCreationOptions(NextSilenceCheck(_watchingSince), _options.SilenceCheckPeriod) { KeepAlive = true });
+        if (_device is not null) StartSilenceWatch();
         return Task.CompletedTask;
     }
 
     public Task Watch() => Task.CompletedTask;
+
+    public async Task RefreshAssignment()
+    {
+        var current = registry.Device(GrainKeys.IdOf(this.GetPrimaryKeyString()));
+        var before = _device;
+        if (current == before) return;
+        var now = time.GetUtcNow();
+        if (before is not null && current?.PersonId != before.PersonId)
+        {
+            string reason = current is null ? $"the device no longer belongs to {before.PersonId}" : $"the device was given to {current.PersonId}";
+            foreach (string condition in S.Open.Keys.ToArray()) await ClearIf(condition, now, reason, tellProtection: false);
+            // Fitted to someone (else): the wearer's strap and skin contact, and silence, start again from here.
+            (S.StrapOpen, S.BodyContactLost, S.LastMessageAt, S.LastFixAt) = (false, false, null, null);
+            _watchingSince = now;
+            _dirty = true;
+        }
+        _device = current;
+        if (current is null)
+        {
+            _silenceTimer?.Dispose();
+            _silenceTimer = null;
+        }
+        else if (_silenceTimer is null)
+        {
+            _watchingSince = now;
+            StartSilenceWatch();
+        }
+        else _silenceTimer.Change(NextSilenceCheck(now), _options.SilenceCheckPeriod);
+        logger.LogInformation("device {Device}: now {Assignment}", GrainKeys.IdOf(this.GetPrimaryKeyString()),
+            current is null ? "retired or carried by nobody" : $"carried by {current.Role.ToString().ToLowerInvariant()} {current.PersonId}");
+        await SaveIfDue();
+    }
+
+    private void StartSilenceWatch() =>
+        _silenceTimer = this.RegisterGrainTimer(CheckSilence, new GrainTimerCreationOptions(NextSilenceCheck(_watchingSince), _options.SilenceCheckPeriod) { KeepAlive = true });
 
     public async Task OnPositions(PositionFix[] fixes)
     {
@@ -182,6 +216,7 @@ public sealed class DeviceGrain(
     // Each look re-arms the timer for the next limit (SilenceSchedule).
     private async Task CheckSilence(CancellationToken ct)
     {
+        if (_device is null) return;
         var now = time.GetUtcNow();
         var limit = SilenceLimit();
         var lastMessage = S.LastMessageAt ?? _watchingSince;
@@ -262,15 +297,15 @@ public sealed class DeviceGrain(
         if (condition is Offline or NoFix) await TellProtection(degraded: true, alert.Id);
     }
 
-    private async Task ClearIf(string condition, DateTimeOffset now, string reason)
+    private async Task ClearIf(string condition, DateTimeOffset now, string reason, bool tellProtection = true)
     {
         if (!S.Open.Remove(condition, out var alert)) return;
         if (condition == Offline) metrics.DeviceOffline(false);
         await state.WriteStateAsync();
         await GrainFactory.AlertGrain(alert.Id).Clear(alert with { ClearedAt = now, ClearReason = reason });
-        if (condition is Offline or NoFix && !S.Open.ContainsKey(Offline) && !S.Open.ContainsKey(NoFix))
+        if (tellProtection && condition is Offline or NoFix && !S.Open.ContainsKey(Offline) && !S.Open.ContainsKey(NoFix))
             await TellProtection(degraded: false, alert.Id);
-        logger.LogInformation("device {Device}: {Condition} cleared ({Reason})", _device!.DeviceId, condition, reason);
+        logger.LogInformation("device {Device}: {Condition} cleared ({Reason})", alert.DeviceId, condition, reason);
     }
 
     private Task TellProtection(bool degraded, string alertId)

@@ -19,6 +19,16 @@ public interface IIngestStatus
     Task WhenReady { get; }
 }
 
+/// <summary>Ends what a device's old secret or assignment still holds open in the broker.</summary>
+public interface IDeviceSessions
+{
+    /// <summary>
+    /// Disconnects the device and drops its session with anything queued for it (a notification meant for the
+    /// person who carried it before): it has to log in again, as the registry now has it.
+    /// </summary>
+    Task EndSessionAsync(string deviceId);
+}
+
 /// <summary>
 /// The embedded MQTTnet broker. Devices log in with client id = username = device id and their secret
 /// (checked against its salted hash); integrations with their own id and secret. A device publishes and
@@ -31,7 +41,7 @@ public sealed class EmbeddedBroker(
     IngestRouter router,
     ProximityRegistry registry,
     IngestMetrics metrics,
-    ILogger<EmbeddedBroker> logger) : IHostedService, IMqttPublisher, IIngestStatus, IAsyncDisposable
+    ILogger<EmbeddedBroker> logger) : IHostedService, IMqttPublisher, IIngestStatus, IDeviceSessions, IAsyncDisposable
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SessionSubscriptions _subscriptions = new();
@@ -66,6 +76,16 @@ public sealed class EmbeddedBroker(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_server is { IsStarted: true }) await _server.StopAsync();
+    }
+
+    public async Task EndSessionAsync(string deviceId)
+    {
+        _speaksMqtt5.TryRemove(deviceId, out _);
+        if (_server is not { IsStarted: true } server) return;
+        // Ended even while the device is offline: its persistent session would otherwise resume with the old login.
+        if ((await server.GetClientsAsync()).FirstOrDefault(c => c.Id == deviceId) is { } client)
+            await client.DisconnectAsync(new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized });
+        if (await server.GetSessionAsync(deviceId) is { } session) await session.DeleteAsync();
     }
 
     public async ValueTask DisposeAsync()

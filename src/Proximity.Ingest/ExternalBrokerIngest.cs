@@ -21,7 +21,7 @@ namespace Proximity.Ingest;
 /// breaker: an attempt at a broker that is down costs nothing, and every second away after it is back is a second
 /// in which device messages find no subscriber (Mosquitto forgets shared subscriptions when it restarts).
 /// </summary>
-public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IIngestStatus, IAsyncDisposable
+public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IIngestStatus, IDeviceSessions, IAsyncDisposable
 {
     private readonly IngestOptions _options;
     private readonly ILogger _logger;
@@ -87,6 +87,12 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
         if (_client.IsConnected)
             await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), CancellationToken.None);
     }
+
+    /// <summary>
+    /// The external broker's own password file and ACL decide who connects there (deploy/mosquitto); what a device
+    /// that is no longer live still publishes is refused here as from an unknown device.
+    /// </summary>
+    public Task EndSessionAsync(string deviceId) => Task.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {

@@ -35,6 +35,7 @@ public static class IngestHosting
             : sp => sp.GetRequiredService<EmbeddedBroker>();
         services.AddSingleton(sp => (IMqttPublisher)ingest(sp));
         services.AddSingleton(sp => (IIngestStatus)ingest(sp));
+        services.AddSingleton(sp => (IDeviceSessions)ingest(sp));
         services.AddSingleton(sp => (IHostedService)ingest(sp));
         return builder;
     }

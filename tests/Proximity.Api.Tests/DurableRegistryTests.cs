@@ -162,7 +162,7 @@ public sealed class DurableRegistryTests(PostgresFixture postgres) : IClassFixtu
                 ["Proximity:Silo:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["Proximity:Silo:ClusterId"] = "registry-" + Guid.NewGuid().ToString("N")[..8],
                 ["Proximity:SecretHashIterations"] = "1000",
-                [BanSync.IntervalKey] = "0.5",
+                [RegistrySync.IntervalKey] = "0.5",
             });
             var (live, versions) = await DurableRegistry.LoadAsync(storage, CaseFile.Parse(caseJson), 1000, Ct);
             builder.Services.AddSingleton(versions);

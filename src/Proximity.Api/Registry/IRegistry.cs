@@ -40,4 +40,7 @@ public interface IRegistry
 
     /// <summary>Raised after an offender's bans changed, with the current versions for the decision core.</summary>
     event Action<string, IReadOnlyList<Ban>>? BansChanged;
+
+    /// <summary>Raised after a device was registered, assigned, re-keyed or retired, with the device as it now is.</summary>
+    event Action<DeviceChange>? DeviceChanged;
 }

@@ -18,6 +18,7 @@ public sealed class InMemoryRegistry : IRegistry
     private readonly Dictionary<string, List<string>> _banIdsByOffender = new(StringComparer.Ordinal);
 
     public event Action<string, IReadOnlyList<Ban>>? BansChanged;
+    public event Action<DeviceChange>? DeviceChanged;
 
     public Task<IReadOnlyList<Offender>> OffendersAsync()
     {
@@ -79,17 +80,20 @@ public sealed class InMemoryRegistry : IRegistry
         if (!Enum.IsDefined(kind)) throw ApiProblemException.Invalid("kind must be AnkleMonitor or VictimDevice.");
         secret = string.IsNullOrEmpty(secret) ? NewSecret() : secret;
         var (salt, hash) = Hash(secret);
+        Device device;
         lock (_lock)
         {
             if (_devices.ContainsKey(id)) throw ApiProblemException.Conflict($"device '{id}' is already registered.");
-            var device = new Device { Id = id, Kind = kind, RegisteredAt = now, SecretSetAt = now };
+            device = new Device { Id = id, Kind = kind, RegisteredAt = now, SecretSetAt = now };
             _devices[id] = (device, salt, hash);
-            return Task.FromResult(new DeviceWithSecret(device, secret));
         }
+        DeviceChanged?.Invoke(new DeviceChange(device, secret));
+        return Task.FromResult(new DeviceWithSecret(device, secret));
     }
 
     public Task<Device> AssignDeviceAsync(string id, string? personId)
     {
+        Device device;
         lock (_lock)
         {
             var entry = ActiveDevice(id);
@@ -102,34 +106,38 @@ public sealed class InMemoryRegistry : IRegistry
                 if (entry.Device.Kind == DeviceKind.VictimDevice && !victim)
                     throw ApiProblemException.Invalid($"a victim device can only be assigned to a victim; '{personId}' is an offender.");
             }
-            var device = entry.Device with { PersonId = personId };
+            device = entry.Device with { PersonId = personId };
             _devices[id] = entry with { Device = device };
-            return Task.FromResult(device);
         }
+        DeviceChanged?.Invoke(new DeviceChange(device, null));
+        return Task.FromResult(device);
     }
 
     public Task<DeviceWithSecret> RotateSecretAsync(string id, DateTimeOffset now)
     {
         string secret = NewSecret();
         var (salt, hash) = Hash(secret);
+        Device device;
         lock (_lock)
         {
-            var entry = ActiveDevice(id);
-            var device = entry.Device with { SecretSetAt = now };
+            device = ActiveDevice(id).Device with { SecretSetAt = now };
             _devices[id] = (device, salt, hash);
-            return Task.FromResult(new DeviceWithSecret(device, secret));
         }
+        DeviceChanged?.Invoke(new DeviceChange(device, secret));
+        return Task.FromResult(new DeviceWithSecret(device, secret));
     }
 
     public Task<Device> RetireDeviceAsync(string id, DateTimeOffset now)
     {
+        Device device;
         lock (_lock)
         {
             var entry = ActiveDevice(id);
-            var device = entry.Device with { Status = DeviceStatus.Retired, RetiredAt = now, PersonId = null };
+            device = entry.Device with { Status = DeviceStatus.Retired, RetiredAt = now, PersonId = null };
             _devices[id] = entry with { Device = device };
-            return Task.FromResult(device);
         }
+        DeviceChanged?.Invoke(new DeviceChange(device, null));
+        return Task.FromResult(device);
     }
 
     public Task<bool> VerifyDeviceSecretAsync(string id, string secret)

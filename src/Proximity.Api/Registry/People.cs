@@ -45,3 +45,9 @@ public sealed record Device
 
 /// <summary>A device together with a freshly generated secret (register, rotate).</summary>
 public sealed record DeviceWithSecret(Device Device, string Secret);
+
+/// <summary>
+/// A device as a change left it (registered, assigned, re-keyed, retired). <paramref name="NewSecret"/> is set when
+/// the change set the secret, so that this node's broker can check it; it is never stored or logged.
+/// </summary>
+public sealed record DeviceChange(Device Device, string? NewSecret);

@@ -27,6 +27,7 @@ public sealed class PostgresRegistry(RegistryStore people, BanStore bans, TimePr
     private static readonly GeometryFactory Wgs84 = new(new PrecisionModel(), 4326);
 
     public event Action<string, IReadOnlyList<Ban>>? BansChanged;
+    public event Action<DeviceChange>? DeviceChanged;
 
     public async Task<IReadOnlyList<Offender>> OffendersAsync() =>
         (await people.PeopleAsync(PersonKind.Offender)).Select(ToOffender).ToList();
@@ -75,7 +76,7 @@ public sealed class PostgresRegistry(RegistryStore people, BanStore bans, TimePr
                 secret, now, secretIterations);
             return 0;
         });
-        return new DeviceWithSecret((await DeviceAsync(id))!, secret);
+        return new DeviceWithSecret(Changed((await DeviceAsync(id))!, secret), secret);
     }
 
     public async Task<Device> AssignDeviceAsync(string id, string? personId)
@@ -93,20 +94,26 @@ public sealed class PostgresRegistry(RegistryStore people, BanStore bans, TimePr
                 throw ApiProblemException.Invalid($"a victim device can only be assigned to a victim; '{personId}' is an offender.");
             if (device.PersonId != personId) await people.AssignDeviceAsync(id, personId, now, "registry");
         }
-        return (await DeviceAsync(id))!;
+        return Changed((await DeviceAsync(id))!, null);
     }
 
     public async Task<DeviceWithSecret> RotateSecretAsync(string id, DateTimeOffset now)
     {
         string secret = InMemoryRegistry.NewSecret();
         if (!await people.SetSecretAsync(id, secret, now, secretIterations)) await ActiveDeviceAsync(id); // throws: unknown or retired
-        return new DeviceWithSecret((await DeviceAsync(id))!, secret);
+        return new DeviceWithSecret(Changed((await DeviceAsync(id))!, secret), secret);
     }
 
     public async Task<Device> RetireDeviceAsync(string id, DateTimeOffset now)
     {
         if (!await people.RetireDeviceAsync(id, now)) await ActiveDeviceAsync(id); // throws: unknown or retired
-        return (await DeviceAsync(id))!;
+        return Changed((await DeviceAsync(id))!, null);
+    }
+
+    private Device Changed(Device device, string? newSecret)
+    {
+        DeviceChanged?.Invoke(new DeviceChange(device, newSecret));
+        return device;
     }
 
     public Task<bool> VerifyDeviceSecretAsync(string id, string secret) => people.VerifyDeviceSecretAsync(id, secret);

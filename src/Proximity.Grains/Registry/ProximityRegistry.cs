@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using Proximity.Protocol;
 using Proximity.Spatial.Bans;
@@ -9,18 +10,37 @@ public enum PersonRole { Offender, Victim }
 public sealed record DeviceEntry(string DeviceId, string PersonId, PersonRole Role, SecretHash? Secret);
 
 /// <summary>
+/// A device as the registry now holds it (registered, assigned, re-keyed or retired through the API).
+/// <paramref name="PersonId"/> null: nobody carries it. <paramref name="Secret"/> null: the secret did not change.
+/// </summary>
+public sealed record DeviceUpdate(string DeviceId, string? PersonId, PersonRole Role, bool Retired, SecretHash? Secret);
+
+/// <summary>What <see cref="ProximityRegistry.ApplyDevice"/> changed: the entry before and after (null: not live).</summary>
+public sealed record DeviceApplied(DeviceEntry? Before, DeviceEntry? After)
+{
+    public bool Changed => Before != After;
+
+    /// <summary>A connection made with what was before may no longer stand: retired, carried by someone else, or re-keyed.</summary>
+    public bool EndsAccess => Before is not null && (After is null || After.PersonId != Before.PersonId || !Equals(After.Secret, Before.Secret));
+}
+
+/// <summary>
 /// Who is who: devices, the people they belong to, bans and control-room integrations, loaded from the case
-/// file; bans are replaced whole per offender when the API changes them. Shared by the grains and ingest.
+/// file; bans are replaced whole per offender and devices one by one when the API changes them. Shared by the
+/// grains and ingest.
 /// </summary>
 public sealed class ProximityRegistry
 {
     private static readonly Ban[] NoBans = [];
     private static readonly string[] None = [];
-    private readonly FrozenDictionary<string, DeviceEntry> _devices;
+    private readonly ConcurrentDictionary<string, DeviceEntry> _devices;
+    private readonly ConcurrentDictionary<string, string[]> _devicesByPerson;
+    // Active devices nobody carries: their secret, for when someone does (an assignment does not repeat it).
+    private readonly ConcurrentDictionary<string, SecretHash?> _unassigned = new(StringComparer.Ordinal);
+    private readonly Lock _devicesLock = new();
     private readonly Lock _bansLock = new();
     private volatile FrozenDictionary<string, Ban[]> _bansByOffender;
     private volatile FrozenDictionary<string, string[]> _offendersByVictim;
-    private readonly FrozenDictionary<string, string[]> _devicesByPerson;
     private readonly FrozenDictionary<string, SecretHash> _integrations;
 
     public ProximityRegistry(CaseFile caseFile, int hashIterations = SecretHash.DefaultIterations)
@@ -35,9 +55,9 @@ public sealed class ProximityRegistry
                     device.SecretHash is { } stored ? SecretHash.Parse(stored)
                     : device.Secret is null ? null : SecretHash.Create(device.Secret, hashIterations));
             }
-        _devices = devices.ToFrozenDictionary(StringComparer.Ordinal);
-        _devicesByPerson = caseFile.Offenders.Concat(caseFile.Victims)
-            .ToFrozenDictionary(p => p.Id, p => p.Devices.Select(d => d.Id).ToArray(), StringComparer.Ordinal);
+        _devices = new ConcurrentDictionary<string, DeviceEntry>(devices, StringComparer.Ordinal);
+        _devicesByPerson = new ConcurrentDictionary<string, string[]>(caseFile.Offenders.Concat(caseFile.Victims)
+            .Select(p => KeyValuePair.Create(p.Id, p.Devices.Select(d => d.Id).ToArray())), StringComparer.Ordinal);
         (_bansByOffender, _offendersByVictim) = Index(caseFile.Bans);
         var integrations = new Dictionary<string, SecretHash>(StringComparer.Ordinal);
         foreach (var i in caseFile.Integrations)
@@ -58,6 +78,34 @@ public sealed class ProximityRegistry
     public DeviceEntry? Device(string deviceId) => _devices.GetValueOrDefault(deviceId);
 
     public IReadOnlyList<string> DevicesOf(string personId) => _devicesByPerson.GetValueOrDefault(personId) ?? None;
+
+    /// <summary>
+    /// Puts one device's registry state in place: a retired device or one nobody carries is no longer live (it
+    /// cannot log in and its messages are refused); an assigned one routes to its person and logs in with its
+    /// current secret. Applying the same state again changes nothing.
+    /// </summary>
+    public DeviceApplied ApplyDevice(DeviceUpdate update)
+    {
+        CheckId(update.DeviceId, "device");
+        if (_integrations.ContainsKey(update.DeviceId))
+            throw new ArgumentException($"device {update.DeviceId} has the id of an integration", nameof(update));
+        lock (_devicesLock)
+        {
+            var before = _devices.GetValueOrDefault(update.DeviceId);
+            var secret = update.Secret ?? before?.Secret ?? _unassigned.GetValueOrDefault(update.DeviceId);
+            DeviceEntry? after = update.Retired || update.PersonId is null ? null : new DeviceEntry(update.DeviceId, update.PersonId, update.Role, secret);
+            _unassigned.TryRemove(update.DeviceId, out _);
+            if (!update.Retired && after is null) _unassigned[update.DeviceId] = secret;
+            if (after == before) return new DeviceApplied(before, before);
+
+            // Replaced in place, never removed and added: a reader sees the old or the new entry.
+            if (after is not null) _devices[update.DeviceId] = after;
+            else _devices.TryRemove(update.DeviceId, out _);
+            if (before is not null) _devicesByPerson[before.PersonId] = DevicesOf(before.PersonId).Where(d => d != update.DeviceId).ToArray();
+            if (after is not null) _devicesByPerson[after.PersonId] = [.. DevicesOf(after.PersonId).Where(d => d != update.DeviceId), update.DeviceId];
+            return new DeviceApplied(before, after);
+        }
+    }
 
     public IReadOnlyList<Ban> BansOf(string offenderId) => _bansByOffender.GetValueOrDefault(offenderId) ?? NoBans;
 

@@ -4,7 +4,7 @@ using System.Text;
 namespace Proximity.Grains.Registry;
 
 /// <summary>A salted PBKDF2 (SHA-256) hash of a device or integration secret; the secret itself is not kept.</summary>
-public sealed class SecretHash
+public sealed class SecretHash : IEquatable<SecretHash>
 {
     public const int DefaultIterations = 20_000;
     private readonly byte[] _salt;
@@ -40,6 +40,14 @@ public sealed class SecretHash
 
     /// <summary>The stored form <c>pbkdf2-sha256$iterations$salt$hash</c> (base64).</summary>
     public override string ToString() => $"pbkdf2-sha256${Iterations}${Convert.ToBase64String(_salt)}${Convert.ToBase64String(_hash)}";
+
+    /// <summary>The same stored hash (salt, iterations and hash), read again: not a new secret.</summary>
+    public bool Equals(SecretHash? other) =>
+        other is not null && Iterations == other.Iterations && _salt.AsSpan().SequenceEqual(other._salt) && _hash.AsSpan().SequenceEqual(other._hash);
+
+    public override bool Equals(object? obj) => Equals(obj as SecretHash);
+
+    public override int GetHashCode() => HashCode.Combine(Iterations, BitConverter.ToInt32(_hash));
 
     private static byte[] Derive(string secret, byte[] salt, int iterations) =>
         Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(secret), salt, iterations, HashAlgorithmName.SHA256, 32);

@@ -10,8 +10,11 @@ using Proximity.Storage.Registry;
 
 namespace Proximity.Server.Api;
 
-/// <summary>Each ban's offender and current version as the node loaded them: where <see cref="BanSync"/> starts.</summary>
-public sealed record LoadedBanVersions(IReadOnlyDictionary<string, (string OffenderId, int Version)> Versions);
+/// <summary>
+/// Each ban's offender and current version, and the database time the devices were read at, as the node loaded
+/// them: where <see cref="RegistrySync"/> starts.
+/// </summary>
+public sealed record LoadedRegistry(IReadOnlyDictionary<string, (string OffenderId, int Version)> Versions, DateTimeOffset DevicesReadAt);
 
 /// <summary>
 /// Production start (<c>--storage postgres</c>): the database holds the registry. The case file, if any, is imported
@@ -22,7 +25,7 @@ public static class DurableRegistry
 {
     private const long ImportLock = 0x5052_4F58_4341_5345; // "PROXCASE"
 
-    public static async Task<(CaseFile Registry, LoadedBanVersions Versions)> LoadAsync(StorageChoice storage, CaseFile caseFile,
+    public static async Task<(CaseFile Registry, LoadedRegistry Loaded)> LoadAsync(StorageChoice storage, CaseFile caseFile,
         int secretIterations, CancellationToken cancellationToken = default)
     {
         await using var database = ProximityDatabase.Open(storage.ConnectionString!);
@@ -43,8 +46,8 @@ public static class DurableRegistry
             }
         }
 
-        // Versions first: a change made meanwhile by another node shows as newer than known, and is loaded again.
-        var versions = new LoadedBanVersions(await bans.VersionsAsync(cancellationToken));
+        // Versions and time first: a change made meanwhile by another node shows as newer than known, and is loaded again.
+        var versions = new LoadedRegistry(await bans.VersionsAsync(cancellationToken), await store.NowAsync(cancellationToken));
         var devices = (await store.DevicesAsync(cancellationToken: cancellationToken)).Where(d => d is { RetiredAt: null, PersonId: not null })
             .ToLookup(d => d.PersonId!, StringComparer.Ordinal);
         PersonSpec Person(string id) => new(id, devices[id].Select(d => new DeviceSpec(d.Id, null) { SecretHash = d.SecretHash }).ToList());
@@ -58,34 +61,42 @@ public static class DurableRegistry
 }
 
 /// <summary>
-/// Keeps this node's <see cref="ProximityRegistry"/> equal to the ban table when other nodes change bans: every few
-/// seconds it compares each ban's current version with what it knows and reloads the offenders whose bans changed,
-/// then tells their grains to refresh. Polling rather than LISTEN/NOTIFY: it needs no dedicated connection, misses
-/// nothing across a database outage or a restart (it compares state, not messages), and one small query every few
-/// seconds costs nothing; a ban reaches the other nodes within the interval. The node that made the change tells
-/// the grains at once (<see cref="BanChangeForwarder"/>).
+/// Keeps this node's <see cref="ProximityRegistry"/> equal to the database when other nodes change bans or devices:
+/// every few seconds it compares each ban's current version with what it knows and reloads the offenders whose bans
+/// changed (then tells their grains to refresh), and applies the devices changed since it last looked (a retired or
+/// re-keyed device loses its connection here too). Polling rather than LISTEN/NOTIFY: it needs no dedicated
+/// connection, misses nothing across a database outage or a restart (it compares state, not messages), and two small
+/// queries every few seconds cost nothing; a change reaches the other nodes within the interval. The node that made
+/// the change applies it at once (<see cref="BanChangeForwarder"/>, <see cref="DeviceChangeForwarder"/>).
 /// </summary>
-public sealed class BanSync(BanStore bans, PostgresRegistry registry, ProximityRegistry live, IGrainFactory grains,
-    IConfiguration configuration, ILogger<BanSync> logger, LoadedBanVersions? loaded = null) : BackgroundService
+public sealed class RegistrySync(BanStore bans, RegistryStore devices, PostgresRegistry registry, ProximityRegistry live, LiveDevices liveDevices,
+    IGrainFactory grains, IConfiguration configuration, ILogger<RegistrySync> logger, LoadedRegistry? loaded = null) : BackgroundService
 {
-    public const string IntervalKey = "Proximity:Registry:BanPollSeconds";
+    public const string IntervalKey = "Proximity:Registry:PollSeconds";
+    // Devices are asked for from a little before the last look: a change committed late carries the time it was made.
+    private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(10);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromSeconds(configuration.GetValue(IntervalKey, 2.0));
         var known = new Dictionary<string, (string OffenderId, int Version)>(loaded?.Versions ?? await bans.VersionsAsync(stoppingToken), StringComparer.Ordinal);
+        var devicesSince = (loaded?.DevicesReadAt ?? await devices.NowAsync(stoppingToken)) - Overlap;
         using var timer = new PeriodicTimer(interval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            try { await SyncAsync(known, stoppingToken); }
+            try
+            {
+                await SyncBansAsync(known, stoppingToken);
+                devicesSince = await SyncDevicesAsync(devicesSince, stoppingToken);
+            }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning("ban changes of other nodes not read ({Problem}); trying again in {Interval}", e.Message, interval);
+                logger.LogWarning("registry changes of other nodes not read ({Problem}); trying again in {Interval}", e.Message, interval);
             }
         }
     }
 
-    private async Task SyncAsync(Dictionary<string, (string OffenderId, int Version)> known, CancellationToken ct)
+    private async Task SyncBansAsync(Dictionary<string, (string OffenderId, int Version)> known, CancellationToken ct)
     {
         var current = await bans.VersionsAsync(ct);
         var changed = current.Where(b => !known.TryGetValue(b.Key, out var k) || k != b.Value).ToList();
@@ -98,5 +109,12 @@ public sealed class BanSync(BanStore bans, PostgresRegistry registry, ProximityR
             await grains.OffenderGrain(offender).RefreshBans();
         }
         foreach (var (id, value) in changed) known[id] = value;
+    }
+
+    private async Task<DateTimeOffset> SyncDevicesAsync(DateTimeOffset since, CancellationToken ct)
+    {
+        var (changed, askedAt) = await devices.DevicesChangedSinceAsync(since, ct);
+        foreach (var device in changed) await liveDevices.ApplyAsync(LiveDevices.FromStored(device));
+        return askedAt - Overlap;
     }
 }

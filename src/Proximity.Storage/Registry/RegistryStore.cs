@@ -83,7 +83,7 @@ public sealed class RegistryStore(ProximityDatabase database)
         if (string.IsNullOrEmpty(secret)) throw new ArgumentException("a device needs a secret", nameof(secret));
         byte[] salt = RandomNumberGenerator.GetBytes(16);
         await using var cmd = database.DataSource.CreateCommand("""
-            UPDATE device SET secret_hash = $2, secret_salt = $3, secret_iterations = $4, secret_set_at = $5
+            UPDATE device SET secret_hash = $2, secret_salt = $3, secret_iterations = $4, secret_set_at = $5, changed_at = clock_timestamp()
             WHERE id = $1 AND retired_at IS NULL
             """);
         cmd.Parameters.Add(new() { Value = deviceId });
@@ -99,7 +99,7 @@ public sealed class RegistryStore(ProximityDatabase database)
     {
         await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var retire = new NpgsqlCommand("UPDATE device SET retired_at = $2 WHERE id = $1 AND retired_at IS NULL", connection, tx))
+        await using (var retire = new NpgsqlCommand("UPDATE device SET retired_at = $2, changed_at = clock_timestamp() WHERE id = $1 AND retired_at IS NULL", connection, tx))
         {
             retire.Parameters.Add(new() { Value = deviceId });
             retire.Parameters.Add(new() { Value = at.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
@@ -114,18 +114,42 @@ public sealed class RegistryStore(ProximityDatabase database)
     public async Task UnassignDeviceAsync(string deviceId, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
-        await EndAssignmentAsync(connection, null, deviceId, at, cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await EndAssignmentAsync(connection, tx, deviceId, at, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
     }
 
     /// <summary>All devices (or the one with <paramref name="id"/>), ordered by id.</summary>
-    public async Task<IReadOnlyList<StoredDevice>> DevicesAsync(string? id = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<StoredDevice>> DevicesAsync(string? id = null, CancellationToken cancellationToken = default) =>
+        ReadDevicesAsync("$1::text IS NULL OR d.id = $1", Text(id), cancellationToken);
+
+    /// <summary>
+    /// The devices changed at or after <paramref name="since"/> (database time), and the database time to ask from
+    /// next. Ask with some overlap: a change committed late carries the time it was made.
+    /// </summary>
+    public async Task<(IReadOnlyList<StoredDevice> Devices, DateTimeOffset AskedAt)> DevicesChangedSinceAsync(DateTimeOffset since,
+        CancellationToken cancellationToken = default)
     {
-        await using var cmd = database.DataSource.CreateCommand("""
+        var askedAt = await NowAsync(cancellationToken);
+        return (await ReadDevicesAsync("d.changed_at >= $1",
+            new NpgsqlParameter { Value = since.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz }, cancellationToken), askedAt);
+    }
+
+    /// <summary>The database's clock: what <see cref="DevicesChangedSinceAsync"/> compares with.</summary>
+    public async Task<DateTimeOffset> NowAsync(CancellationToken cancellationToken = default)
+    {
+        await using var cmd = database.DataSource.CreateCommand("SELECT clock_timestamp()");
+        return Utc((DateTime)(await cmd.ExecuteScalarAsync(cancellationToken))!);
+    }
+
+    private async Task<IReadOnlyList<StoredDevice>> ReadDevicesAsync(string where, NpgsqlParameter parameter, CancellationToken cancellationToken)
+    {
+        await using var cmd = database.DataSource.CreateCommand($"""
             SELECT d.id, d.kind, a.person_id, d.registered_at, d.secret_set_at, d.retired_at, d.secret_iterations, d.secret_salt, d.secret_hash
             FROM device d LEFT JOIN device_assignment a ON a.device_id = d.id AND a.assigned_until IS NULL
-            WHERE $1::text IS NULL OR d.id = $1 ORDER BY d.id
+            WHERE {where} ORDER BY d.id
             """);
-        cmd.Parameters.Add(new() { Value = (object?)id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(parameter);
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
         var list = new List<StoredDevice>();
         while (await r.ReadAsync(cancellationToken))
@@ -265,10 +289,12 @@ public sealed class RegistryStore(ProximityDatabase database)
         return list;
     }
 
-    // An assignment made in the same microsecond still ends after it began (the table's check).
-    private static async Task EndAssignmentAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string deviceId, DateTimeOffset at, CancellationToken ct)
+    // An assignment made in the same microsecond still ends after it began (the table's check). Every assignment
+    // change starts here, so this is where the device is marked changed.
+    private static async Task EndAssignmentAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string deviceId, DateTimeOffset at, CancellationToken ct)
     {
         await using var end = new NpgsqlCommand("""
+            WITH changed AS (UPDATE device SET changed_at = clock_timestamp() WHERE id = $1)
             UPDATE device_assignment SET assigned_until = greatest($2, assigned_from + interval '1 microsecond')
             WHERE device_id = $1 AND assigned_until IS NULL
             """, connection, tx);
