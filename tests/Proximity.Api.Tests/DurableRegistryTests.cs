@@ -90,7 +90,7 @@ public sealed class DurableRegistryTests(PostgresFixture postgres) : IClassFixtu
         string connection = await postgres.Server.CreateDatabaseAsync(migrate: true);
         var storage = new StorageChoice(true, connection, false);
 
-        await using (var node = await LiveNode.StartAsync(storage, Case))
+        await using (var node = await LiveNode.StartAsync(CaseFile.Parse(Case), storage))
         {
             // Another node's API (same database): its change reaches this node by the ban table, not by an event.
             await using (var other = await ApiHost.StartAsync(new Dictionary<string, string?>
@@ -107,7 +107,7 @@ public sealed class DurableRegistryTests(PostgresFixture postgres) : IClassFixtu
                 }, Ct);
                 Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync(Ct));
             }
-            await node.BreachIsRaisedAsync("c1", 100, 1);
+            await BreachIsRaisedAsync(node, "c1", 100, 1);
 
             // Through this node's own API: a 50 m ban, not breached at 100 m.
             using var own = new HttpClient { BaseAddress = node.Address };
@@ -118,11 +118,11 @@ public sealed class DurableRegistryTests(PostgresFixture postgres) : IClassFixtu
         // The restarted node imports the same case again: nothing new; the API's bans are still enforced (the open
         // c1 episode continues in the grain's stored state, so the proof is a first c2 breach).
         long versions = (await CountsAsync(connection)).Versions;
-        await using (var restarted = await LiveNode.StartAsync(storage, Case))
+        await using (var restarted = await LiveNode.StartAsync(CaseFile.Parse(Case), storage))
         {
             Assert.Equal(versions, (await CountsAsync(connection)).Versions);
-            Assert.Equal(["c1", "c2", "z1"], (await restarted.App.Services.GetRequiredService<IRegistry>().BansAsync("O1")).Select(b => b.Id));
-            await restarted.BreachIsRaisedAsync("c2", 20, 1000);
+            Assert.Equal(["c1", "c2", "z1"], (await restarted.Registry.BansAsync("O1")).Select(b => b.Id));
+            await BreachIsRaisedAsync(restarted, "c2", 20, 1000);
         }
     }
 
@@ -142,77 +142,26 @@ public sealed class DurableRegistryTests(PostgresFixture postgres) : IClassFixtu
         return (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3));
     }
 
-    /// <summary>One production node in process, started as <c>proximity run --storage postgres --case</c> starts it.</summary>
-    private sealed class LiveNode(WebApplication app, int mqttPort) : IAsyncDisposable
+    /// <summary>The victim's phone and the ankle monitor <paramref name="meters"/> from it until <paramref name="banId"/>'s breach is raised.</summary>
+    private static async Task BreachIsRaisedAsync(LiveNode node, string banId, double meters, long firstSeq)
     {
-        public WebApplication App => app;
-
-        public static async Task<LiveNode> StartAsync(StorageChoice storage, string caseJson)
+        await using var phone = await MqttTestClient.ConnectAsync(node.MqttPort, "P1", "phone-secret");
+        await using var ankle = await MqttTestClient.ConnectAsync(node.MqttPort, "A1", "ankle-secret");
+        var alerts = node.App.Services.GetRequiredService<IAlertDirectory>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        long seq = firstSeq;
+        while (true)
         {
-            int mqttPort = FreePort();
-            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Proximity:Auth:SigningKey"] = ApiHost.SigningKey,
-                [StorageChoice.StorageKey] = "postgres",
-                [StorageChoice.ConnectionKey] = storage.ConnectionString,
-                ["Proximity:Silo:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["Proximity:Silo:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["Proximity:Silo:ClusterId"] = "registry-" + Guid.NewGuid().ToString("N")[..8],
-                ["Proximity:SecretHashIterations"] = "1000",
-                [RegistrySync.IntervalKey] = "0.5",
-            });
-            var (live, versions) = await DurableRegistry.LoadAsync(storage, CaseFile.Parse(caseJson), 1000, Ct);
-            builder.Services.AddSingleton(versions);
-            builder.AddProximitySilo(live);
-            builder.AddProximityIngest(o => { o.Port = mqttPort; o.BindAddress = "127.0.0.1"; });
-            builder.AddProximityApi().AddLiveApiBridge();
-            var app = builder.Build();
-            app.MapProximityApi();
-            await app.StartAsync(Ct);
-            await app.Services.GetRequiredService<IIngestStatus>().WhenReady.WaitAsync(TimeSpan.FromSeconds(60), Ct);
-            return new LiveNode(app, mqttPort);
+            // Fresh fixes each round: the ban may arrive (by polling) after the first ones were judged.
+            var t = DateTimeOffset.UtcNow.AddSeconds(-2);
+            await phone.PublishAsync("proximity/v1/devices/P1/position", MqttTestClient.Fix(seq, t, 0));
+            await ankle.PublishAsync("proximity/v1/devices/A1/position", MqttTestClient.Fix(seq, t.AddMilliseconds(500), meters));
+            seq++;
+            var raised = await alerts.ListAsync(new AlertFilter { OffenderId = "O1" });
+            if (raised.Any(a => a.Alert.Type == AlertType.ContactBanBreach && a.Alert.BanId == banId)) return;
+            Assert.True(DateTime.UtcNow < deadline, "no contact-ban breach raised within 60 s; alerts: " +
+                string.Join(", ", raised.Select(a => a.Alert.Id)));
+            await Task.Delay(500, Ct);
         }
-
-        public Uri Address => new(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
-            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First());
-
-        /// <summary>The victim's phone and the ankle monitor <paramref name="meters"/> from it until <paramref name="banId"/>'s breach is raised.</summary>
-        public async Task BreachIsRaisedAsync(string banId, double meters, long firstSeq)
-        {
-            await using var phone = await MqttTestClient.ConnectAsync(mqttPort, "P1", "phone-secret");
-            await using var ankle = await MqttTestClient.ConnectAsync(mqttPort, "A1", "ankle-secret");
-            var alerts = app.Services.GetRequiredService<IAlertDirectory>();
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            long seq = firstSeq;
-            while (true)
-            {
-                // Fresh fixes each round: the ban may arrive (by polling) after the first ones were judged.
-                var t = DateTimeOffset.UtcNow.AddSeconds(-2);
-                await phone.PublishAsync("proximity/v1/devices/P1/position", MqttTestClient.Fix(seq, t, 0));
-                await ankle.PublishAsync("proximity/v1/devices/A1/position", MqttTestClient.Fix(seq, t.AddMilliseconds(500), meters));
-                seq++;
-                var raised = await alerts.ListAsync(new AlertFilter { OffenderId = "O1" });
-                if (raised.Any(a => a.Alert.Type == AlertType.ContactBanBreach && a.Alert.BanId == banId)) return;
-                Assert.True(DateTime.UtcNow < deadline, "no contact-ban breach raised within 60 s; alerts: " +
-                    string.Join(", ", raised.Select(a => a.Alert.Id)));
-                await Task.Delay(500, Ct);
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

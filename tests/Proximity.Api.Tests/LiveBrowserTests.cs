@@ -28,9 +28,7 @@ namespace Proximity.Api.Tests;
 /// </summary>
 public sealed class LiveBrowserTests : IAsyncLifetime
 {
-    private WebApplication _app = null!;
-    private Uri _address = null!;
-    private int _mqttPort;
+    private LiveNode _node = null!;
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -44,27 +42,7 @@ public sealed class LiveBrowserTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Assert.True(File.Exists(BrowserTests.ChromiumPath), $"{BrowserTests.ChromiumPath} is missing: run tests/install-services.sh");
-        _mqttPort = FreePort();
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Proximity:Auth:SigningKey"] = ApiHost.SigningKey,
-            ["Proximity:Silo:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Proximity:Silo:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Proximity:Silo:ClusterId"] = "api-test-" + Guid.NewGuid().ToString("N")[..8],
-            ["Proximity:SecretHashIterations"] = "1000",
-        });
-        builder.AddProximitySilo(Case);
-        builder.AddProximityIngest(o => { o.Port = _mqttPort; o.BindAddress = "127.0.0.1"; });
-        builder.AddProximityApi().AddLiveApiBridge();
-        _app = builder.Build();
-        _app.MapProximityApi();
-        await _app.StartAsync(Ct);
-        await _app.Services.GetRequiredService<IIngestStatus>().WhenReady.WaitAsync(TimeSpan.FromSeconds(60), Ct);
-        await CaseImport.ImportAsync(_app.Services.GetRequiredService<IRegistry>(), Case, DateTimeOffset.UtcNow);
-        _address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        _node = await LiveNode.StartAsync(Case);
 
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -79,11 +57,7 @@ public sealed class LiveBrowserTests : IAsyncLifetime
     {
         if (_browser is not null) await _browser.CloseAsync();
         _playwright?.Dispose();
-        if (_app is not null)
-        {
-            await _app.StopAsync(CancellationToken.None);
-            await _app.DisposeAsync();
-        }
+        if (_node is not null) await _node.DisposeAsync();
     }
 
     [Fact]
@@ -92,12 +66,12 @@ public sealed class LiveBrowserTests : IAsyncLifetime
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-GB" });
         context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
-        await page.GotoAsync(new Uri(_address, $"control-room.html#token={ApiHost.Token(Roles.PoliceControlRoom, "meldkamer-1")}").ToString());
+        await page.GotoAsync(new Uri(_node.Address, $"control-room.html#token={ApiHost.Token(Roles.PoliceControlRoom, "meldkamer-1")}").ToString());
         await page.Locator("#feed-status[data-status=live]").WaitForAsync();
 
         // The victim's phone at the reference point, the ankle monitor 100 m east of it: a certain contact-ban breach.
-        await using var phone = await MqttTestClient.ConnectAsync(_mqttPort, "P1", "phone-secret");
-        await using var ankle = await MqttTestClient.ConnectAsync(_mqttPort, "A1", "ankle-secret");
+        await using var phone = await MqttTestClient.ConnectAsync(_node.MqttPort, "P1", "phone-secret");
+        await using var ankle = await MqttTestClient.ConnectAsync(_node.MqttPort, "A1", "ankle-secret");
         var t0 = DateTimeOffset.UtcNow.AddSeconds(-10);
         await phone.PublishAsync("proximity/v1/devices/P1/position", MqttTestClient.Fix(1, t0, 0));
         for (int i = 1; i <= 5; i++)
@@ -112,10 +86,10 @@ public sealed class LiveBrowserTests : IAsyncLifetime
         await page.Locator("#alert-state[data-state=Acknowledged]").WaitForAsync();
 
         // The alert grain recorded it (the record of the alert), and the API shows it.
-        var grain = await _app.Services.GetRequiredService<IGrainFactory>().AlertGrain(alertId).Get();
+        var grain = await _node.App.Services.GetRequiredService<IGrainFactory>().AlertGrain(alertId).Get();
         Assert.Equal(AlertStatus.Acknowledged, grain!.Status);
         Assert.Contains(grain.History, h => h.What == "acknowledged" && h.By == "meldkamer-1");
-        using var api = new HttpClient { BaseAddress = _address };
+        using var api = new HttpClient { BaseAddress = _node.Address };
         api.DefaultRequestHeaders.Authorization = new("Bearer", ApiHost.Token(Roles.MonitoringCentre, "checker"));
         var detail = await api.GetFromJsonAsync<JsonElement>($"/api/alerts/{Uri.EscapeDataString(alertId)}?reason=test", Ct);
         Assert.Equal("Acknowledged", detail.GetProperty("record").GetProperty("state").GetString());
@@ -128,7 +102,7 @@ public sealed class LiveBrowserTests : IAsyncLifetime
     [Fact]
     public async Task A_ban_created_through_the_api_is_enforced_by_the_live_grains_at_once()
     {
-        using var api = new HttpClient { BaseAddress = _address };
+        using var api = new HttpClient { BaseAddress = _node.Address };
         api.DefaultRequestHeaders.Authorization = new("Bearer", ApiHost.Token(Roles.Admin, "admin-1"));
         string circle = string.Format(System.Globalization.CultureInfo.InvariantCulture,
             "{{\"type\":\"Circle\",\"center\":[{0},{1}],\"radiusMeters\":300}}", MqttTestClient.Lon, MqttTestClient.Lat);
@@ -140,8 +114,8 @@ public sealed class LiveBrowserTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
         // The ankle monitor stands in the middle of the new zone, 20 km from the victim's phone.
-        await using var phone = await MqttTestClient.ConnectAsync(_mqttPort, "P1", "phone-secret");
-        await using var ankle = await MqttTestClient.ConnectAsync(_mqttPort, "A1", "ankle-secret");
+        await using var phone = await MqttTestClient.ConnectAsync(_node.MqttPort, "P1", "phone-secret");
+        await using var ankle = await MqttTestClient.ConnectAsync(_node.MqttPort, "A1", "ankle-secret");
         var t0 = DateTimeOffset.UtcNow.AddSeconds(-5);
         await phone.PublishAsync("proximity/v1/devices/P1/position", MqttTestClient.Fix(100, t0, 20_000));
         await ankle.PublishAsync("proximity/v1/devices/A1/position", MqttTestClient.Fix(100, t0.AddSeconds(1), 0));
@@ -160,12 +134,5 @@ public sealed class LiveBrowserTests : IAsyncLifetime
         // The accepted fix is also in the position history the control room's map reads (memory mode).
         var position = await api.GetFromJsonAsync<JsonElement>("/api/offenders/O1/position?reason=alert%20triage", Ct);
         Assert.Contains("A1", position.GetRawText(), StringComparison.Ordinal);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

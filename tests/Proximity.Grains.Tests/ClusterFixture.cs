@@ -17,6 +17,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 {
     public static readonly TimeSpan OffenderInterval = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan EscalateAfter = TimeSpan.FromMinutes(10);
+    public static readonly TimeSpan SilenceCheckPeriod = TimeSpan.FromMilliseconds(100);
 
     public ManualTime Time { get; } = new();
     public RecordingMqtt Mqtt { get; } = new();
@@ -36,10 +37,11 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddKeyedSingleton<TimeProvider>(ProximitySilo.ClockKey, Time);
             silo.Services.AddSingleton<IMqttPublisher>(Mqtt);
             silo.Services.AddProximityGrainServices(Case);
+            silo.Services.AddSingleton(Registry); // the tests change devices in the registry the grains read
             silo.Services.Configure<ProximityOptions>(o =>
             {
                 o.OffenderReportingInterval = OffenderInterval;
-                o.SilenceCheckPeriod = TimeSpan.FromMilliseconds(100);
+                o.SilenceCheckPeriod = SilenceCheckPeriod;
                 o.EscalateCriticalAfter = EscalateAfter;
                 o.EscalationCheckPeriod = TimeSpan.FromMilliseconds(100);
                 o.SecretHashIterations = 1000;

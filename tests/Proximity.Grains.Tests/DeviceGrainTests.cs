@@ -1,3 +1,4 @@
+using Proximity.Grains.Registry;
 using Proximity.Protocol;
 using Proximity.Spatial.Bans;
 using Proximity.Spatial.Decisions;
@@ -134,6 +135,37 @@ public sealed class DeviceGrainTests(ClusterFixture f)
         await f.Mqtt.WaitFor(m => m.Payload.Contains("BatteryCritical", StringComparison.Ordinal) && m.Payload.Contains("\"deviceId\":\"a5\"", StringComparison.Ordinal), "a5 critical");
         Assert.DoesNotContain(f.Mqtt.Messages, m => m.Payload.Contains("LowBattery", StringComparison.Ordinal) &&
             (m.Payload.Contains("\"deviceId\":\"a5\"", StringComparison.Ordinal) || m.Payload.Contains("\"deviceId\":\"p6\"", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_device_given_to_another_offender_clears_the_alerts_about_the_one_before_and_a_retired_one_raises_nothing()
+    {
+        static bool OfflineOf(Published m, string offender) => m.Payload.Contains("DeviceOffline", StringComparison.Ordinal)
+            && m.Payload.Contains("\"deviceId\":\"x1\"", StringComparison.Ordinal) && m.Payload.Contains($"\"offenderId\":\"{offender}\"", StringComparison.Ordinal);
+        var silence = 2 * ClusterFixture.OffenderInterval + TimeSpan.FromSeconds(5);
+        f.Registry.ApplyDevice(new DeviceUpdate("x1", "O20", PersonRole.Offender, false, SecretHash.Create("s", 1000)));
+        var device = f.Grains.DeviceGrain("x1");
+        await device.RefreshAssignment();
+        f.Time.Advance(silence);
+        var first = AlertJson.Deserialize((await f.Mqtt.WaitFor(m => OfflineOf(m, "O20"), "x1 offline for O20")).Payload)!;
+
+        f.Registry.ApplyDevice(new DeviceUpdate("x1", "O21", PersonRole.Offender, false, null));
+        await device.RefreshAssignment();
+        Assert.NotNull((await f.Grains.AlertGrain(first.Id).Get())!.Alert.ClearedAt);
+        Assert.False((await device.GetStatus()).Offline); // the new wearer's reporting interval starts now
+        f.Time.Advance(silence);
+        await f.Mqtt.WaitFor(m => OfflineOf(m, "O21"), "x1 offline for O21");
+
+        f.Registry.ApplyDevice(new DeviceUpdate("x1", null, PersonRole.Offender, true, null));
+        await device.RefreshAssignment();
+        Assert.False((await device.GetStatus()).Offline);
+        int raised = f.Mqtt.Messages.Count(m => m.Payload.Contains("\"deviceId\":\"x1\"", StringComparison.Ordinal) && m.Payload.Contains("DeviceOffline", StringComparison.Ordinal)
+            && !m.Payload.Contains("clearedAt", StringComparison.Ordinal));
+        f.Time.Advance(silence);
+        await Task.Delay(ClusterFixture.SilenceCheckPeriod * 5, TestContext.Current.CancellationToken); // several silence looks
+        Assert.False((await device.GetStatus()).Offline);
+        Assert.Equal(raised, f.Mqtt.Messages.Count(m => m.Payload.Contains("\"deviceId\":\"x1\"", StringComparison.Ordinal)
+            && m.Payload.Contains("DeviceOffline", StringComparison.Ordinal) && !m.Payload.Contains("clearedAt", StringComparison.Ordinal)));
     }
 }
 
