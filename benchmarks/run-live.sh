@@ -7,7 +7,9 @@
 # and recorded any alert it raised) for every fix, publish → alert received by a control-room client, the CPU
 # the service and the load generator used per fix (/proc/<pid>/stat). Everything started is stopped on exit.
 # Ends with one line: devices=... fixes_per_s=... ack_p50_ms=... ack_p99_ms=... ack_p999_ms=... alert_p99_ms=...
-# alerts=... server_us_per_fix=... generator_us_per_fix=...
+# service_p50_ms=... service_p99_ms=... alerts=... errors=... server_us_per_fix=... generator_us_per_fix=...
+# (service_*: the service's own histogram proximity.ingest.duration, message received → acknowledged, read from
+# /metrics before and after the run and interpolated inside its buckets).
 set -euo pipefail
 
 DEVICES=${1:-10000}
@@ -40,18 +42,42 @@ log "warm-up: $RATE fixes/s for 10 s"
 "$SIM" "${LOAD[@]}" --duration 10 >"$WORK/warm.json" || log "the warm-up reported errors"
 log "measured: $RATE fixes/s for $SECONDS_MEASURED s"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# The service's own view, received → acknowledged (the proximity.ingest.duration histogram), over the measured run.
+curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" >"$WORK/metrics.before" || true
 before=$(cpu_ticks "$SERVER_PID")
 /usr/bin/time -f "%U %S" -o "$WORK/generator.time" "$SIM" "${LOAD[@]}" --duration "$SECONDS_MEASURED" >"$WORK/load.json" \
   || log "the load run reported errors (errors= below)"
 after=$(cpu_ticks "$SERVER_PID")
+curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" >"$WORK/metrics.after" || true
 
-python3 - "$WORK/load.json" "$before" "$after" "$(getconf CLK_TCK)" "$WORK/generator.time" <<'EOF'
-import json, sys
+python3 - "$WORK/load.json" "$before" "$after" "$(getconf CLK_TCK)" "$WORK/generator.time" "$WORK/metrics.before" "$WORK/metrics.after" <<'EOF'
+import json, re, sys
+def buckets(path):
+    counts = {}
+    try:
+        for line in open(path):
+            m = re.match(r'proximity_ingest_duration_seconds_bucket\{.*le="([^"]+)".*\} (\S+)', line)
+            if m: counts[float(m.group(1))] = counts.get(float(m.group(1)), 0) + float(m.group(2))
+    except OSError: pass
+    return counts
+def quantile(q):  # interpolated inside the bucket holding it; "nan" without data
+    b, a = buckets(sys.argv[6]), buckets(sys.argv[7])
+    bounds = sorted(a)
+    cum = [a[x] - b.get(x, 0) for x in bounds]
+    if not cum or cum[-1] <= 0: return float("nan")
+    target, lower, below = q * cum[-1], 0.0, 0.0
+    for bound, c in zip(bounds, cum):
+        if c >= target:
+            if bound == float("inf"): return lower * 1e3
+            return (lower + (bound - lower) * (target - below) / max(c - below, 1e-9)) * 1e3
+        lower, below = bound, c
+    return float("nan")
 r = json.load(open(sys.argv[1]))
 server_s = (int(sys.argv[3]) - int(sys.argv[2])) / int(sys.argv[4])
 user, system = map(float, open(sys.argv[5]).read().split()[-2:])
 acked = max(r["fixesAcked"], 1)
 print(f"devices={r['devices']} fixes_per_s={r['fixesPerSecond']} ack_p50_ms={r['ackP50Ms']} ack_p99_ms={r['ackP99Ms']} "
-      f"ack_p999_ms={r['ackP999Ms']} alert_p99_ms={r['p99Ms']} alerts={r['alerts']} errors={r['errors']} "
+      f"ack_p999_ms={r['ackP999Ms']} alert_p99_ms={r['p99Ms']} service_p50_ms={quantile(0.5):.2f} service_p99_ms={quantile(0.99):.2f} "
+      f"alerts={r['alerts']} errors={r['errors']} "
       f"server_us_per_fix={server_s / acked * 1e6:.0f} generator_us_per_fix={(user + system) / acked * 1e6:.0f}")
 EOF

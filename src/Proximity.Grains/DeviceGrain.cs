@@ -48,6 +48,9 @@ public sealed class DeviceGrain(
 {
     private const string Offline = "offline", NoFix = "nofix", Strap = "strap", Contact = "contact", Battery = "battery", Sos = "sos", Jamming = "jamming";
     private readonly ProximityOptions _options = options.Value;
+    private readonly ArrivalLateness _lateness = new(options.Value.Decisions.LateAfter);
+    // When the battery reading now held arrived live (null: it came in a backlog, or before this activation).
+    private DateTimeOffset? _batteryLiveAt;
     private DeviceEntry? _device;
     private DateTimeOffset _watchingSince;
     private IGrainTimer? _silenceTimer;
@@ -114,7 +117,7 @@ public sealed class DeviceGrain(
         foreach (var fix in fixes)
         {
             if (S.LastFix is not { } last || fix.Timestamp >= last.Timestamp) S.LastFix = fix;
-            if (fix.BatteryPercent is { } bat) NoteBattery(bat, fix.Timestamp);
+            if (fix.BatteryPercent is { } bat) NoteBattery(bat, fix.Timestamp, now);
         }
 
         await ClearIf(Offline, now, "the device reports again");
@@ -166,7 +169,7 @@ public sealed class DeviceGrain(
         S.Messages++;
         S.LastMessageAt = now;
         S.LastSeq = Math.Max(S.LastSeq ?? long.MinValue, e.Seq);
-        if (e.BatteryPercent is { } bat) NoteBattery(bat, e.Timestamp);
+        if (e.BatteryPercent is { } bat) NoteBattery(bat, e.Timestamp, now);
         await ClearIf(Offline, now, "the device reports again");
 
         switch (e.Type)
@@ -243,17 +246,19 @@ public sealed class DeviceGrain(
         : SilenceSchedule.NextCheck(now, S.LastMessageAt ?? _watchingSince, S.Open.ContainsKey(NoFix) ? null : S.LastFixAt ?? _watchingSince,
             SilenceLimit(), _options.SilenceCheckPeriod);
 
-    private void NoteBattery(int percent, DateTimeOffset at)
+    private void NoteBattery(int percent, DateTimeOffset at, DateTimeOffset now)
     {
         if (S.BatteryAt is { } known && at < known) return;
         S.Battery = percent;
         S.BatteryAt = at;
+        // Late is judged against this device's usual lag, so a device clock running behind or ahead still counts as live.
+        _batteryLiveAt = _lateness.IsLate(_device?.DeviceId ?? "", at, now) ? null : now;
     }
 
     private async Task JudgeBattery(DateTimeOffset now)
     {
         // Only a current reading is judged: a backlog's readings are history (low hours ago says nothing about now).
-        if (S.Battery is not { } bat || S.BatteryAt is not { } at || now - at > _options.Decisions.LateAfter) return;
+        if (S.Battery is not { } bat || _batteryLiveAt is not { } liveAt || now - liveAt > _options.Decisions.LateAfter) return;
         if (bat <= _options.CriticalBatteryPercent)
         {
             if (S.Open.TryGetValue(Battery, out var open) && open.Type == AlertType.LowBattery) await ClearIf(Battery, now, "battery critical");

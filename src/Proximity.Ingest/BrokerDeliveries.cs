@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Exceptions;
@@ -32,13 +33,14 @@ public sealed class BrokerDeliveries(IngestRouter router, IngestOptions options,
             e.AutoAcknowledge = false;
             // The client may reuse the payload's buffer once the handler returned.
             var payload = new ReadOnlySequence<byte>(e.ApplicationMessage.Payload.ToArray());
-            counter.Track(HandleAsync(e, topic, payload, DeviceTopic.Parse(topic)?.DeviceId ?? topic, stop));
+            counter.Track(HandleAsync(e, topic, payload, DeviceTopic.Parse(topic)?.DeviceId ?? topic, Stopwatch.GetTimestamp(), stop));
             return Task.CompletedTask;
         };
         return counter;
     }
 
-    private async Task HandleAsync(MqttApplicationMessageReceivedEventArgs e, string topic, ReadOnlySequence<byte> payload, string device, CancellationToken ct)
+    private async Task HandleAsync(MqttApplicationMessageReceivedEventArgs e, string topic, ReadOnlySequence<byte> payload, string device,
+        long received, CancellationToken ct)
     {
         try
         {
@@ -53,6 +55,7 @@ public sealed class BrokerDeliveries(IngestRouter router, IngestOptions options,
                 pause = Longer(pause);
             }
             if (result.Accepted && result.Fixes is not null) await router.WhenRecordedAsync().WaitAsync(ct);
+            if (result.Accepted) metrics.Handled(received);
             await e.AcknowledgeAsync(ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

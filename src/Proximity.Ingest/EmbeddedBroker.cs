@@ -184,6 +184,7 @@ public sealed class EmbeddedBroker(
             metrics.Rejected(Protocol.RejectReason.TopicMismatch, e.ApplicationMessage.Topic, e.ClientId, "integrations may not publish");
             return;
         }
+        long received = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var result = await router.HandleAsync(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload, e.ClientId);
@@ -193,6 +194,7 @@ public sealed class EmbeddedBroker(
                     : MqttPubAckReasonCode.PayloadFormatInvalid;
             else if (result.MustComeAgain) AskAgain(e, MqttPubAckReasonCode.QuotaExceeded, "history_full");
             else if (result.Fixes is not null) await router.WhenRecordedAsync(); // at once in memory mode
+            if (result.Accepted && !result.MustComeAgain) metrics.Handled(received);
         }
         catch (Exception x)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Proximity.Protocol;
@@ -7,7 +8,7 @@ namespace Proximity.Ingest;
 
 /// <summary>
 /// Counters of ingest (meter <c>Proximity.Ingest</c>): messages accepted, fixes, rejects by reason, retries and
-/// dropped outbound messages, with at most one log line of each kind per interval so a misbehaving device or a
+/// dropped outbound messages, how long a device message takes from arrival to its acknowledgement, with at most one log line of each kind per interval so a misbehaving device or a
 /// dead node cannot flood the log.
 /// </summary>
 public sealed class IngestMetrics
@@ -22,6 +23,7 @@ public sealed class IngestMetrics
     private readonly Counter<long> _retried;
     private readonly Counter<long> _unacknowledged;
     private readonly Counter<long> _outboundDropped;
+    private readonly Histogram<double> _handled;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<RejectReason, LogWindow> _windows = new();
@@ -39,9 +41,19 @@ public sealed class IngestMetrics
             description: "device messages left unacknowledged so that they come again (history full, grains failing), by reason");
         _outboundDropped = meter.CreateCounter<long>("proximity.mqtt.outbound_dropped",
             description: "messages for a broker client dropped because its queue of pending messages was full");
+        _handled = meter.CreateHistogram("proximity.ingest.duration", unit: "s",
+            description: "device message received → judged, alerts recorded, fixes stored: when it is acknowledged",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HandledBuckets });
         _logger = logger;
         _time = time;
     }
+
+    /// <summary>Fine enough below 50 ms to read a p99 against a 25 ms target from the buckets.</summary>
+    public static IReadOnlyList<double> HandledBuckets { get; } =
+        [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5];
+
+    /// <summary>A device message taken (<paramref name="receivedTimestamp"/>: <see cref="Stopwatch.GetTimestamp"/> at arrival) is about to be acknowledged.</summary>
+    public void Handled(long receivedTimestamp) => _handled.Record(Stopwatch.GetElapsedTime(receivedTimestamp).TotalSeconds);
 
     public void Accepted(int fixes)
     {

@@ -158,6 +158,7 @@ public sealed class ComposeTests
         {
             ("fixes/s", "rate(proximity_ingest_fixes_total"),
             ("decision latency", "histogram_quantile(0.99, sum by (le) (rate(proximity_decision_duration_seconds_bucket"),
+            ("received → acknowledged latency", "histogram_quantile(0.99, sum by (le) (rate(proximity_ingest_duration_seconds_bucket"),
             ("alerts by type", "sum by (type) (increase(proximity_alerts_raised_total"),
             ("devices offline", "proximity_devices_offline"),
             ("rejected messages by reason", "sum by (reason) (rate(proximity_ingest_rejected_total"),

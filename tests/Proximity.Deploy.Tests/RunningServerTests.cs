@@ -92,7 +92,7 @@ public sealed partial class RunningServerTests
         string metrics = await PollAsync(client, "/metrics",
             (r, body) => r.IsSuccessStatusCode && FixesCounter().Match(body) is { Success: true } m && double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0,
             server, ct);
-        foreach (var series in new[] { "proximity_ingest_fixes_total", "proximity_decision_duration_seconds_bucket", "orleans_consistent_ring_size", "orleans_catalog_activations", "dotnet_gc_collections_total" })
+        foreach (var series in new[] { "proximity_ingest_fixes_total", "proximity_ingest_duration_seconds_bucket", "proximity_decision_duration_seconds_bucket", "orleans_consistent_ring_size", "orleans_catalog_activations", "dotnet_gc_collections_total" })
             Assert.Contains("\n" + series, metrics);
         Assert.Matches(@"\norleans_consistent_ring_size\{[^}]*\} 1\n", metrics);
 

@@ -118,6 +118,20 @@ public sealed class DeviceGrainTests(ClusterFixture f)
     }
 
     [Fact]
+    public async Task A_device_whose_clock_runs_behind_still_has_its_low_battery_judged()
+    {
+        // Every message stamped 90 s behind the server's clock, as it arrives: live, from a device with a skewed clock.
+        var device = f.Grains.DeviceGrain("p4");
+        var skewed = f.Time.GetUtcNow().AddSeconds(-90);
+        await Tell(device, Fixes.At("p4", 1, skewed, 9000) with { BatteryPercent = 60 });
+        f.Time.Advance(TimeSpan.FromSeconds(10));
+        await Tell(device, Fixes.At("p4", 2, skewed.AddSeconds(10), 9000) with { BatteryPercent = 12 });
+        var raised = await f.Mqtt.WaitFor(m => m.Payload.Contains("LowBattery", StringComparison.Ordinal)
+            && m.Payload.Contains("\"deviceId\":\"p4\"", StringComparison.Ordinal), "p4 low battery");
+        Assert.Equal("V4", AlertJson.Deserialize(raised.Payload)!.VictimId);
+    }
+
+    [Fact]
     public async Task A_backlog_uploaded_after_a_live_fix_neither_rolls_back_the_battery_nor_raises_battery_alerts()
     {
         var now = f.Time.GetUtcNow();

@@ -15,11 +15,14 @@ public sealed class ArrivalLateness(TimeSpan lateAfter)
 
     private readonly Dictionary<string, TimeSpan> _baselineLag = new(StringComparer.Ordinal);
 
-    public bool IsLate(in PositionFix fix, DateTimeOffset arrived)
+    public bool IsLate(in PositionFix fix, DateTimeOffset arrived) => IsLate(fix.DeviceId, fix.Timestamp, arrived);
+
+    /// <summary>Whether something the device stamped <paramref name="deviceTime"/> (a fix, an event) arrived late.</summary>
+    public bool IsLate(string deviceId, DateTimeOffset deviceTime, DateTimeOffset arrived)
     {
-        var lag = arrived - fix.Timestamp;
-        if (!_baselineLag.TryGetValue(fix.DeviceId, out var baseline) || lag < baseline)
-            _baselineLag[fix.DeviceId] = baseline = lag < MaxClockSkew ? lag : MaxClockSkew;
+        var lag = arrived - deviceTime;
+        if (!_baselineLag.TryGetValue(deviceId, out var baseline) || lag < baseline)
+            _baselineLag[deviceId] = baseline = lag < MaxClockSkew ? lag : MaxClockSkew;
         return lag - baseline > lateAfter;
     }
 }
