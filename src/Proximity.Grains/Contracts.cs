@@ -68,7 +68,7 @@ public interface IDeviceGrain : IGrainWithStringKey
 {
     /// <summary>The device's health from one message's fixes (oldest first); their judging is <see cref="FixRoutes"/>'.</summary>
     [OneWay]
-    Task OnPositions(PositionFix[] fixes);
+    Task OnPositions([Immutable] PositionFix[] fixes);
 
     Task OnEvent(DeviceEvent deviceEvent);
 
@@ -86,7 +86,7 @@ public interface IDeviceGrain : IGrainWithStringKey
 
 public interface IOffenderGrain : IGrainWithStringKey
 {
-    Task<FixOutcome> OnOffenderFixes(PositionFix[] fixes);
+    Task<FixOutcome> OnOffenderFixes([Immutable] PositionFix[] fixes);
 
     Task OnVictimFix(string victimId, PositionFix fix, bool late);
 
@@ -101,7 +101,7 @@ public interface IOffenderGrain : IGrainWithStringKey
 
 public interface IVictimGrain : IGrainWithStringKey
 {
-    Task<FixOutcome> OnVictimFixes(PositionFix[] fixes);
+    Task<FixOutcome> OnVictimFixes([Immutable] PositionFix[] fixes);
 
     [AlwaysInterleave]
     Task Notify(VictimNotice notice);

@@ -216,7 +216,7 @@ public sealed class OffenderGrain(
     // Near a zone or a victim (an open warning or breach) the ankle monitor reports fast; far away, slowly.
     private void CommandInterval()
     {
-        int wanted = _monitor.OpenAlerts.Any(a => a.Type != AlertType.SuspectedJamming) ? _options.NearIntervalSeconds : _options.FarIntervalSeconds;
+        int wanted = _monitor.AnyBanEpisodeOpen ? _options.NearIntervalSeconds : _options.FarIntervalSeconds;
         if (wanted == _commandedInterval) return;
         bool first = _commandedInterval == 0;
         _commandedInterval = wanted;

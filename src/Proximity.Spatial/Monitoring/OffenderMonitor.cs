@@ -71,8 +71,29 @@ public sealed class OffenderMonitor
     public string OffenderId { get; }
 
     /// <summary>The alerts of episodes that are still open.</summary>
-    public IEnumerable<Alert> OpenAlerts =>
-        _bans.SelectMany(b => new[] { b.BreachAlert, b.WarningAlert }).Append(_jamming).OfType<Alert>();
+    public IEnumerable<Alert> OpenAlerts
+    {
+        get
+        {
+            foreach (var ban in _bans)
+            {
+                if (ban.BreachAlert is { } breach) yield return breach;
+                if (ban.WarningAlert is { } warning) yield return warning;
+            }
+            if (_jamming is { } jamming) yield return jamming;
+        }
+    }
+
+    /// <summary>Whether a ban has an open breach or warning episode: asked after every fix, so it allocates nothing.</summary>
+    public bool AnyBanEpisodeOpen
+    {
+        get
+        {
+            foreach (var ban in _bans)
+                if (ban.BreachAlert is not null || ban.WarningAlert is not null) return true;
+            return false;
+        }
+    }
 
     /// <summary>Replaces the ban set; a ban whose id stays keeps its open episode across versions.</summary>
     public void UpdateBans(IEnumerable<Ban> bans)
