@@ -1,22 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using Proximity.Api.Auth;
-using Proximity.Api.Registry;
 using Proximity.Grains;
-using Proximity.Ingest;
 using Proximity.Ingest.Tests;
 using Proximity.Protocol;
-using Proximity.Server.Api;
 using Proximity.Spatial.Bans;
 
 namespace Proximity.Api.Tests;
