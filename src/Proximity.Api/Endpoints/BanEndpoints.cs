@@ -51,7 +51,7 @@ public static class BanEndpoints
         var caller = Caller.From(http);
         if (!string.IsNullOrWhiteSpace(request.OffenderId)) await access.OffenderAsync(caller, request.OffenderId);
         string id = request.Id is { Length: > 0 } given ? given : "ban-" + Guid.NewGuid().ToString("N")[..12];
-        InMemoryRegistry.CheckId(id, "ban");
+        RegistryRules.CheckId(id, "ban");
         var record = BanFactory.Build(id, 1, request, caller.User, clock.GetUtcNow());
         var saved = await registry.CreateBanAsync(record);
         await audit.WriteAsync(caller.User, caller.RoleList, "ban-create", $"ban/{id}", null, $"offender {saved.OffenderId}, version 1");

@@ -32,7 +32,7 @@ public sealed class InMemoryRegistry : IRegistry
 
     public Task<Offender> SaveOffenderAsync(Offender offender, int? expectedVersion)
     {
-        CheckPerson(offender.Id, "offender", offender.Name, offender.Home, offender.Work);
+        RegistryRules.CheckPerson(offender.Id, "offender", offender.Name, offender.Home, offender.Work);
         lock (_lock)
         {
             if (_victims.ContainsKey(offender.Id)) throw ApiProblemException.Conflict($"'{offender.Id}' is already a victim's id.");
@@ -54,7 +54,7 @@ public sealed class InMemoryRegistry : IRegistry
 
     public Task<Victim> SaveVictimAsync(Victim victim, int? expectedVersion)
     {
-        CheckPerson(victim.Id, "victim", victim.Name, victim.Home, victim.Work);
+        RegistryRules.CheckPerson(victim.Id, "victim", victim.Name, victim.Home, victim.Work);
         lock (_lock)
         {
             if (_offenders.ContainsKey(victim.Id)) throw ApiProblemException.Conflict($"'{victim.Id}' is already an offender's id.");
@@ -76,9 +76,9 @@ public sealed class InMemoryRegistry : IRegistry
 
     public Task<DeviceWithSecret> RegisterDeviceAsync(string id, DeviceKind kind, DateTimeOffset now, string? secret = null)
     {
-        CheckId(id, "device");
-        if (!Enum.IsDefined(kind)) throw ApiProblemException.Invalid("kind must be AnkleMonitor or VictimDevice.");
-        secret = string.IsNullOrEmpty(secret) ? NewSecret() : secret;
+        RegistryRules.CheckId(id, "device");
+        RegistryRules.CheckKind(kind);
+        secret = string.IsNullOrEmpty(secret) ? RegistryRules.NewSecret() : secret;
         var (salt, hash) = Hash(secret);
         Device device;
         lock (_lock)
@@ -97,15 +97,7 @@ public sealed class InMemoryRegistry : IRegistry
         lock (_lock)
         {
             var entry = ActiveDevice(id);
-            if (personId is not null)
-            {
-                bool offender = _offenders.ContainsKey(personId), victim = _victims.ContainsKey(personId);
-                if (!offender && !victim) throw ApiProblemException.NotFound("person", personId);
-                if (entry.Device.Kind == DeviceKind.AnkleMonitor && !offender)
-                    throw ApiProblemException.Invalid($"an ankle monitor can only be assigned to an offender; '{personId}' is a victim.");
-                if (entry.Device.Kind == DeviceKind.VictimDevice && !victim)
-                    throw ApiProblemException.Invalid($"a victim device can only be assigned to a victim; '{personId}' is an offender.");
-            }
+            if (personId is not null) RegistryRules.CheckAssignment(entry.Device, personId, _offenders.ContainsKey(personId), _victims.ContainsKey(personId));
             device = entry.Device with { PersonId = personId };
             _devices[id] = entry with { Device = device };
         }
@@ -115,7 +107,7 @@ public sealed class InMemoryRegistry : IRegistry
 
     public Task<DeviceWithSecret> RotateSecretAsync(string id, DateTimeOffset now)
     {
-        string secret = NewSecret();
+        string secret = RegistryRules.NewSecret();
         var (salt, hash) = Hash(secret);
         Device device;
         lock (_lock)
@@ -170,8 +162,7 @@ public sealed class InMemoryRegistry : IRegistry
 
     public Task<BanRecord> CreateBanAsync(BanRecord version1)
     {
-        CheckId(version1.Id, "ban");
-        if (version1.Version != 1) throw ApiProblemException.Invalid("a new ban starts at version 1.");
+        RegistryRules.CheckFirstVersion(version1);
         IReadOnlyList<Ban> current;
         lock (_lock)
         {
@@ -193,10 +184,7 @@ public sealed class InMemoryRegistry : IRegistry
         {
             if (!_bans.TryGetValue(next.Id, out var versions)) throw ApiProblemException.NotFound("ban", next.Id);
             var last = versions[^1];
-            if (last.Status == BanStatus.Ended) throw ApiProblemException.Conflict($"ban '{next.Id}' has ended; draft a new ban instead.");
-            if (next.Version != last.Version + 1)
-                throw ApiProblemException.Conflict($"ban '{next.Id}' is at version {last.Version}; version {next.Version} cannot follow it.");
-            if (next.Type != last.Type) throw ApiProblemException.Invalid($"a ban's type cannot change (it is {last.Type}); end it and draft a new one.");
+            RegistryRules.CheckNextVersion(last, next);
             CheckBanPeople(next);
             versions.Add(next);
             previousOffender = last.OffenderId != next.OffenderId ? last.OffenderId : null;
@@ -217,11 +205,8 @@ public sealed class InMemoryRegistry : IRegistry
         return Task.FromResult(next);
     }
 
-    private void CheckBanPeople(BanRecord ban)
-    {
-        if (!_offenders.ContainsKey(ban.OffenderId)) throw ApiProblemException.Invalid($"offender '{ban.OffenderId}' is not registered.");
-        if (ban.VictimId is { } v && !_victims.ContainsKey(v)) throw ApiProblemException.Invalid($"victim '{v}' is not registered.");
-    }
+    private void CheckBanPeople(BanRecord ban) =>
+        RegistryRules.CheckBanPeople(ban, _offenders.ContainsKey(ban.OffenderId), ban.VictimId is not { } v || _victims.ContainsKey(v));
 
     private List<Ban> CoreBans(string offenderId) =>
         _banIdsByOffender.TryGetValue(offenderId, out var ids) ? ids.Select(id => _bans[id][^1].Core).ToList() : [];
@@ -234,8 +219,8 @@ public sealed class InMemoryRegistry : IRegistry
 
     private (Device Device, byte[] Salt, byte[] Hash) ActiveDevice(string id)
     {
-        if (!_devices.TryGetValue(id, out var entry)) throw ApiProblemException.NotFound("device", id);
-        if (entry.Device.Status == DeviceStatus.Retired) throw ApiProblemException.Conflict($"device '{id}' is retired.");
+        var entry = _devices.GetValueOrDefault(id);
+        RegistryRules.Active(entry.Device, id);
         return entry;
     }
 
@@ -245,30 +230,6 @@ public sealed class InMemoryRegistry : IRegistry
             throw ApiProblemException.Conflict($"{what} '{id}' is at version {current ?? 0}, not {e}; reload and try again.");
         return (current ?? 0) + 1;
     }
-
-    internal static void CheckId(string? id, string what)
-    {
-        if (string.IsNullOrWhiteSpace(id) || id.Length > 64 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-            throw ApiProblemException.Invalid($"a {what} id must be 1–64 characters of letters, digits, '-', '_' or '.'; got '{id}'.");
-    }
-
-    /// <summary>What both registries require of an offender or victim before storing one.</summary>
-    internal static void CheckPerson(string? id, string what, string? name, Place? home, Place? work)
-    {
-        CheckId(id, what);
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 200) throw ApiProblemException.Invalid("name is required (at most 200 characters).");
-        CheckPlace(home, "home");
-        CheckPlace(work, "work");
-    }
-
-    private static void CheckPlace(Place? place, string what)
-    {
-        if (place is null) return;
-        if (new Spatial.Geodesy.GeoPoint(place.Latitude, place.Longitude).Problem() is { } p)
-            throw ApiProblemException.Invalid($"{what}: {p}.");
-    }
-
-    internal static string NewSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
 
     private static (byte[] Salt, byte[] Hash) Hash(string secret)
     {

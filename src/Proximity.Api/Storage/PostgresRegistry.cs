@@ -37,7 +37,7 @@ public sealed class PostgresRegistry(RegistryStore people, BanStore bans, TimePr
 
     public async Task<Offender> SaveOffenderAsync(Offender offender, int? expectedVersion)
     {
-        InMemoryRegistry.CheckPerson(offender.Id, "offender", offender.Name, offender.Home, offender.Work);
+        RegistryRules.CheckPerson(offender.Id, "offender", offender.Name, offender.Home, offender.Work);
         int version = await Conflicts(() => people.SavePersonAsync(new Person(offender.Id, PersonKind.Offender, offender.Name, NoLegalStatus)
         {
             CaseOfficer = offender.CaseOfficer, HomeJson = PlaceJson(offender.Home), WorkJson = PlaceJson(offender.Work),
@@ -53,7 +53,7 @@ public sealed class PostgresRegistry(RegistryStore people, BanStore bans, TimePr
 
     public async Task<Victim> SaveVictimAsync(Victim victim, int? expectedVersion)
     {
-        InMemoryRegistry.CheckPerson(victim.Id, "victim", victim.Name, victim.Home, victim.Work);
+        RegistryRules.CheckPerson(victim.Id, "victim", victim.Name, victim.Home, victim.Work);
         int version = await Conflicts(() => people.SavePersonAsync(new Person(victim.Id, PersonKind.Victim, victim.Name, NoLegalStatus)
         {
             HomeJson = PlaceJson(victim.Home), WorkJson = PlaceJson(victim.Work),
@@ -67,9 +67,9 @@ public sealed class PostgresRegistry(RegistryStore people, BanStore bans, TimePr
 
     public async Task<DeviceWithSecret> RegisterDeviceAsync(string id, Registry.DeviceKind kind, DateTimeOffset now, string? secret = null)
     {
-        InMemoryRegistry.CheckId(id, "device");
-        if (!Enum.IsDefined(kind)) throw ApiProblemException.Invalid("kind must be AnkleMonitor or VictimDevice.");
-        secret = string.IsNullOrEmpty(secret) ? InMemoryRegistry.NewSecret() : secret;
+        RegistryRules.CheckId(id, "device");
+        RegistryRules.CheckKind(kind);
+        secret = string.IsNullOrEmpty(secret) ? RegistryRules.NewSecret() : secret;
         await Conflicts(async () =>
         {
             await people.RegisterDeviceAsync(id, kind == Registry.DeviceKind.AnkleMonitor ? StoredKind.AnkleMonitor : StoredKind.VictimDevice,
@@ -87,11 +87,7 @@ public sealed class PostgresRegistry(RegistryStore people, BanStore bans, TimePr
         else
         {
             bool offender = await OffenderAsync(personId) is not null, victim = !offender && await VictimAsync(personId) is not null;
-            if (!offender && !victim) throw ApiProblemException.NotFound("person", personId);
-            if (device.Kind == Registry.DeviceKind.AnkleMonitor && !offender)
-                throw ApiProblemException.Invalid($"an ankle monitor can only be assigned to an offender; '{personId}' is a victim.");
-            if (device.Kind == Registry.DeviceKind.VictimDevice && !victim)
-                throw ApiProblemException.Invalid($"a victim device can only be assigned to a victim; '{personId}' is an offender.");
+            RegistryRules.CheckAssignment(device, personId, offender, victim);
             if (device.PersonId != personId) await people.AssignDeviceAsync(id, personId, now, "registry");
         }
         return Changed((await DeviceAsync(id))!, null);
@@ -99,7 +95,7 @@ public sealed class PostgresRegistry(RegistryStore people, BanStore bans, TimePr
 
     public async Task<DeviceWithSecret> RotateSecretAsync(string id, DateTimeOffset now)
     {
-        string secret = InMemoryRegistry.NewSecret();
+        string secret = RegistryRules.NewSecret();
         if (!await people.SetSecretAsync(id, secret, now, secretIterations)) await ActiveDeviceAsync(id); // throws: unknown or retired
         return new DeviceWithSecret(Changed((await DeviceAsync(id))!, secret), secret);
     }
@@ -127,8 +123,7 @@ public sealed class PostgresRegistry(RegistryStore people, BanStore bans, TimePr
 
     public async Task<BanRecord> CreateBanAsync(BanRecord version1)
     {
-        InMemoryRegistry.CheckId(version1.Id, "ban");
-        if (version1.Version != 1) throw ApiProblemException.Invalid("a new ban starts at version 1.");
+        RegistryRules.CheckFirstVersion(version1);
         await CheckBanPeopleAsync(version1);
         await Save(version1, null, $"ban '{version1.Id}' already exists; amend it instead.");
         BansChanged?.Invoke(version1.OffenderId, await CoreBansAsync(version1.OffenderId));
@@ -138,10 +133,7 @@ public sealed class PostgresRegistry(RegistryStore people, BanStore bans, TimePr
     public async Task<BanRecord> AppendBanVersionAsync(BanRecord next)
     {
         var last = await BanAsync(next.Id) ?? throw ApiProblemException.NotFound("ban", next.Id);
-        if (last.Status == BanStatus.Ended) throw ApiProblemException.Conflict($"ban '{next.Id}' has ended; draft a new ban instead.");
-        if (next.Version != last.Version + 1)
-            throw ApiProblemException.Conflict($"ban '{next.Id}' is at version {last.Version}; version {next.Version} cannot follow it.");
-        if (next.Type != last.Type) throw ApiProblemException.Invalid($"a ban's type cannot change (it is {last.Type}); end it and draft a new one.");
+        RegistryRules.CheckNextVersion(last, next);
         await CheckBanPeopleAsync(next);
         // The store checks the version again inside its transaction: of two editors of the same version one wins.
         await Save(next, last.Version, $"ban '{next.Id}' changed meanwhile; reload and try again.");
@@ -160,18 +152,10 @@ public sealed class PostgresRegistry(RegistryStore people, BanStore bans, TimePr
         catch (ArgumentException e) { throw ApiProblemException.Invalid(e.Message); }
     }
 
-    private async Task CheckBanPeopleAsync(BanRecord ban)
-    {
-        if (await OffenderAsync(ban.OffenderId) is null) throw ApiProblemException.Invalid($"offender '{ban.OffenderId}' is not registered.");
-        if (ban.VictimId is { } v && await VictimAsync(v) is null) throw ApiProblemException.Invalid($"victim '{v}' is not registered.");
-    }
+    private async Task CheckBanPeopleAsync(BanRecord ban) => RegistryRules.CheckBanPeople(ban,
+        await OffenderAsync(ban.OffenderId) is not null, ban.VictimId is not { } v || await VictimAsync(v) is not null);
 
-    private async Task<Device> ActiveDeviceAsync(string id)
-    {
-        var device = await DeviceAsync(id) ?? throw ApiProblemException.NotFound("device", id);
-        if (device.Status == DeviceStatus.Retired) throw ApiProblemException.Conflict($"device '{id}' is retired.");
-        return device;
-    }
+    private async Task<Device> ActiveDeviceAsync(string id) => RegistryRules.Active(await DeviceAsync(id), id);
 
     private static async Task<T> Conflicts<T>(Func<Task<T>> change)
     {
