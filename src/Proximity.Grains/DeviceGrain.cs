@@ -28,6 +28,8 @@ public sealed class DeviceState
     [Id(8)] public Dictionary<string, Alert> Open { get; set; } = [];
     /// <summary>Device time of the <see cref="Battery"/> reading: an older one (from a backlog) does not replace it.</summary>
     [Id(9)] public DateTimeOffset? BatteryAt { get; set; }
+    /// <summary>Who carried the device when this state was written: its alerts and last position are about them.</summary>
+    [Id(10)] public string? PersonId { get; set; }
 }
 
 /// <summary>
@@ -59,13 +61,13 @@ public sealed class DeviceGrain(
 
     private DeviceState S => state.State;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _device = registry.Device(GrainKeys.IdOf(this.GetPrimaryKeyString()));
         _watchingSince = time.GetUtcNow();
         if (S.Open.ContainsKey(Offline)) metrics.DeviceOffline(true); // restored: counted on this silo now
+        // The registry may have given the device to someone else while no grain was active for it.
+        await FollowAssignment(registry.Device(GrainKeys.IdOf(this.GetPrimaryKeyString())), _watchingSince);
         if (_device is not null) StartSilenceWatch();
-        return Task.CompletedTask;
     }
 
     public Task Watch() => Task.CompletedTask;
@@ -73,19 +75,9 @@ public sealed class DeviceGrain(
     public async Task RefreshAssignment()
     {
         var current = registry.Device(GrainKeys.IdOf(this.GetPrimaryKeyString()));
-        var before = _device;
-        if (current == before) return;
+        if (current == _device && current?.PersonId == S.PersonId) return;
         var now = time.GetUtcNow();
-        if (before is not null && current?.PersonId != before.PersonId)
-        {
-            string reason = current is null ? $"the device no longer belongs to {before.PersonId}" : $"the device was given to {current.PersonId}";
-            foreach (string condition in S.Open.Keys.ToArray()) await ClearIf(condition, now, reason, tellProtection: false);
-            // Fitted to someone (else): the wearer's strap and skin contact, and silence, start again from here.
-            (S.StrapOpen, S.BodyContactLost, S.LastMessageAt, S.LastFixAt) = (false, false, null, null);
-            _watchingSince = now;
-            _dirty = true;
-        }
-        _device = current;
+        await FollowAssignment(current, now);
         if (current is null)
         {
             _silenceTimer?.Dispose();
@@ -100,6 +92,23 @@ public sealed class DeviceGrain(
         logger.LogInformation("device {Device}: now {Assignment}", GrainKeys.IdOf(this.GetPrimaryKeyString()),
             current is null ? "retired or carried by nobody" : $"carried by {current.Role.ToString().ToLowerInvariant()} {current.PersonId}");
         await SaveIfDue();
+    }
+
+    // Alerts about a person who no longer carries the device are cleared (the victims are not told "restored": the
+    // person may have no working device now); the next wearer's strap, skin contact, silence and last position
+    // start afresh, so no alert about them carries the previous wearer's position.
+    private async Task FollowAssignment(DeviceEntry? current, DateTimeOffset now)
+    {
+        if (S.PersonId is { } wearer && wearer != current?.PersonId)
+        {
+            string reason = current is null ? $"the device no longer belongs to {wearer}" : $"the device was given to {current.PersonId}";
+            foreach (string condition in S.Open.Keys.ToArray()) await ClearIf(condition, now, reason, tellProtection: false);
+            (S.StrapOpen, S.BodyContactLost, S.LastMessageAt, S.LastFixAt, S.LastFix) = (false, false, null, null, null);
+            _watchingSince = now;
+            _dirty = true;
+        }
+        S.PersonId = current?.PersonId;
+        _device = current;
     }
 
     private void StartSilenceWatch() =>

@@ -85,7 +85,10 @@ public sealed class EmbeddedBroker(
         // Ended even while the device is offline: its persistent session would otherwise resume with the old login.
         if ((await server.GetClientsAsync()).FirstOrDefault(c => c.Id == deviceId) is { } client)
             await client.DisconnectAsync(new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized });
-        if (await server.GetSessionAsync(deviceId) is { } session) await session.DeleteAsync();
+        MqttSessionStatus session;
+        try { session = await server.GetSessionAsync(deviceId); }
+        catch (InvalidOperationException) { return; } // no session kept for it
+        await session.DeleteAsync();
     }
 
     public async ValueTask DisposeAsync()

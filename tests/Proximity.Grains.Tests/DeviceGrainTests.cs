@@ -118,6 +118,29 @@ public sealed class DeviceGrainTests(ClusterFixture f)
     }
 
     [Fact]
+    public async Task A_device_given_to_someone_else_while_its_grain_was_not_active_clears_the_previous_wearers_alerts_when_it_activates()
+    {
+        f.Registry.ApplyDevice(new DeviceUpdate("x2", "O30", PersonRole.Offender, false, SecretHash.Create("s", 1000)));
+        var device = f.Grains.DeviceGrain("x2");
+        await device.RefreshAssignment();
+        await device.OnEvent(new DeviceEvent(1, f.Time.GetUtcNow(), DeviceEventType.StrapOpen, 80));
+        var tamper = AlertJson.Deserialize((await f.Mqtt.WaitFor(m => m.Payload.Contains("StrapTamper", StringComparison.Ordinal)
+            && m.Payload.Contains("\"deviceId\":\"x2\"", StringComparison.Ordinal), "x2 tamper")).Payload)!;
+        Assert.Equal("O30", tamper.OffenderId);
+        await device.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle(TestContext.Current.CancellationToken);
+
+        // Fitted to O31 while no grain ran for it (no refresh reaches it): its next activation follows the registry.
+        f.Registry.ApplyDevice(new DeviceUpdate("x2", "O31", PersonRole.Offender, false, null));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await device.GetStatus()).StrapOpen)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the previous wearer's strap alert stayed open");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        Assert.NotNull((await f.Grains.AlertGrain(tamper.Id).Get())!.Alert.ClearedAt);
+    }
+
+    [Fact]
     public async Task A_device_whose_clock_runs_behind_still_has_its_low_battery_judged()
     {
         // Every message stamped 90 s behind the server's clock, as it arrives: live, from a device with a skewed clock.

@@ -57,6 +57,33 @@ public sealed class EmbeddedBrokerDeliveryTests(EmbeddedFixture f)
         await AssertNotDelivered(clean, "P8", "proximity/v1/devices/P8/notify", "after-clean-start");
     }
 
+    [Fact]
+    public async Task Ending_a_devices_session_disconnects_it_and_drops_what_was_queued_for_its_previous_wearer()
+    {
+        var sessions = f.Host.Services.GetRequiredService<IDeviceSessions>();
+        await sessions.EndSessionAsync("never-connected"); // nothing to end: no error
+
+        await using (var away = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "P5", "phone-secret", cleanStart: false))
+            await away.SubscribeAsync("proximity/v1/devices/P5/#");
+        await Publish("proximity/v1/devices/P5/notify", "for-the-previous-wearer");
+        await sessions.EndSessionAsync("P5");
+
+        await using var back = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "P5", "phone-secret", cleanStart: false);
+        await back.SubscribeAsync("proximity/v1/devices/P5/command");
+        string marker = Guid.NewGuid().ToString("N");
+        await Publish("proximity/v1/devices/P5/command", marker);
+        await back.WaitFor(m => m.Payload == marker, "the marker sent after the session was ended");
+        Assert.DoesNotContain(back.Received, m => m.Payload == "for-the-previous-wearer");
+
+        await sessions.EndSessionAsync("P5");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (back.IsConnected)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the connected device was not disconnected");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
     // Sends the message, then a marker on the device's command topic (which it reads): messages to one session
     // arrive in order, so once the marker is in, the message would have been too.
     private async Task AssertNotDelivered(MqttTestClient device, string deviceId, string topic, string body)

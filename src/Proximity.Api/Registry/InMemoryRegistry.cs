@@ -5,7 +5,10 @@ using Proximity.Spatial.Bans;
 
 namespace Proximity.Api.Registry;
 
-/// <summary>The registry in memory: one lock, so every change is validated and applied atomically.</summary>
+/// <summary>
+/// The registry in memory: one lock, so every change is validated and applied atomically, and its event raised in
+/// the order the changes were made (handlers must be quick and must not call back into the registry).
+/// </summary>
 public sealed class InMemoryRegistry : IRegistry
 {
     private readonly Lock _lock = new();
@@ -86,8 +89,8 @@ public sealed class InMemoryRegistry : IRegistry
             if (_devices.ContainsKey(id)) throw ApiProblemException.Conflict($"device '{id}' is already registered.");
             device = new Device { Id = id, Kind = kind, RegisteredAt = now, SecretSetAt = now };
             _devices[id] = (device, salt, hash);
+            DeviceChanged?.Invoke(new DeviceChange(device, secret));
         }
-        DeviceChanged?.Invoke(new DeviceChange(device, secret));
         return Task.FromResult(new DeviceWithSecret(device, secret));
     }
 
@@ -100,8 +103,8 @@ public sealed class InMemoryRegistry : IRegistry
             if (personId is not null) RegistryRules.CheckAssignment(entry.Device, personId, _offenders.ContainsKey(personId), _victims.ContainsKey(personId));
             device = entry.Device with { PersonId = personId };
             _devices[id] = entry with { Device = device };
+            DeviceChanged?.Invoke(new DeviceChange(device, null));
         }
-        DeviceChanged?.Invoke(new DeviceChange(device, null));
         return Task.FromResult(device);
     }
 
@@ -114,8 +117,8 @@ public sealed class InMemoryRegistry : IRegistry
         {
             device = ActiveDevice(id).Device with { SecretSetAt = now };
             _devices[id] = (device, salt, hash);
+            DeviceChanged?.Invoke(new DeviceChange(device, secret));
         }
-        DeviceChanged?.Invoke(new DeviceChange(device, secret));
         return Task.FromResult(new DeviceWithSecret(device, secret));
     }
 
@@ -127,8 +130,8 @@ public sealed class InMemoryRegistry : IRegistry
             var entry = ActiveDevice(id);
             device = entry.Device with { Status = DeviceStatus.Retired, RetiredAt = now, PersonId = null };
             _devices[id] = entry with { Device = device };
+            DeviceChanged?.Invoke(new DeviceChange(device, null));
         }
-        DeviceChanged?.Invoke(new DeviceChange(device, null));
         return Task.FromResult(device);
     }
 
@@ -163,23 +166,19 @@ public sealed class InMemoryRegistry : IRegistry
     public Task<BanRecord> CreateBanAsync(BanRecord version1)
     {
         RegistryRules.CheckFirstVersion(version1);
-        IReadOnlyList<Ban> current;
         lock (_lock)
         {
             CheckBanPeople(version1);
             if (_bans.ContainsKey(version1.Id)) throw ApiProblemException.Conflict($"ban '{version1.Id}' already exists; amend it instead.");
             _bans[version1.Id] = [version1];
             BanIdsOf(version1.OffenderId).Add(version1.Id);
-            current = CoreBans(version1.OffenderId);
+            BansChanged?.Invoke(version1.OffenderId, CoreBans(version1.OffenderId));
         }
-        BansChanged?.Invoke(version1.OffenderId, current);
         return Task.FromResult(version1);
     }
 
     public Task<BanRecord> AppendBanVersionAsync(BanRecord next)
     {
-        IReadOnlyList<Ban> current;
-        string? previousOffender;
         lock (_lock)
         {
             if (!_bans.TryGetValue(next.Id, out var versions)) throw ApiProblemException.NotFound("ban", next.Id);
@@ -187,20 +186,13 @@ public sealed class InMemoryRegistry : IRegistry
             RegistryRules.CheckNextVersion(last, next);
             CheckBanPeople(next);
             versions.Add(next);
-            previousOffender = last.OffenderId != next.OffenderId ? last.OffenderId : null;
-            if (previousOffender is not null)
+            if (last.OffenderId != next.OffenderId)
             {
-                BanIdsOf(previousOffender).Remove(next.Id);
+                BanIdsOf(last.OffenderId).Remove(next.Id);
                 BanIdsOf(next.OffenderId).Add(next.Id);
             }
-            current = CoreBans(next.OffenderId);
-        }
-        BansChanged?.Invoke(next.OffenderId, current);
-        if (previousOffender is not null)
-        {
-            IReadOnlyList<Ban> other;
-            lock (_lock) other = CoreBans(previousOffender);
-            BansChanged?.Invoke(previousOffender, other);
+            BansChanged?.Invoke(next.OffenderId, CoreBans(next.OffenderId));
+            if (last.OffenderId != next.OffenderId) BansChanged?.Invoke(last.OffenderId, CoreBans(last.OffenderId));
         }
         return Task.FromResult(next);
     }

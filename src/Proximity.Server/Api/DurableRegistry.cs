@@ -61,37 +61,59 @@ public static class DurableRegistry
 }
 
 /// <summary>
-/// Keeps this node's <see cref="ProximityRegistry"/> equal to the database when other nodes change bans or devices:
-/// every few seconds it compares each ban's current version with what it knows and reloads the offenders whose bans
-/// changed (then tells their grains to refresh), and applies the devices changed since it last looked (a retired or
-/// re-keyed device loses its connection here too). Polling rather than LISTEN/NOTIFY: it needs no dedicated
-/// connection, misses nothing across a database outage or a restart (it compares state, not messages), and two small
-/// queries every few seconds cost nothing; a change reaches the other nodes within the interval. The node that made
-/// the change applies it at once (<see cref="BanChangeForwarder"/>, <see cref="DeviceChangeForwarder"/>).
+/// Keeps this node's <see cref="ProximityRegistry"/> equal to the database as bans and devices change, through any
+/// node's API: every few seconds, and at once when this node's registry changed a device, it compares each ban's
+/// current version with what it knows and reloads the offenders whose bans changed (then tells their grains to
+/// refresh), and applies the devices changed since it last looked (with the embedded broker a retired, reassigned
+/// or re-keyed device loses its connection here too). One path for all device changes, in order, from what is
+/// stored. Polling rather than LISTEN/NOTIFY: it needs no dedicated connection, compares state rather than messages
+/// (nothing is lost across a database outage or a restart), and two small queries every few seconds cost nothing.
+/// The node that changed a ban tells its grains at once (<see cref="BanChangeForwarder"/>).
 /// </summary>
 public sealed class RegistrySync(BanStore bans, RegistryStore devices, PostgresRegistry registry, ProximityRegistry live, LiveDevices liveDevices,
     IGrainFactory grains, IConfiguration configuration, ILogger<RegistrySync> logger, LoadedRegistry? loaded = null) : BackgroundService
 {
     public const string IntervalKey = "Proximity:Registry:PollSeconds";
-    // Devices are asked for from a little before the last look: a change committed late carries the time it was made.
-    private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(10);
+    private const string FormerIntervalKey = "Proximity:Registry:BanPollSeconds";
+    // Devices are asked for from a minute before the last look: a change committed late carries the time it was made,
+    // and applying one again changes nothing.
+    private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(60);
+    private readonly SemaphoreSlim _deviceChanged = new(0, 1);
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        registry.DeviceChanged += OnDeviceChanged;
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        registry.DeviceChanged -= OnDeviceChanged;
+        await base.StopAsync(cancellationToken);
+    }
+
+    private void OnDeviceChanged(DeviceChange change)
+    {
+        try { _deviceChanged.Release(); } catch (SemaphoreFullException) { } // a look is due already
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var interval = TimeSpan.FromSeconds(configuration.GetValue(IntervalKey, 2.0));
+        var interval = TimeSpan.FromSeconds(configuration.GetValue<double?>(IntervalKey) ?? configuration.GetValue(FormerIntervalKey, 2.0));
         var known = new Dictionary<string, (string OffenderId, int Version)>(loaded?.Versions ?? await bans.VersionsAsync(stoppingToken), StringComparer.Ordinal);
         var devicesSince = (loaded?.DevicesReadAt ?? await devices.NowAsync(stoppingToken)) - Overlap;
-        using var timer = new PeriodicTimer(interval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        while (!stoppingToken.IsCancellationRequested)
         {
-            try
+            await _deviceChanged.WaitAsync(interval, stoppingToken);
+            try { await SyncBansAsync(known, stoppingToken); }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                await SyncBansAsync(known, stoppingToken);
-                devicesSince = await SyncDevicesAsync(devicesSince, stoppingToken);
+                logger.LogWarning("ban changes not read ({Problem}); trying again in {Interval}", e.Message, interval);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            try { devicesSince = await SyncDevicesAsync(devicesSince, stoppingToken); }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("registry changes of other nodes not read ({Problem}); trying again in {Interval}", e.Message, interval);
+                logger.LogWarning("device changes not read ({Problem}); trying again in {Interval}", e.Message, interval);
             }
         }
     }
@@ -114,7 +136,7 @@ public sealed class RegistrySync(BanStore bans, RegistryStore devices, PostgresR
     private async Task<DateTimeOffset> SyncDevicesAsync(DateTimeOffset since, CancellationToken ct)
     {
         var (changed, askedAt) = await devices.DevicesChangedSinceAsync(since, ct);
-        foreach (var device in changed) await liveDevices.ApplyAsync(LiveDevices.FromStored(device));
+        foreach (var device in changed) await liveDevices.ApplyAsync(LiveDevices.FromStored(device)); // never throws
         return askedAt - Overlap;
     }
 }

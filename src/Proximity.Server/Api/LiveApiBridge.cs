@@ -92,12 +92,13 @@ public static class LiveApiBridge
         builder.Services.AddSingleton<IAlertHandling, GrainAlertHandling>();
         builder.Services.AddHostedService<BanChangeForwarder>();
         builder.Services.AddSingleton<LiveDevices>();
-        builder.Services.AddHostedService<DeviceChangeForwarder>();
         // With PostgreSQL the API reads the position history the storage writes; in memory it reads what this records.
         if (!StorageChoice.From(builder.Configuration).Postgres)
+        {
             builder.Services.AddSingleton<IFixRecorder>(sp => new ApiFixRecorder(sp.GetRequiredService<InMemoryPositionStore>()));
-        else
-            builder.Services.AddHostedService<RegistrySync>(); // bans and devices changed through other nodes' APIs
+            builder.Services.AddHostedService<DeviceChangeForwarder>();
+        }
+        else builder.Services.AddHostedService<RegistrySync>(); // devices (this node's and others'), bans changed through other nodes' APIs
         builder.Services.AddSingleton<IAlertOutbox>(sp => new ApiAlertOutbox(sp.GetRequiredService<ProximityOutputs>(),
             sp.GetRequiredService<InMemoryAlertDirectory>(), sp.GetRequiredService<ILogger<ApiAlertOutbox>>()));
         return builder;

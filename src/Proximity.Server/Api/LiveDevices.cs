@@ -2,9 +2,9 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Proximity.Api.Registry;
 using Proximity.Grains;
-using Proximity.Grains.Durability;
 using Proximity.Grains.Registry;
 using Proximity.Ingest;
+using Proximity.Protocol;
 using Proximity.Storage.Registry;
 
 namespace Proximity.Server.Api;
@@ -16,19 +16,59 @@ namespace Proximity.Server.Api;
 /// </summary>
 public sealed class LiveDevices(ProximityRegistry live, IDeviceSessions sessions, IGrainFactory grains, ILogger<LiveDevices> logger)
 {
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
+    private const int GrainAttempts = 6;
+
+    /// <summary>Applies one change; never throws (what fails is logged, and the grain is tried again in the background).</summary>
     public async Task ApplyAsync(DeviceUpdate update)
     {
-        var applied = live.ApplyDevice(update);
+        DeviceApplied applied;
+        try { applied = live.ApplyDevice(update); }
+        catch (Exception e) when (e is ArgumentException or CaseFileException)
+        {
+            // Fails closed: the device stays out of the live registry, so it cannot log in.
+            logger.LogError("device {Device}: not made live: {Problem}", update.DeviceId, e.Message);
+            return;
+        }
         if (!applied.Changed) return;
-        if (applied.EndsAccess) await sessions.EndSessionAsync(update.DeviceId);
-        await grains.DeviceGrain(update.DeviceId).RefreshAssignment();
         logger.LogInformation("device {Device}: {Change}", update.DeviceId, applied switch
         {
             { After: null } => "retired or carried by nobody: it can no longer log in",
             { Before: null } => $"live for {applied.After.Role.ToString().ToLowerInvariant()} {applied.After.PersonId}",
-            _ when applied.Before.PersonId != applied.After.PersonId => $"now carried by {applied.After.PersonId}; its session was ended",
-            _ => "new secret; its session was ended",
+            _ when applied.Before.PersonId != applied.After.PersonId => $"now carried by {applied.After.PersonId}; its session is ended",
+            _ => "new secret; its session is ended",
         });
+        if (applied.EndsAccess)
+        {
+            try { await sessions.EndSessionAsync(update.DeviceId); }
+            catch (Exception e) { logger.LogError(e, "device {Device}: its broker session could not be ended", update.DeviceId); }
+        }
+        // The grain reads the registry as it is then: refreshes that overtake each other still end in the current state.
+        _ = RefreshGrainAsync(update.DeviceId);
+    }
+
+    private async Task RefreshGrainAsync(string deviceId)
+    {
+        var pause = FirstRetry;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await grains.DeviceGrain(deviceId).RefreshAssignment();
+                return;
+            }
+            catch (Exception e) when (attempt < GrainAttempts)
+            {
+                logger.LogWarning("device {Device}: its grain did not take the change ({Problem}); trying again in {Pause}", deviceId, e.Message, pause);
+                await Task.Delay(pause);
+                pause *= 2;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "device {Device}: its grain did not take the change; it follows the registry when it next activates", deviceId);
+                return;
+            }
+        }
     }
 
     /// <summary>A device as PostgreSQL holds it (the secret in its stored hash form).</summary>
@@ -43,12 +83,11 @@ public sealed class LiveDevices(ProximityRegistry live, IDeviceSessions sessions
 }
 
 /// <summary>
-/// Devices registered, assigned, re-keyed or retired through this node's API reach its live pipeline at once, in
-/// the order they were made. With PostgreSQL the device is read back as stored (the other nodes follow by
-/// <see cref="RegistrySync"/>, which reads the same stored form, so applying both changes nothing twice).
+/// In memory: devices registered, assigned, re-keyed or retired through the API reach the live pipeline at once,
+/// in the order the registry made them (it raises its events in order). With PostgreSQL <see cref="RegistrySync"/>
+/// does this: one path, from what is stored, for this node's changes and the other nodes'.
 /// </summary>
-public sealed class DeviceChangeForwarder(IRegistry api, LiveDevices live, StorageChoice storage, IServiceProvider services,
-    IOptions<ProximityOptions> options, ILogger<DeviceChangeForwarder> logger) : BackgroundService
+public sealed class DeviceChangeForwarder(IRegistry api, LiveDevices live, IOptions<ProximityOptions> options) : BackgroundService
 {
     private readonly Channel<DeviceChange> _changes = Channel.CreateUnbounded<DeviceChange>(new UnboundedChannelOptions { SingleReader = true });
 
@@ -68,20 +107,7 @@ public sealed class DeviceChangeForwarder(IRegistry api, LiveDevices live, Stora
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var stored = storage.Postgres ? services.GetRequiredService<RegistryStore>() : null;
         await foreach (var change in _changes.Reader.ReadAllAsync(stoppingToken))
-        {
-            try
-            {
-                if (stored is null) await live.ApplyAsync(LiveDevices.FromChange(change, options.Value.SecretHashIterations));
-                else if ((await stored.DevicesAsync(change.Device.Id, stoppingToken)).SingleOrDefault() is { } device)
-                    await live.ApplyAsync(LiveDevices.FromStored(device));
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogError(e, "device {Device}: the change could not reach the live pipeline here{Later}", change.Device.Id,
-                    stored is null ? "" : " (the registry poll tries again)");
-            }
-        }
+            await live.ApplyAsync(LiveDevices.FromChange(change, options.Value.SecretHashIterations));
     }
 }
