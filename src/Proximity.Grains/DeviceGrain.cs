@@ -122,11 +122,13 @@ public sealed class DeviceGrain(
         S.LastMessageAt = now;
         S.LastFixAt = now;
         S.LastSeq = Math.Max(S.LastSeq ?? long.MinValue, fixes.Max(f => f.Seq));
-        // A store-and-forward backlog tells the past: it never replaces the newer fix or battery reading.
+        // A store-and-forward backlog tells the past: it never replaces the newer fix or battery reading, and its
+        // readings are history even where the last of them is only a minute old (it must not teach the clock skew).
+        bool upload = fixes.Length > 1;
         foreach (var fix in fixes)
         {
             if (S.LastFix is not { } last || fix.Timestamp >= last.Timestamp) S.LastFix = fix;
-            if (fix.BatteryPercent is { } bat) NoteBattery(bat, fix.Timestamp, now);
+            if (fix.BatteryPercent is { } bat) NoteBattery(bat, fix.Timestamp, now, live: !upload && !_lateness.IsLate(fix, now));
         }
 
         await ClearIf(Offline, now, "the device reports again");
@@ -178,7 +180,7 @@ public sealed class DeviceGrain(
         S.Messages++;
         S.LastMessageAt = now;
         S.LastSeq = Math.Max(S.LastSeq ?? long.MinValue, e.Seq);
-        if (e.BatteryPercent is { } bat) NoteBattery(bat, e.Timestamp, now);
+        if (e.BatteryPercent is { } bat) NoteBattery(bat, e.Timestamp, now, live: !_lateness.IsLate(_device.DeviceId, e.Timestamp, now));
         await ClearIf(Offline, now, "the device reports again");
 
         switch (e.Type)
@@ -255,13 +257,14 @@ public sealed class DeviceGrain(
         : SilenceSchedule.NextCheck(now, S.LastMessageAt ?? _watchingSince, S.Open.ContainsKey(NoFix) ? null : S.LastFixAt ?? _watchingSince,
             SilenceLimit(), _options.SilenceCheckPeriod);
 
-    private void NoteBattery(int percent, DateTimeOffset at, DateTimeOffset now)
+    // Live: arrived as the device's own reports usually do (judged against its usual lag, so a device clock running
+    // behind or ahead still counts as live).
+    private void NoteBattery(int percent, DateTimeOffset at, DateTimeOffset now, bool live)
     {
         if (S.BatteryAt is { } known && at < known) return;
         S.Battery = percent;
         S.BatteryAt = at;
-        // Late is judged against this device's usual lag, so a device clock running behind or ahead still counts as live.
-        _batteryLiveAt = _lateness.IsLate(_device?.DeviceId ?? "", at, now) ? null : now;
+        _batteryLiveAt = live ? now : null;
     }
 
     private async Task JudgeBattery(DateTimeOffset now)

@@ -23,6 +23,8 @@ public sealed class OffenderState
     /// <summary><see cref="FixGateState"/> as JSON: the sequence numbers judged, so a message delivered again after
     /// a restart is a duplicate, not a backlog.</summary>
     [Id(4)] public string? Gate { get; set; }
+    /// <summary>The device alert for which the victims were told the offender is unmonitored, until they are told it is over.</summary>
+    [Id(5)] public string? UnmonitoredSince { get; set; }
 }
 
 /// <summary>
@@ -101,6 +103,9 @@ public sealed class OffenderGrain(
         metrics.Decided(started);
         await Deliver();
         CommandInterval();
+        // Monitored again. Usually the device's own grain says so too (the victims hear it once); but a device taken
+        // off while silent never does, and then the offender's first fix from the replacement is what says it.
+        if (evaluated > 0 && state.State.UnmonitoredSince is { } silentAlert) await OnProtection(false, silentAlert);
         return new FixOutcome(evaluated, duplicates, stale);
     }
 
@@ -117,6 +122,8 @@ public sealed class OffenderGrain(
 
     public async Task OnProtection(bool degraded, string alertId)
     {
+        state.State.UnmonitoredSince = degraded ? alertId : null;
+        _dirty = true;
         var now = time.GetUtcNow();
         var notice = degraded
             ? new VictimNotice(NoticeLevel.ProtectionDegraded, VictimAdvice.OffenderUnmonitored, alertId, now)

@@ -32,6 +32,8 @@ public sealed class VictimGrain(
     private string _id = "";
     private IReadOnlyList<string>? _offenderIds;
     private IOffenderGrain[] _offenders = [];
+    // The device alert for which the victim was told their own device is silent, until told it is over.
+    private string? _ownDeviceSilent;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -56,6 +58,9 @@ public sealed class VictimGrain(
             if (offenders.Length == 1) await offenders[0].OnVictimFix(_id, fix, late);
             else await Task.WhenAll(offenders.Select(o => o.OnVictimFix(_id, fix, late)));
         }
+        // Reporting again, perhaps from a replacement for a device taken away while silent (whose grain never says so).
+        if (evaluated > 0 && _ownDeviceSilent is { } silentAlert)
+            await Notify(new VictimNotice(NoticeLevel.ProtectionRestored, VictimAdvice.Restored, silentAlert, now));
         return new FixOutcome(evaluated, duplicates, stale);
     }
 
@@ -76,6 +81,8 @@ public sealed class VictimGrain(
     {
         var last = _state.Notices.LastOrDefault();
         if (last is not null && last.Level == notice.Level && last.AlertId == notice.AlertId) return Task.CompletedTask;
+        if (notice is { Level: NoticeLevel.ProtectionDegraded, Message: VictimAdvice.OwnDeviceSilent }) _ownDeviceSilent = notice.AlertId;
+        else if (notice.Level == NoticeLevel.ProtectionRestored && notice.AlertId == _ownDeviceSilent) _ownDeviceSilent = null;
         _state.Notices.Add(notice);
         if (_state.Notices.Count > KeepNotices) _state.Notices.RemoveAt(0);
         foreach (var device in registry.DevicesOf(_id)) messenger.Notify(device, notice);

@@ -141,6 +141,39 @@ public sealed class DeviceGrainTests(ClusterFixture f)
     }
 
     [Fact]
+    public async Task Victims_told_a_device_fell_silent_hear_protection_is_restored_when_its_replacement_reports()
+    {
+        static bool Notice(Published m, string device, string level) =>
+            m.Topic == $"proximity/v1/devices/{device}/notify" && m.Payload.Contains(level, StringComparison.Ordinal);
+        static SecretHash Secret() => SecretHash.Create("s", 1000);
+        f.Registry.ReplaceBans("O40", [new ContactBan { Id = "ban40", OffenderId = "O40", VictimId = "V40", MinDistanceMeters = 500, WarningDistanceMeters = 1000 }]);
+        f.Registry.ApplyDevice(new DeviceUpdate("x40", "O40", PersonRole.Offender, false, Secret()));
+        f.Registry.ApplyDevice(new DeviceUpdate("y40", "V40", PersonRole.Victim, false, Secret()));
+        f.Registry.ApplyDevice(new DeviceUpdate("y41", "V41", PersonRole.Victim, false, Secret()));
+        foreach (string id in new[] { "x40", "y40", "y41" }) await f.Grains.DeviceGrain(id).RefreshAssignment();
+
+        // Both silent long enough (the victim devices' profile is the longer): V40 hears O40 is unmonitored, V41 that
+        // its own device is silent.
+        f.Time.Advance(2 * TimeSpan.FromSeconds(60) + TimeSpan.FromSeconds(5));
+        await f.Mqtt.WaitFor(m => Notice(m, "y40", "protection_degraded"), "y40 told O40 is unmonitored");
+        await f.Mqtt.WaitFor(m => Notice(m, "y41", "protection_degraded"), "y41 told it is silent");
+
+        // Both silent devices are replaced: taken away, their grains clear their alerts without a word to anyone.
+        foreach (var (old, replacement, person, role) in new[] { ("x40", "x42", "O40", PersonRole.Offender), ("y41", "y42", "V41", PersonRole.Victim) })
+        {
+            f.Registry.ApplyDevice(new DeviceUpdate(old, null, role, true, null));
+            await f.Grains.DeviceGrain(old).RefreshAssignment();
+            f.Registry.ApplyDevice(new DeviceUpdate(replacement, person, role, false, Secret()));
+            await f.Grains.DeviceGrain(replacement).RefreshAssignment();
+        }
+        await f.Report("y40", Fixes.At("y40", 1, f.Time.GetUtcNow(), 9000)); // y40 reports: its own silence is over
+        await f.Report("x42", Fixes.At("x42", 1, f.Time.GetUtcNow(), 0));
+        await f.Report("y42", Fixes.At("y42", 1, f.Time.GetUtcNow(), 50_000));
+        await f.Mqtt.WaitFor(m => Notice(m, "y40", "protection_restored") && m.Payload.Contains("x40", StringComparison.Ordinal), "y40 told O40 is monitored again");
+        await f.Mqtt.WaitFor(m => Notice(m, "y42", "protection_restored"), "V41 told on its new device that it is protected again");
+    }
+
+    [Fact]
     public async Task A_device_whose_clock_runs_behind_still_has_its_low_battery_judged()
     {
         // Every message stamped 90 s behind the server's clock, as it arrives: live, from a device with a skewed clock.
