@@ -45,8 +45,15 @@ public sealed class EmbeddedBroker(
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SessionSubscriptions _subscriptions = new();
-    // By client id, set at each connect: a resumed session keeps the items of the connection that created it.
-    private readonly ConcurrentDictionary<string, bool> _speaksMqtt5 = new(StringComparer.Ordinal);
+    // By client id, set at each connect (a resumed session keeps the items of the connection that created it): the
+    // protocol version, and the registry entry the device logged in as, so a connection made just before a re-key,
+    // reassignment or retirement (ended by EndSessionAsync, which it may slip past) cannot publish with it.
+    private readonly ConcurrentDictionary<string, Login> _logins = new(StringComparer.Ordinal);
+
+    private sealed record Login(bool Mqtt5, DeviceEntry? Device);
+
+    // Time for a refusing PUBACK to leave before the connection is closed.
+    private static readonly TimeSpan RefusalDelivery = TimeSpan.FromMilliseconds(200);
     private MqttServer? _server;
 
     public Task WhenReady => _ready.Task;
@@ -80,7 +87,7 @@ public sealed class EmbeddedBroker(
 
     public async Task EndSessionAsync(string deviceId)
     {
-        _speaksMqtt5.TryRemove(deviceId, out _);
+        _logins.TryRemove(deviceId, out _);
         if (_server is not { IsStarted: true } server) return;
         // Ended even while the device is offline: its persistent session would otherwise resume with the old login.
         if ((await server.GetClientsAsync()).FirstOrDefault(c => c.Id == deviceId) is { } client)
@@ -89,6 +96,13 @@ public sealed class EmbeddedBroker(
         try { session = await server.GetSessionAsync(deviceId); }
         catch (InvalidOperationException) { return; } // no session kept for it
         await session.DeleteAsync();
+    }
+
+    private async Task EndSessionSoonAsync(string clientId)
+    {
+        await Task.Delay(RefusalDelivery);
+        try { await EndSessionAsync(clientId); }
+        catch (Exception x) { logger.LogWarning("client {Client}: its stale session could not be ended ({Problem})", clientId, x.Message); }
     }
 
     public async ValueTask DisposeAsync()
@@ -144,7 +158,7 @@ public sealed class EmbeddedBroker(
             e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
             metrics.Refused("bad_credentials", e.ClientId);
         }
-        else _speaksMqtt5[e.ClientId] = e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500;
+        else _logins[e.ClientId] = new Login(e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500, registry.Device(e.UserName));
         return Task.CompletedTask;
     }
 
@@ -181,10 +195,28 @@ public sealed class EmbeddedBroker(
     {
         // Nobody subscribes to device uplinks: do not walk the sessions for them.
         e.ProcessPublish = false;
-        if (registry.Device(e.ClientId) is null)
+        if (registry.Device(e.ClientId) is not { } device)
         {
             e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
-            metrics.Rejected(Protocol.RejectReason.TopicMismatch, e.ApplicationMessage.Topic, e.ClientId, "integrations may not publish");
+            if (registry.IsIntegration(e.ClientId))
+                metrics.Rejected(Protocol.RejectReason.TopicMismatch, e.ApplicationMessage.Topic, e.ClientId, "integrations may not publish");
+            else
+            {
+                e.CloseConnection = true;
+                metrics.Rejected(Protocol.RejectReason.UnknownDevice, e.ApplicationMessage.Topic, e.ClientId, "the device is retired or carried by nobody");
+            }
+            return;
+        }
+        var login = _logins.GetValueOrDefault(e.ClientId);
+        if (login is null || !ReferenceEquals(login.Device, device))
+        {
+            // Refused, not asked again (it may be the previous wearer's); over MQTT 3.1.1, whose PUBACK cannot refuse,
+            // the connection closes at once; over MQTT 5 once the refusal has gone out.
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            if (login?.Mqtt5 == true) _ = EndSessionSoonAsync(e.ClientId);
+            else e.CloseConnection = true;
+            metrics.Rejected(Protocol.RejectReason.UnknownDevice, e.ApplicationMessage.Topic, e.ClientId,
+                "the device was re-keyed or given to someone else since it logged in: it must log in again");
             return;
         }
         long received = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -214,6 +246,6 @@ public sealed class EmbeddedBroker(
     {
         metrics.Unacknowledged(counted);
         e.Response.ReasonCode = reason;
-        if (!_speaksMqtt5.GetValueOrDefault(e.ClientId)) e.CloseConnection = true;
+        if (_logins.GetValueOrDefault(e.ClientId)?.Mqtt5 != true) e.CloseConnection = true;
     }
 }

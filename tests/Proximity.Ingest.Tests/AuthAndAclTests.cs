@@ -1,6 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Formatter;
 using Proximity.Grains;
+using Proximity.Grains.Registry;
 
 namespace Proximity.Ingest.Tests;
 
@@ -34,6 +36,31 @@ public sealed class AuthAndAclTests(EmbeddedFixture f)
         Assert.Equal(before + 1, f.Rejects["TopicMismatch"]);
         Assert.Equal(0, (await f.Host.Grains.DeviceGrain("P2").GetStatus()).Messages);
         Assert.True(ankle.IsConnected);
+    }
+
+    [Fact]
+    public async Task A_connection_made_before_its_device_was_re_keyed_cannot_publish_with_it()
+    {
+        var registry = f.Host.Services.GetRequiredService<ProximityRegistry>();
+        await using var phone = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "P3", "phone-secret");
+        Assert.True((await phone.PublishAsync("proximity/v1/devices/P3/position", MqttTestClient.Fix(1, DateTimeOffset.UtcNow.AddSeconds(-1), 0))).IsSuccess);
+
+        // Re-keyed in the registry while the connection stays (the race in which ending its session comes too early).
+        var entry = registry.Device("P3")!;
+        registry.ApplyDevice(new DeviceUpdate("P3", entry.PersonId, entry.Role, false, SecretHash.Create("rotated", 1000)));
+        long before = f.Rejects["UnknownDevice"];
+        var refused = await phone.PublishAsync("proximity/v1/devices/P3/position", MqttTestClient.Fix(2, DateTimeOffset.UtcNow, 0));
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, refused.ReasonCode);
+        Assert.Equal(before + 1, f.Rejects["UnknownDevice"]);
+        Assert.Equal(1, (await f.Host.Grains.DeviceGrain("P3").GetStatus()).Messages);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (phone.IsConnected)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the connection made with the old secret stayed open");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, await MqttTestClient.TryConnectAsync(f.Host.MqttPort, "P3", "P3", "phone-secret"));
+        Assert.Equal(MqttClientConnectResultCode.Success, await MqttTestClient.TryConnectAsync(f.Host.MqttPort, "P3", "P3", "rotated"));
     }
 
     [Fact]
