@@ -23,7 +23,7 @@ public sealed class OffenderState
     /// <summary><see cref="FixGateState"/> as JSON: the sequence numbers judged, so a message delivered again after
     /// a restart is a duplicate, not a backlog.</summary>
     [Id(4)] public string? Gate { get; set; }
-    /// <summary>The device alert for which the victims were told the offender is unmonitored, until they are told it is over.</summary>
+    /// <summary>The device alert for which the victims were told the offender is unmonitored, until told it is over.</summary>
     [Id(5)] public string? UnmonitoredSince { get; set; }
 }
 
@@ -55,6 +55,7 @@ public sealed class OffenderGrain(
     private string _id = "";
     private int _commandedInterval;
     private bool _dirty;
+    private string? _unmonitoredSince;
     private long _lastSaveTicks = Environment.TickCount64;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -105,7 +106,14 @@ public sealed class OffenderGrain(
         CommandInterval();
         // Monitored again. Usually the device's own grain says so too (the victims hear it once); but a device taken
         // off while silent never does, and then the offender's first fix from the replacement is what says it.
-        if (evaluated > 0 && state.State.UnmonitoredSince is { } silentAlert) await OnProtection(false, silentAlert);
+        if (evaluated > 0 && _unmonitoredSince is { } silentAlert)
+        {
+            try { await OnProtection(false, silentAlert); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("offender {Offender}: victims not yet told protection is restored ({Error}); told on the next fix", _id, e.Message);
+            }
+        }
         return new FixOutcome(evaluated, duplicates, stale);
     }
 
@@ -122,13 +130,17 @@ public sealed class OffenderGrain(
 
     public async Task OnProtection(bool degraded, string alertId)
     {
-        state.State.UnmonitoredSince = degraded ? alertId : null;
-        _dirty = true;
         var now = time.GetUtcNow();
         var notice = degraded
             ? new VictimNotice(NoticeLevel.ProtectionDegraded, VictimAdvice.OffenderUnmonitored, alertId, now)
             : new VictimNotice(NoticeLevel.ProtectionRestored, VictimAdvice.Restored, alertId, now);
         await Task.WhenAll(registry.VictimsOf(_id).Select(v => GrainFactory.VictimGrain(v).Notify(notice)));
+        // Remembered once the victims were told, and written at once: after a restart the next fix must still say it is over.
+        string? unmonitored = degraded ? alertId : _unmonitoredSince == alertId ? null : _unmonitoredSince;
+        if (unmonitored == _unmonitoredSince) return;
+        _unmonitoredSince = unmonitored;
+        _dirty = true;
+        if (storage.OutlivesSilo) await SaveAsync();
     }
 
     public Task<string[]> GetOpenAlertIds() => Task.FromResult(_monitor.OpenAlerts.Select(a => a.Id).ToArray());
@@ -182,6 +194,7 @@ public sealed class OffenderGrain(
     private void RestoreState()
     {
         var s = state.State;
+        _unmonitoredSince = s.UnmonitoredSince;
         if (s.Monitor is null) return;
         try
         {
@@ -203,6 +216,7 @@ public sealed class OffenderGrain(
         s.Monitor = JsonSerializer.Serialize(_monitor.Save(), StateJson);
         s.Undelivered = _undelivered.Count == 0 ? null : JsonSerializer.Serialize(_undelivered, StateJson);
         s.Gate = JsonSerializer.Serialize(_gate.Save(), StateJson);
+        s.UnmonitoredSince = _unmonitoredSince;
         try
         {
             await state.WriteStateAsync();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Proximity.Grains.Outputs;
 using Proximity.Grains.Registry;
@@ -12,6 +13,9 @@ public sealed class VictimState
 {
     /// <summary>The latest notices sent to the victim's devices (newest last).</summary>
     [Id(0)] public List<VictimNotice> Notices { get; set; } = [];
+    /// <summary>Device alerts for which the victim was told protection is degraded and not yet that it is restored
+    /// (true: the victim's own device fell silent; false: an offender's).</summary>
+    [Id(1)] public Dictionary<string, bool> Degraded { get; set; } = [];
 }
 
 /// <summary>
@@ -19,21 +23,21 @@ public sealed class VictimState
 /// have several victims and a victim several offenders), and sends notices to the victim's devices.
 /// </summary>
 public sealed class VictimGrain(
+    [PersistentState("victim", ProximitySilo.StorageName)] IPersistentState<VictimState> state,
     ProximityRegistry registry,
     IDeviceMessenger messenger,
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
-    IOptions<ProximityOptions> options) : Grain, IVictimGrain
+    IOptions<ProximityOptions> options,
+    ILogger<VictimGrain> logger) : Grain, IVictimGrain
 {
     private const int KeepNotices = 50;
     private readonly ProximityOptions _options = options.Value;
     private readonly ArrivalLateness _lateness = new(options.Value.Decisions.LateAfter);
     private readonly FixGate _gate = new();
-    private readonly VictimState _state = new();
     private string _id = "";
     private IReadOnlyList<string>? _offenderIds;
     private IOffenderGrain[] _offenders = [];
-    // The device alert for which the victim was told their own device is silent, until told it is over.
-    private string? _ownDeviceSilent;
+    private readonly SemaphoreSlim _saving = new(1, 1);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -58,9 +62,13 @@ public sealed class VictimGrain(
             if (offenders.Length == 1) await offenders[0].OnVictimFix(_id, fix, late);
             else await Task.WhenAll(offenders.Select(o => o.OnVictimFix(_id, fix, late)));
         }
-        // Reporting again, perhaps from a replacement for a device taken away while silent (whose grain never says so).
-        if (evaluated > 0 && _ownDeviceSilent is { } silentAlert)
+        // Reporting again, perhaps from a replacement for a device taken away while silent (whose grain never says so):
+        // one notice, and what the silent devices' grains may still say is not repeated.
+        if (evaluated > 0 && S.Degraded.Where(d => d.Value).Select(d => d.Key).ToArray() is [.., var silentAlert] ownSilent)
+        {
+            foreach (string alertId in ownSilent[..^1]) S.Degraded.Remove(alertId);
             await Notify(new VictimNotice(NoticeLevel.ProtectionRestored, VictimAdvice.Restored, silentAlert, now));
+        }
         return new FixOutcome(evaluated, duplicates, stale);
     }
 
@@ -77,19 +85,41 @@ public sealed class VictimGrain(
     }
 
     // Interleaves: an offender grain judging this victim's fix may notify while OnVictimFixes awaits it.
-    public Task Notify(VictimNotice notice)
+    public async Task Notify(VictimNotice notice)
     {
-        var last = _state.Notices.LastOrDefault();
-        if (last is not null && last.Level == notice.Level && last.AlertId == notice.AlertId) return Task.CompletedTask;
-        if (notice is { Level: NoticeLevel.ProtectionDegraded, Message: VictimAdvice.OwnDeviceSilent }) _ownDeviceSilent = notice.AlertId;
-        else if (notice.Level == NoticeLevel.ProtectionRestored && notice.AlertId == _ownDeviceSilent) _ownDeviceSilent = null;
-        _state.Notices.Add(notice);
-        if (_state.Notices.Count > KeepNotices) _state.Notices.RemoveAt(0);
+        var last = S.Notices.LastOrDefault();
+        if (last is not null && last.Level == notice.Level && last.AlertId == notice.AlertId) return;
+        if (notice is { Level: NoticeLevel.ProtectionDegraded, AlertId: { } degradedBy }) S.Degraded[degradedBy] = notice.Message == VictimAdvice.OwnDeviceSilent;
+        // Said once per degradation: the device's grain and the person's next fix may both say it is over.
+        else if (notice is { Level: NoticeLevel.ProtectionRestored, AlertId: { } restored } && !S.Degraded.Remove(restored)) return;
+        S.Notices.Add(notice);
+        if (S.Notices.Count > KeepNotices) S.Notices.RemoveAt(0);
         foreach (var device in registry.DevicesOf(_id)) messenger.Notify(device, notice);
         if (notice.Level is NoticeLevel.Danger or NoticeLevel.Warning)
             foreach (var device in registry.DevicesOf(_id)) messenger.SetInterval(device, _options.NearIntervalSeconds);
-        return Task.CompletedTask;
+        // Kept across deactivation: a replacement device may report long after its predecessor fell silent.
+        await SaveAsync();
     }
 
-    public Task<VictimNotice[]> GetNotices() => Task.FromResult(_state.Notices.ToArray());
+    // Notices interleave: one write at a time, and a stale etag (a write whose reply was lost) is refreshed.
+    private async Task SaveAsync()
+    {
+        await _saving.WaitAsync();
+        try { await state.WriteStateAsync(); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("victim {Victim}: saving notices failed ({Error}); kept in memory, written with the next", _id, e.Message);
+            if (e is Orleans.Storage.InconsistentStateException)
+            {
+                var current = state.State;
+                try { await state.ReadStateAsync(); } catch (Exception re) when (re is not OperationCanceledException) { }
+                state.State = current;
+            }
+        }
+        finally { _saving.Release(); }
+    }
+
+    public Task<VictimNotice[]> GetNotices() => Task.FromResult(S.Notices.ToArray());
+
+    private VictimState S => state.State;
 }

@@ -50,6 +50,8 @@ public sealed class EmbeddedBroker(
     // reassignment or retirement (ended by EndSessionAsync, which it may slip past) cannot publish with it.
     private readonly ConcurrentDictionary<string, Login> _logins = new(StringComparer.Ordinal);
 
+    private readonly ConcurrentDictionary<string, byte> _endingStale = new(StringComparer.Ordinal);
+
     private sealed record Login(bool Mqtt5, DeviceEntry? Device);
 
     // Time for a refusing PUBACK to leave before the connection is closed.
@@ -87,7 +89,7 @@ public sealed class EmbeddedBroker(
 
     public async Task EndSessionAsync(string deviceId)
     {
-        _logins.TryRemove(deviceId, out _);
+        // Its login is left: a stale one is refused at publish anyway, and a fresh one made meanwhile must stay.
         if (_server is not { IsStarted: true } server) return;
         // Ended even while the device is offline: its persistent session would otherwise resume with the old login.
         if ((await server.GetClientsAsync()).FirstOrDefault(c => c.Id == deviceId) is { } client)
@@ -98,11 +100,20 @@ public sealed class EmbeddedBroker(
         await session.DeleteAsync();
     }
 
-    private async Task EndSessionSoonAsync(string clientId)
+    // Once per stale login, and only while it is still the client's: a fresh login made meanwhile keeps its session.
+    private void EndStaleSession(string clientId, Login? stale)
     {
-        await Task.Delay(RefusalDelivery);
-        try { await EndSessionAsync(clientId); }
-        catch (Exception x) { logger.LogWarning("client {Client}: its stale session could not be ended ({Problem})", clientId, x.Message); }
+        if (!_endingStale.TryAdd(clientId, 0)) return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(RefusalDelivery);
+                if (ReferenceEquals(_logins.GetValueOrDefault(clientId), stale)) await EndSessionAsync(clientId);
+            }
+            catch (Exception x) { logger.LogWarning("client {Client}: its stale session could not be ended ({Problem})", clientId, x.Message); }
+            finally { _endingStale.TryRemove(clientId, out _); }
+        });
     }
 
     public async ValueTask DisposeAsync()
@@ -153,12 +164,18 @@ public sealed class EmbeddedBroker(
             e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
             metrics.Refused("client_id_not_username", e.ClientId ?? "");
         }
-        else if (!registry.VerifyDevice(e.UserName, e.Password) && !registry.VerifyIntegration(e.UserName, e.Password))
+        else
         {
-            e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
-            metrics.Refused("bad_credentials", e.ClientId);
+            bool mqtt5 = e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500;
+            // The entry checked is the entry recorded: a re-key landing during the check leaves this login stale.
+            if (registry.Authenticate(e.UserName, e.Password) is { } device) _logins[e.ClientId] = new Login(mqtt5, device);
+            else if (registry.VerifyIntegration(e.UserName, e.Password)) _logins[e.ClientId] = new Login(mqtt5, null);
+            else
+            {
+                e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
+                metrics.Refused("bad_credentials", e.ClientId);
+            }
         }
-        else _logins[e.ClientId] = new Login(e.ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500, registry.Device(e.UserName));
         return Task.CompletedTask;
     }
 
@@ -210,11 +227,12 @@ public sealed class EmbeddedBroker(
         var login = _logins.GetValueOrDefault(e.ClientId);
         if (login is null || !ReferenceEquals(login.Device, device))
         {
-            // Refused, not asked again (it may be the previous wearer's); over MQTT 3.1.1, whose PUBACK cannot refuse,
-            // the connection closes at once; over MQTT 5 once the refusal has gone out.
+            // Refused, not asked again (it may be the previous wearer's), and the stale session ended once the refusal
+            // has gone out. MQTT 3.1.1 has no refusing PUBACK: the connection closes at once, and the device sends the
+            // message again after it logs in anew.
             e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
-            if (login?.Mqtt5 == true) _ = EndSessionSoonAsync(e.ClientId);
-            else e.CloseConnection = true;
+            if (login?.Mqtt5 != true) e.CloseConnection = true;
+            EndStaleSession(e.ClientId, login);
             metrics.Rejected(Protocol.RejectReason.UnknownDevice, e.ApplicationMessage.Topic, e.ClientId,
                 "the device was re-keyed or given to someone else since it logged in: it must log in again");
             return;

@@ -54,8 +54,8 @@ public sealed class DurableRegistryTests(PostgresFixture postgres) : IClassFixtu
         {
             // Only hashes are stored; the secrets of the case file still open the broker.
             var live = new ProximityRegistry(loaded, 1000);
-            Assert.True(live.VerifyDevice("A1", "ankle-secret"));
-            Assert.False(live.VerifyDevice("A1", "phone-secret"));
+            Assert.NotNull(live.Authenticate("A1", "ankle-secret"));
+            Assert.Null(live.Authenticate("A1", "phone-secret"));
             Assert.Equal(["z1"], live.BansOf("O1").Select(b => b.Id));
         }
 

@@ -17,12 +17,12 @@ public sealed class ProximityRegistryTests
 
         var registered = registry.ApplyDevice(new DeviceUpdate("a2", null, PersonRole.Offender, false, secret));
         Assert.False(registered.Changed);
-        Assert.False(registry.VerifyDevice("a2", "new-secret"));
+        Assert.Null(registry.Authenticate("a2", "new-secret"));
 
         var fitted = registry.ApplyDevice(new DeviceUpdate("a2", "O1", PersonRole.Offender, false, null));
         Assert.True(fitted.Changed);
         Assert.False(fitted.EndsAccess);
-        Assert.True(registry.VerifyDevice("a2", "new-secret"));
+        Assert.NotNull(registry.Authenticate("a2", "new-secret"));
         Assert.Equal("O1", registry.Device("a2")!.PersonId);
         Assert.Equal(["a1", "a2"], registry.DevicesOf("O1"));
     }
@@ -35,7 +35,7 @@ public sealed class ProximityRegistryTests
         Assert.True(moved.EndsAccess);
         Assert.Empty(registry.DevicesOf("O1"));
         Assert.Equal(["a1"], registry.DevicesOf("O2"));
-        Assert.True(registry.VerifyDevice("a1", "first"));
+        Assert.NotNull(registry.Authenticate("a1", "first"));
     }
 
     [Fact]
@@ -45,8 +45,8 @@ public sealed class ProximityRegistryTests
         var rekeyed = SecretHash.Create("second", 1000);
         var applied = registry.ApplyDevice(new DeviceUpdate("a1", "O1", PersonRole.Offender, false, rekeyed));
         Assert.True(applied.EndsAccess);
-        Assert.False(registry.VerifyDevice("a1", "first"));
-        Assert.True(registry.VerifyDevice("a1", "second"));
+        Assert.Null(registry.Authenticate("a1", "first"));
+        Assert.NotNull(registry.Authenticate("a1", "second"));
 
         // What a poll of the database brings back: the same hash, parsed anew.
         var again = registry.ApplyDevice(new DeviceUpdate("a1", "O1", PersonRole.Offender, false, SecretHash.Parse(rekeyed.ToString())));
@@ -61,11 +61,11 @@ public sealed class ProximityRegistryTests
         var retired = registry.ApplyDevice(new DeviceUpdate("a1", null, PersonRole.Offender, true, null));
         Assert.True(retired.EndsAccess);
         Assert.Null(registry.Device("a1"));
-        Assert.False(registry.VerifyDevice("a1", "first"));
+        Assert.Null(registry.Authenticate("a1", "first"));
         Assert.Empty(registry.DevicesOf("O1"));
         // Nothing of its secret is kept for a later assignment.
         registry.ApplyDevice(new DeviceUpdate("a1", "O1", PersonRole.Offender, false, null));
-        Assert.False(registry.VerifyDevice("a1", "first"));
+        Assert.Null(registry.Authenticate("a1", "first"));
     }
 
     [Theory]

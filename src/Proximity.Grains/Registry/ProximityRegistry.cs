@@ -148,8 +148,9 @@ public sealed class ProximityRegistry
                 .ToFrozenDictionary(g => g.Key, g => g.Select(b => b.OffenderId).Distinct().ToArray(), StringComparer.Ordinal));
     }
 
-    public bool VerifyDevice(string deviceId, string? secret) =>
-        _devices.TryGetValue(deviceId, out var d) && d.Secret is not null && d.Secret.Verify(secret);
+    /// <summary>The device's entry when <paramref name="secret"/> is its secret (the entry checked, to record as the login).</summary>
+    public DeviceEntry? Authenticate(string deviceId, string? secret) =>
+        _devices.TryGetValue(deviceId, out var d) && d.Secret is not null && d.Secret.Verify(secret) ? d : null;
 
     public bool IsIntegration(string id) => _integrations.ContainsKey(id);
 
