@@ -94,9 +94,9 @@ public sealed class DeviceGrain(
         await SaveIfDue();
     }
 
-    // Alerts about a person who no longer carries the device are cleared (the victims are not told "restored": the
-    // person may have no working device now); the next wearer's strap, skin contact, silence and last position
-    // start afresh, so no alert about them carries the previous wearer's position.
+    // Alerts about a person who no longer carries the device are cleared, without telling the victims "restored" (the
+    // person may have no working device now: the person's next usable fix tells them); the next wearer's strap, skin
+    // contact, silence and last position start afresh, so no alert about them carries the previous wearer's position.
     private async Task FollowAssignment(DeviceEntry? current, DateTimeOffset now)
     {
         if (S.PersonId is { } wearer && wearer != current?.PersonId)
