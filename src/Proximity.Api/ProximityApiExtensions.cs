@@ -48,6 +48,7 @@ public static class ProximityApiExtensions
             services.TryAddSingleton<IRegistry>(sp => sp.GetRequiredService<PostgresRegistry>());
         }
         services.TryAddSingleton<IRegistry, InMemoryRegistry>();
+        services.TryAddSingleton<IDeviceHealth, NoDeviceHealth>();
         services.TryAddSingleton(sp => new InMemoryAlertDirectory(sp.GetRequiredService<TimeProvider>(), sp.GetService<IAlertHandling>()));
         services.TryAddSingleton<IAlertDirectory>(sp => sp.GetRequiredService<InMemoryAlertDirectory>());
         services.TryAddSingleton<InMemoryPositionStore>(_ => new InMemoryPositionStore());

@@ -34,6 +34,8 @@ public sealed class AccessMatrixTests(CaseFixture fixture) : IClassFixture<CaseF
         ["victims.track"] = new("GET", "/api/victims/vic-1/track?reason=matrix", Roles.ReadVictimPositions, HttpStatusCode.OK),
         ["devices.list"] = new("GET", "/api/devices", Roles.ReadDevices, HttpStatusCode.OK),
         ["devices.get"] = new("GET", "/api/devices/dev-o1", Roles.ReadDevices, HttpStatusCode.OK),
+        // An API-only host runs no device grains: allowed callers are told it is not known here.
+        ["devices.health"] = new("GET", "/api/devices/dev-o1/health", Roles.ReadDevices, HttpStatusCode.ServiceUnavailable),
         ["devices.register"] = new("POST", "/api/devices", Roles.WriteRegistry, HttpStatusCode.Created,
             _ => Task.FromResult<object?>(new { id = Fresh("dev"), kind = "AnkleMonitor", personId = "off-1" })),
         ["devices.assign"] = new("POST", "/api/devices/{device}/assign", Roles.WriteRegistry, HttpStatusCode.OK,

@@ -42,6 +42,15 @@ public sealed class LiveDeviceChangeTests(PostgresFixture postgres) : IClassFixt
             using var centre = node.Client(Roles.MonitoringCentre, "operator-1");
             var position = await centre.GetFromJsonAsync<JsonElement>("/api/offenders/O1/position?reason=device%20check", Ct);
             Assert.Contains("\"A2\"", position.GetRawText(), StringComparison.Ordinal);
+            // Its health as its grain sees it (no position in it).
+            await Until(async () => (await centre.GetFromJsonAsync<JsonElement>("/api/devices/A2/health", Ct)).GetProperty("lastSeq").ValueKind == JsonValueKind.Number,
+                "the device's grain heard of its fix");
+            var health = await centre.GetFromJsonAsync<JsonElement>("/api/devices/A2/health", Ct);
+            Assert.Equal(1, health.GetProperty("lastSeq").GetInt64());
+            Assert.Equal(80, health.GetProperty("batteryPercent").GetInt32());
+            Assert.False(health.GetProperty("offline").GetBoolean());
+            Assert.False(health.TryGetProperty("latitude", out _));
+            Assert.Equal(HttpStatusCode.NotFound, (await centre.GetAsync("/api/devices/nobody/health", Ct)).StatusCode);
 
             string rekeyed = await SecretOf(await admin.PostAsync("/api/devices/A2/rotate-secret", null, Ct));
             await Until(() => !ankle.IsConnected, "the connection made with the old secret ended");

@@ -13,7 +13,7 @@ public sealed record DeviceInput(string? Id, DeviceKind? Kind, string? PersonId)
 
 public sealed record AssignInput(string? PersonId);
 
-/// <summary><c>/api/devices</c>: register, assign, rotate secret, retire.</summary>
+/// <summary><c>/api/devices</c>: register, assign, rotate secret, retire; health as the live pipeline sees it.</summary>
 public static class DeviceEndpoints
 {
     public static void Map(IEndpointRouteBuilder api)
@@ -21,6 +21,9 @@ public static class DeviceEndpoints
         var g = api.MapGroup("/devices").WithTags("Devices");
         g.MapGet("/", async (IRegistry r) => TypedResults.Ok(await r.DevicesAsync())).RequireAuthorization(Roles.ReadDevices);
         g.MapGet("/{id}", async (string id, IRegistry r) => TypedResults.Ok(await r.DeviceAsync(id) ?? throw ApiProblemException.NotFound("device", id)))
+            .RequireAuthorization(Roles.ReadDevices);
+        g.MapGet("/{id}/health", async (string id, IRegistry r, IDeviceHealth health) =>
+            TypedResults.Ok(await health.HealthAsync((await r.DeviceAsync(id) ?? throw ApiProblemException.NotFound("device", id)).Id)))
             .RequireAuthorization(Roles.ReadDevices);
         g.MapPost("/", Register).RequireAuthorization(Roles.WriteRegistry);
         g.MapPost("/{id}/assign", Assign).RequireAuthorization(Roles.WriteRegistry);

@@ -14,6 +14,7 @@ public sealed class ApiProblemException(int status, string title, string detail)
     public static ApiProblemException Invalid(string detail) => new(StatusCodes.Status400BadRequest, "Invalid request", detail);
     public static ApiProblemException Conflict(string detail) => new(StatusCodes.Status409Conflict, "Conflict", detail);
     public static ApiProblemException Forbidden(string detail) => new(StatusCodes.Status403Forbidden, "Forbidden", detail);
+    public static ApiProblemException Unavailable(string detail) => new(StatusCodes.Status503ServiceUnavailable, "Unavailable", detail);
 }
 
 /// <summary>Turns <see cref="ApiProblemException"/> and unreadable request bodies into problem details; the rest is a 500.</summary>

@@ -31,6 +31,17 @@ public sealed class GrainAlertHandling(IGrainFactory grains) : IAlertHandling
     }
 }
 
+/// <summary>Device health from the device's grain (it activates the grain of a device that has not reported yet).</summary>
+public sealed class GrainDeviceHealth(IGrainFactory grains) : IDeviceHealth
+{
+    public async Task<DeviceHealth> HealthAsync(string deviceId)
+    {
+        var s = await grains.DeviceGrain(deviceId).GetStatus();
+        return new DeviceHealth(s.DeviceId, s.LastSeq, s.LastMessageAt, s.LastFixAt, s.BatteryPercent, s.StrapOpen, s.BodyContactLost,
+            s.Offline, s.NoFix, s.Messages);
+    }
+}
+
 /// <summary>Every alert the grains publish (raised, cleared, escalated) also reaches the API's directory: list and live stream.</summary>
 public sealed class ApiAlertOutbox(ProximityOutputs outputs, InMemoryAlertDirectory directory, ILogger<ApiAlertOutbox> logger) : IAlertOutbox
 {
@@ -90,6 +101,7 @@ public static class LiveApiBridge
     public static WebApplicationBuilder AddLiveApiBridge(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<IAlertHandling, GrainAlertHandling>();
+        builder.Services.AddSingleton<IDeviceHealth, GrainDeviceHealth>();
         builder.Services.AddHostedService<BanChangeForwarder>();
         builder.Services.AddSingleton<LiveDevices>();
         // With PostgreSQL the API reads the position history the storage writes; in memory it reads what this records.
