@@ -110,6 +110,8 @@ public sealed class BrowserTests : IAsyncLifetime
         await page.Locator("li[data-offender-id='off-1']").ClickAsync();
         await page.Locator("tr[data-ban-id='ban-z1']").WaitForAsync();
         Assert.Equal(0, await page.Locator("li[data-offender-id='off-2']").CountAsync()); // another officer's caseload
+        // This host runs the API only: the offender's device is listed, its health not known here.
+        await page.Locator("#device-rows tr[data-device-id='dev-o1'][data-state='unknown']").WaitForAsync();
 
         await page.Locator("#new-ban").ClickAsync();
         await page.Locator("#f-type").SelectOptionAsync("exclusion");

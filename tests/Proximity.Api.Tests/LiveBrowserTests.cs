@@ -90,6 +90,30 @@ public sealed class LiveBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_probation_page_shows_how_the_offenders_ankle_monitor_is_doing()
+    {
+        await using (var ankle = await MqttTestClient.ConnectAsync(_node.MqttPort, "A1", "ankle-secret"))
+            await ankle.PublishAsync("proximity/v1/devices/A1/position", MqttTestClient.Fix(500, DateTimeOffset.UtcNow.AddSeconds(-1), 30_000));
+
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-GB" });
+        context.SetDefaultTimeout(60_000);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(_node.Address, $"probation.html#token={ApiHost.Token(Roles.Admin, "admin-1")}").ToString());
+        // The device's grain hears of the fix one way: open the offender until it has.
+        var row = page.Locator("#device-rows tr[data-device-id='A1'][data-state='reporting']");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            await page.Locator("li[data-offender-id='O1']").ClickAsync();
+            await page.Locator("#device-rows tr[data-device-id='A1']").WaitForAsync();
+            if (await row.CountAsync() == 1 && (await row.InnerTextAsync()).Contains("80 %", StringComparison.Ordinal)) break;
+            Assert.True(DateTime.UtcNow < deadline, "A1's health did not show its report: " + await page.Locator("#device-rows").InnerTextAsync());
+            await Task.Delay(250, Ct);
+        }
+        Assert.Contains("Ankle monitor", await row.InnerTextAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_ban_created_through_the_api_is_enforced_by_the_live_grains_at_once()
     {
         using var api = new HttpClient { BaseAddress = _node.Address };

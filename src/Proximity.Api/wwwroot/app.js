@@ -22,6 +22,8 @@ const Proximity = (() => {
       saved: 'Saved.', endReason: 'Reason for ending', version: 'Version', status: 'Status', note: 'Note', alertsByType: 'Alerts by type',
       none: 'none', selectOffender: 'Select an offender.', contact: 'Contact ban', exclusion: 'Exclusion zone', inclusion: 'Inclusion zone',
       accuracy: 'accuracy', position: 'position', track: 'track', zone: 'zone',
+      devices: 'Devices', device: 'Device', battery: 'Battery', lastReport: 'Last report', reporting: 'reporting',
+      offline: 'offline', noFix: 'no position fix', strapOpen: 'strap opened', noContact: 'no skin contact', unknown: 'not known on this server',
     },
     nl: {
       appTitle: 'Proximity', controlRoom: 'Meldkamer', probation: 'Reclassering', signOut: 'Afmelden',
@@ -42,6 +44,8 @@ const Proximity = (() => {
       version: 'Versie', status: 'Status', note: 'Toelichting', alertsByType: 'Meldingen per soort', none: 'geen',
       selectOffender: 'Kies een betrokkene.', contact: 'Contactverbod', exclusion: 'Locatieverbod', inclusion: 'Locatiegebod',
       accuracy: 'nauwkeurigheid', position: 'positie', track: 'spoor', zone: 'gebied',
+      devices: 'Apparaten', device: 'Apparaat', battery: 'Batterij', lastReport: 'Laatste melding', reporting: 'meldt zich',
+      offline: 'offline', noFix: 'geen positie', strapOpen: 'band geopend', noContact: 'geen huidcontact', unknown: 'onbekend op deze server',
     },
   };
   const names = {
@@ -51,6 +55,7 @@ const Proximity = (() => {
       DeviceOffline: 'Device offline', NoPositionFix: 'No position fix', LowBattery: 'Low battery', BatteryCritical: 'Battery critical',
       SuspectedJamming: 'Suspected jamming', Critical: 'Critical', High: 'High', Warning: 'Warning', Info: 'Info',
       Open: 'Open', Acknowledged: 'Acknowledged', Dispatched: 'Unit dispatched', Resolved: 'Resolved', Active: 'Active', Ended: 'Ended',
+      AnkleMonitor: 'Ankle monitor', VictimDevice: 'Victim device',
     },
     nl: {
       ContactBanBreach: 'Overtreding contactverbod', ExclusionZoneBreach: 'Overtreding locatieverbod', InclusionZoneBreach: 'Overtreding locatiegebod',
@@ -58,6 +63,7 @@ const Proximity = (() => {
       DeviceOffline: 'Apparaat offline', NoPositionFix: 'Geen positie', LowBattery: 'Batterij laag', BatteryCritical: 'Batterij kritiek',
       SuspectedJamming: 'Vermoedelijke stoorzender', Critical: 'Kritiek', High: 'Hoog', Warning: 'Waarschuwing', Info: 'Info',
       Open: 'Open', Acknowledged: 'Bevestigd', Dispatched: 'Eenheid onderweg', Resolved: 'Afgehandeld', Active: 'Actief', Ended: 'Beëindigd',
+      AnkleMonitor: 'Enkelband', VictimDevice: 'Slachtofferapparaat',
     },
   };
 

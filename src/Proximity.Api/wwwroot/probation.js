@@ -1,4 +1,5 @@
-// Probation: offenders of the caseload, their bans, a ban editor with a map and feasibility warnings, compliance history.
+// Probation: offenders of the caseload, their bans and devices' health, a ban editor with a map and feasibility
+// warnings, compliance history.
 'use strict';
 (() => {
   const P = Proximity, $ = id => document.getElementById(id);
@@ -27,11 +28,27 @@
     $('ban-rows').querySelectorAll('[data-edit]').forEach(b => b.addEventListener('click', () => edit(bans.find(x => x.id === b.dataset.edit))));
     $('ban-rows').querySelectorAll('[data-end]').forEach(b => b.addEventListener('click', () => end(b.dataset.end)));
     drawZones();
+    await loadDevices(id);
     const c = await P.api(`/api/offenders/${encodeURIComponent(id)}/compliance`);
     const counts = Object.entries(c.alertsByType).map(([k, v]) => `${P.name(k)}: ${v}`).join(' · ');
     $('compliance-counts').textContent = `${P.t('alertsByType')}: ${counts || P.t('none')}`;
     $('compliance-rows').innerHTML = c.alerts.map(a => `<tr><td>${P.time(a.raisedAt)}</td><td><span class="badge sev-${a.severity}">${P.escape(P.name(a.severity))}</span></td>
       <td>${P.escape(P.name(a.type))}</td><td>${P.escape(P.name(a.state))}</td><td class="muted">${P.escape(a.summary)}</td></tr>`).join('');
+  }
+
+  // The offender's devices as the live pipeline sees them (never a position); "not known" on a node without it.
+  async function loadDevices(id) {
+    const devices = (await P.api('/api/devices')).filter(d => d.personId === id);
+    const rows = await Promise.all(devices.map(async d => {
+      let h = null;
+      try { h = await P.api(`/api/devices/${encodeURIComponent(d.id)}/health`); } catch (e) { if (e.status !== 503) throw e; }
+      const problem = h && (h.offline ? 'offline' : h.noFix ? 'noFix' : h.strapOpen ? 'strapOpen' : h.bodyContactLost ? 'noContact' : null);
+      const state = !h ? 'unknown' : problem ?? 'reporting';
+      return `<tr data-device-id="${P.escape(d.id)}" data-state="${state}"><td>${P.escape(d.id)}</td><td>${P.escape(P.name(d.kind))}</td>
+        <td><span class="badge ${problem ? 'sev-High' : ''}">${P.escape(P.t(state))}</span></td>
+        <td>${h?.batteryPercent != null ? `${P.num(h.batteryPercent)} %` : '–'}</td><td>${P.time(h?.lastMessageAt)}</td></tr>`;
+    }));
+    $('device-rows').innerHTML = rows.join('') || `<tr><td class="muted" colspan="5">${P.escape(P.t('none'))}</td></tr>`;
   }
 
   function drawZones() {
