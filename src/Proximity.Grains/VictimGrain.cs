@@ -64,7 +64,7 @@ public sealed class VictimGrain(
         }
         // Reporting again, perhaps from a replacement for a device taken away while silent (whose grain never says so):
         // one notice, and what the silent devices' grains may still say is not repeated.
-        if (evaluated > 0 && S.Degraded.Where(d => d.Value).Select(d => d.Key).ToArray() is [.., var silentAlert] ownSilent)
+        if (evaluated > 0 && S.Degraded.Count > 0 && S.Degraded.Where(d => d.Value).Select(d => d.Key).ToArray() is [.., var silentAlert] ownSilent)
         {
             foreach (string alertId in ownSilent[..^1]) S.Degraded.Remove(alertId);
             await Notify(new VictimNotice(NoticeLevel.ProtectionRestored, VictimAdvice.Restored, silentAlert, now));

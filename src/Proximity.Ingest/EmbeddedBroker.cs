@@ -49,14 +49,12 @@ public sealed class EmbeddedBroker(
     // protocol version, and the registry entry the device logged in as, so a connection made just before a re-key,
     // reassignment or retirement (ended by EndSessionAsync, which it may slip past) cannot publish with it.
     private readonly ConcurrentDictionary<string, Login> _logins = new(StringComparer.Ordinal);
-
     private readonly ConcurrentDictionary<string, byte> _endingStale = new(StringComparer.Ordinal);
-
-    private sealed record Login(bool Mqtt5, DeviceEntry? Device);
-
     // Time for a refusing PUBACK to leave before the connection is closed.
     private static readonly TimeSpan RefusalDelivery = TimeSpan.FromMilliseconds(200);
     private MqttServer? _server;
+
+    private sealed record Login(bool Mqtt5, DeviceEntry? Device);
 
     public Task WhenReady => _ready.Task;
 

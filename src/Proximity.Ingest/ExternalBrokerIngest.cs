@@ -70,7 +70,6 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
     public bool IsReady => _client.IsConnected;
     public string Description => $"MQTT client of {_options.BrokerHost}:{_options.BrokerPort} as {_options.ClientId}";
 
-
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _supervisor = Task.Run(() => SuperviseAsync(_stop.Token), CancellationToken.None);

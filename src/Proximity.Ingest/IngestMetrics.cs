@@ -7,9 +7,9 @@ using Proximity.Protocol;
 namespace Proximity.Ingest;
 
 /// <summary>
-/// Counters of ingest (meter <c>Proximity.Ingest</c>): messages accepted, fixes, rejects by reason, retries and
-/// dropped outbound messages, how long a device message takes from arrival to its acknowledgement, with at most one log line of each kind per interval so a misbehaving device or a
-/// dead node cannot flood the log.
+/// Counters of ingest (meter <c>Proximity.Ingest</c>): messages accepted, fixes, rejects by reason, retries,
+/// dropped outbound messages, and how long a device message takes from arrival to its acknowledgement; at most one
+/// log line of each kind per interval, so a misbehaving device or a dead node cannot flood the log.
 /// </summary>
 public sealed class IngestMetrics
 {

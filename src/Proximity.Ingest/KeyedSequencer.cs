@@ -25,8 +25,6 @@ public sealed class KeyedSequencer
         return task;
     }
 
-    /// <summary>Keys with work pending (for tests and diagnostics).</summary>
-
     private static async Task<T> After<T>(Task previous, Func<Task<T>> work)
     {
         // The previous item's outcome is its owner's business; this one only waits for its turn.

@@ -6,7 +6,6 @@ using Npgsql;
 using Proximity.Api.Alerts;
 using Proximity.Api.Auth;
 using Proximity.Api.Registry;
-using Proximity.Grains;
 using Proximity.Grains.Durability;
 using Proximity.Grains.Registry;
 using Proximity.Ingest.Tests;

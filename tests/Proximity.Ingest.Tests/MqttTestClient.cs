@@ -17,9 +17,16 @@ public sealed class MqttTestClient : IAsyncDisposable
     private readonly List<Received> _received = [];
     private readonly List<(Func<Received, bool> Match, TaskCompletionSource<Received> Done)> _waiters = [];
 
+    private readonly TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private MqttTestClient(IMqttClient client)
     {
         _client = client;
+        _client.DisconnectedAsync += e =>
+        {
+            if (e.ClientWasConnected) _disconnected.TrySetResult();
+            return Task.CompletedTask;
+        };
         _client.ApplicationMessageReceivedAsync += e =>
         {
             var m = new Received(e.ApplicationMessage.Topic, e.ApplicationMessage.ConvertPayloadToString());
@@ -44,6 +51,7 @@ public sealed class MqttTestClient : IAsyncDisposable
         var client = new MqttClientFactory().CreateMqttClient();
         var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(id).WithCredentials(id, secret)
             .WithProtocolVersion(version).WithCleanStart(cleanStart).WithSessionExpiryInterval(cleanStart ? 0u : 3600u).WithTimeout(TimeSpan.FromSeconds(30)).Build();
+        var device = new MqttTestClient(client); // listening before it connects: no disconnect goes unseen
         try
         {
             await client.ConnectAsync(options);
@@ -53,7 +61,7 @@ public sealed class MqttTestClient : IAsyncDisposable
             client.Dispose();
             throw;
         }
-        return new MqttTestClient(client);
+        return device;
     }
 
     /// <summary>The broker's answer to a connection attempt with these credentials (the client is closed again).</summary>
@@ -89,6 +97,24 @@ public sealed class MqttTestClient : IAsyncDisposable
     public Task<MqttClientPublishResult> PublishAsync(string topic, byte[] payload) =>
         _client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+
+    /// <summary>Completes when a connection this client had is ended (its disconnect event, not IsConnected); fails after 30 s.</summary>
+    public async Task WaitDisconnected(string what)
+    {
+        try { await _disconnected.Task.WaitAsync(TimeSpan.FromSeconds(30)); }
+        catch (TimeoutException) { throw new TimeoutException($"not within 30 s: {what}"); }
+    }
+
+    /// <summary>True when the connection answers a ping now.</summary>
+    public async Task<bool> AnswersPing()
+    {
+        try
+        {
+            await _client.PingAsync();
+            return true;
+        }
+        catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException) { return false; }
+    }
 
     public Task<Received> WaitFor(Func<Received, bool> match, string what)
     {

@@ -96,7 +96,7 @@ public sealed class PositionWriteBufferTests : IAsyncLifetime
         Assert.True(buffer.WhenWrittenUnlessAwayAsync().IsCompleted);
         // A further failed attempt after the flush began: the flush is still waiting for the write.
         long failed = buffer.FailedAttempts;
-        while (buffer.FailedAttempts <= failed) await Task.Delay(10, ct);
+        await WaitUntil(() => buffer.FailedAttempts > failed);
         Assert.False(flush.IsCompleted);
         lock (written) Assert.Empty(written);
 

@@ -35,8 +35,8 @@ public sealed class ProximityRegistry
     private static readonly string[] None = [];
     private readonly ConcurrentDictionary<string, DeviceEntry> _devices;
     private readonly ConcurrentDictionary<string, string[]> _devicesByPerson;
-    // Active devices nobody carries: their secret, for when someone does (an assignment does not repeat it).
-    private readonly ConcurrentDictionary<string, SecretHash?> _unassigned = new(StringComparer.Ordinal);
+    // Active devices nobody carries: their secret, for when someone does (an assignment does not repeat it). Under _devicesLock.
+    private readonly Dictionary<string, SecretHash?> _unassigned = new(StringComparer.Ordinal);
     private readonly Lock _devicesLock = new();
     private readonly Lock _bansLock = new();
     private volatile FrozenDictionary<string, Ban[]> _bansByOffender;
@@ -94,7 +94,7 @@ public sealed class ProximityRegistry
             var before = _devices.GetValueOrDefault(update.DeviceId);
             var secret = update.Secret ?? before?.Secret ?? _unassigned.GetValueOrDefault(update.DeviceId);
             DeviceEntry? after = update.Retired || update.PersonId is null ? null : new DeviceEntry(update.DeviceId, update.PersonId, update.Role, secret);
-            _unassigned.TryRemove(update.DeviceId, out _);
+            _unassigned.Remove(update.DeviceId);
             if (!update.Retired && after is null) _unassigned[update.DeviceId] = secret;
             if (after == before) return new DeviceApplied(before, before);
 
