@@ -1,0 +1,171 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using MQTTnet.Adapter;
+using MQTTnet.Exceptions;
+using MQTTnet.Formatter;
+using MQTTnet.Packets;
+
+namespace Proximity.Ingest;
+
+/// <summary>
+/// One device's TCP connection to the embedded broker, as MQTTnet's server sees it. Reads straight from the socket
+/// into one buffer kept for the connection and decodes every packet it holds (MQTTnet copies what it keeps), so a
+/// connection waiting for its next packet holds one small async state: MQTTnet's own channel held a chain of four
+/// renewed with every packet, each one surviving the next garbage collection for each of 10 000 connected devices.
+/// </summary>
+internal sealed class DeviceConnection : IMqttChannelAdapter
+{
+    private const int InitialBufferSize = 512;
+
+    private readonly Socket _socket;
+    private readonly int _maxPacketBytes;
+    private readonly Action<string> _packetTooLarge;
+    private readonly SemaphoreSlim _sending = new(1, 1);
+    private byte[] _buffer = new byte[InitialBufferSize];
+    private int _start, _end; // the received bytes not yet decoded
+    private long _bytesReceived, _bytesSent;
+    private int _disposed;
+
+    public DeviceConnection(Socket socket, MqttPacketFormatterAdapter formatter, int maxPacketBytes, Action<string> packetTooLarge)
+    {
+        _socket = socket;
+        _maxPacketBytes = maxPacketBytes;
+        _packetTooLarge = packetTooLarge;
+        PacketFormatterAdapter = formatter;
+        RemoteEndPoint = socket.RemoteEndPoint!;
+        LocalEndPoint = socket.LocalEndPoint!;
+    }
+
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+    public X509Certificate2 ClientCertificate => null!;
+    public EndPoint RemoteEndPoint { get; }
+    public EndPoint LocalEndPoint { get; }
+    public bool IsSecureConnection => false;
+    public MqttPacketFormatterAdapter PacketFormatterAdapter { get; }
+
+    public Task ConnectAsync(CancellationToken cancellationToken) =>
+        throw new NotSupportedException("a device connection is accepted, not made");
+
+    public Task DisconnectAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void ResetStatistics()
+    {
+        Interlocked.Exchange(ref _bytesReceived, 0);
+        Interlocked.Exchange(ref _bytesSent, 0);
+    }
+
+    /// <summary>The next packet; null when the connection closed or <paramref name="cancellationToken"/> ended the wait.</summary>
+    public async Task<MqttPacket> ReceivePacketAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (TryDecode(out var packet)) return packet;
+                MakeRoom();
+                // The socket's own awaitable is reused: waiting allocates nothing more than this method's state.
+                int read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                if (read == 0) return null!;
+                _end += read;
+                Interlocked.Add(ref _bytesReceived, read);
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (ObjectDisposedException) { }
+        catch (SocketException) { } // reset by the device: closed, as MQTTnet's own channel has it
+        return null!;
+    }
+
+    public async Task SendPacketAsync(MqttPacket packet, CancellationToken cancellationToken)
+    {
+        // One at a time: the formatter encodes into one buffer, and a DISCONNECT may be sent beside the send loop.
+        await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var encoded = PacketFormatterAdapter.Encode(packet);
+            await SendAsync(encoded.Packet, cancellationToken).ConfigureAwait(false);
+            foreach (var segment in encoded.Payload) await SendAsync(segment, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _bytesSent, encoded.Length);
+        }
+        catch (Exception x) when (x is SocketException or ObjectDisposedException)
+        {
+            throw new MqttCommunicationException(x);
+        }
+        finally
+        {
+            PacketFormatterAdapter.Cleanup();
+            _sending.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        try { _socket.Shutdown(SocketShutdown.Both); }
+        catch (SocketException) { } // already gone
+        _socket.Dispose();
+    }
+
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        while (!bytes.IsEmpty)
+        {
+            int sent = await _socket.SendAsync(bytes, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            bytes = bytes[sent..];
+        }
+    }
+
+    // A whole packet at _start: fixed header byte, remaining length (1 to 4 bytes, 7 bits each), then the body.
+    private bool TryDecode(out MqttPacket packet)
+    {
+        packet = null!;
+        int available = _end - _start;
+        if (available < 2) return false;
+        int bodyLength = 0, headerLength = 1;
+        for (int shift = 0; ; shift += 7)
+        {
+            if (headerLength > 4) throw new MqttProtocolViolationException("Remaining length is invalid.");
+            if (headerLength >= available) return false;
+            byte encoded = _buffer[_start + headerLength++];
+            bodyLength |= (encoded & 0x7F) << shift;
+            if ((encoded & 0x80) == 0) break;
+        }
+        if (headerLength + bodyLength > _maxPacketBytes)
+        {
+            string problem = $"a packet of {headerLength + bodyLength} bytes is more than {_maxPacketBytes}: the connection is closed";
+            _packetTooLarge(problem);
+            throw new MqttProtocolViolationException(problem);
+        }
+        if (available < headerLength + bodyLength) return false;
+
+        var received = new ReceivedMqttPacket(_buffer[_start], new ArraySegment<byte>(_buffer, _start + headerLength, bodyLength), headerLength + bodyLength);
+        _start += headerLength + bodyLength;
+        if (PacketFormatterAdapter.ProtocolVersion == MqttProtocolVersion.Unknown) PacketFormatterAdapter.DetectProtocolVersion(received);
+        packet = PacketFormatterAdapter.Decode(received) ?? throw new MqttProtocolViolationException("Received malformed packet.");
+        return true;
+    }
+
+    // Before each read: an emptied buffer starts again from its front (a large one is let go); a full one moves its
+    // undecoded bytes to the front or, when they fill it (one packet bigger than it), doubles up to the largest
+    // packet allowed.
+    private void MakeRoom()
+    {
+        int pending = _end - _start;
+        if (pending == 0)
+        {
+            if (_buffer.Length > InitialBufferSize) _buffer = new byte[InitialBufferSize];
+        }
+        else if (_end < _buffer.Length) return;
+        else if (_start > 0) Buffer.BlockCopy(_buffer, _start, _buffer, 0, pending);
+        else Array.Resize(ref _buffer, Math.Min(_buffer.Length * 2, _maxPacketBytes + 8));
+        _start = 0;
+        _end = pending;
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using MQTTnet.Adapter;
+using MQTTnet.Diagnostics.Logger;
+using MQTTnet.Formatter;
+using MQTTnet.Server;
+using Proximity.Protocol;
+
+namespace Proximity.Ingest;
+
+/// <summary>
+/// The embedded broker's TCP listener: accepts device and integration connections and hands each to MQTTnet's
+/// server as a <see cref="DeviceConnection"/>. Listens on exactly <see cref="IngestOptions.BindAddress"/> (0.0.0.0:
+/// IPv4 and IPv6 alike).
+/// </summary>
+internal sealed class DeviceListener(IngestOptions options, IngestMetrics metrics, ILogger logger) : IMqttServerAdapter
+{
+    // Room around the largest payload allowed for the topic and properties: a payload somewhat too large still
+    // reaches the router, which refuses and counts it without closing the connection.
+    private const int PacketOverhead = 64 * 1024;
+
+    private readonly CancellationTokenSource _stopping = new();
+    private Socket? _listener;
+    private Task _accepting = Task.CompletedTask;
+
+    public Func<IMqttChannelAdapter, Task>? ClientHandler { get; set; }
+
+    public Task StartAsync(MqttServerOptions serverOptions, IMqttNetLogger mqttLogger)
+    {
+        var address = IPAddress.Parse(options.BindAddress);
+        bool dualMode = address.Equals(IPAddress.Any) && Socket.OSSupportsIPv6;
+        if (dualMode) address = IPAddress.IPv6Any;
+        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (dualMode) listener.DualMode = true;
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(new IPEndPoint(address, options.Port));
+            listener.Listen(4096); // 10 000 devices reconnect at once after a restart; the kernel caps it (somaxconn)
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+        _listener = listener;
+        _accepting = Task.Run(() => AcceptAsync(serverOptions, listener));
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync()
+    {
+        await _stopping.CancelAsync();
+        _listener?.Dispose();
+        await _accepting;
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _listener?.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptAsync(MqttServerOptions serverOptions, Socket listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try { socket = await listener.AcceptAsync(_stopping.Token); }
+            catch (Exception x) when (x is OperationCanceledException or ObjectDisposedException) { return; }
+            catch (SocketException x)
+            {
+                logger.LogWarning("embedded broker: accepting a connection failed ({Error})", x.SocketErrorCode);
+                continue;
+            }
+            _ = Task.Run(() => ServeAsync(serverOptions, socket));
+        }
+    }
+
+    private async Task ServeAsync(MqttServerOptions serverOptions, Socket socket)
+    {
+        DeviceConnection? connection = null;
+        try
+        {
+            socket.NoDelay = true; // a PUBACK is the device's go-ahead: it must not wait for more to send
+            var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(serverOptions.WriterBufferSize, serverOptions.WriterBufferSizeMax));
+            connection = new DeviceConnection(socket, formatter, options.MaxPayloadBytes + PacketOverhead,
+                problem => metrics.Rejected(RejectReason.TooLarge, "(a whole packet)", socket.RemoteEndPoint?.ToString(), problem));
+            if (ClientHandler is { } handler) await handler(connection);
+        }
+        catch (Exception x) when (x is SocketException or ObjectDisposedException)
+        {
+            // The device went away while it was being accepted or served: nothing to tell.
+        }
+        catch (Exception x)
+        {
+            logger.LogError(x, "embedded broker: serving a connection failed");
+        }
+        finally
+        {
+            if (connection is not null) connection.Dispose();
+            else socket.Dispose();
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Net.Sockets;
+using System.Text;
+using MQTTnet.Formatter;
+using Proximity.Grains;
+using MQTTnet.Packets;
+using MQTTnet.Protocol;
+
+namespace Proximity.Ingest.Tests;
+
+/// <summary>The embedded broker's own TCP reading (DeviceConnection), spoken to byte by byte.</summary>
+[Collection(EmbeddedCollection.Name)]
+public sealed class DeviceConnectionTests(EmbeddedFixture f)
+{
+    private const string Device = "A9";
+    private static readonly string PositionTopic = $"proximity/v1/devices/{Device}/position";
+
+    [Fact]
+    public async Task Packets_split_over_many_reads_or_packed_into_one_are_each_decoded_and_acknowledged()
+    {
+        using var socket = await ConnectAsync();
+        var connect = Encode(new MqttConnectPacket { ClientId = Device, Username = Device, Password = Encoding.UTF8.GetBytes("ankle-secret"), CleanSession = true });
+        foreach (byte b in connect) // one byte per TCP segment
+        {
+            await socket.SendAsync(new[] { b });
+            await Task.Delay(2, TestContext.Current.CancellationToken);
+        }
+        Assert.Equal(new byte[] { 0x20, 0x02, 0x00, 0x00 }, await ReadAsync(socket, 4)); // CONNACK, accepted
+        int before = (await f.Host.Grains.DeviceGrain(Device).GetStatus()).Messages;
+
+        var now = DateTimeOffset.UtcNow;
+        byte[] both = [.. Publish(1, MqttTestClient.Fix(1, now.AddSeconds(-1), 0)), .. Publish(2, MqttTestClient.Fix(2, now, 0))];
+        await socket.SendAsync(both);
+
+        Assert.Equal(new byte[] { 0x40, 0x02, 0x00, 0x01, 0x40, 0x02, 0x00, 0x02 }, await ReadAsync(socket, 8)); // PUBACK 1, PUBACK 2
+        Assert.Equal(before + 2, (await f.Host.Grains.DeviceGrain(Device).GetStatus()).Messages);
+    }
+
+    [Fact]
+    public async Task A_packet_larger_than_any_message_allowed_closes_the_connection_and_is_counted()
+    {
+        using var socket = await ConnectedAsync();
+        long before = f.Rejects["TooLarge"];
+        // A PUBLISH announcing 4 MB (the largest payload allowed is 1 MB): refused before any of it is taken in.
+        await socket.SendAsync(new byte[] { 0x32, 0x80, 0x80, 0x80, 0x02 });
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        int read;
+        try { read = await socket.ReceiveAsync(new byte[16], timeout.Token); }
+        catch (SocketException) { read = 0; } // reset: closed as well
+        Assert.Equal(0, read);
+        Assert.Equal(before + 1, f.Rejects["TooLarge"]);
+    }
+
+    [Fact]
+    public async Task A_payload_somewhat_too_large_is_refused_by_its_reason_and_the_connection_goes_on()
+    {
+        await using var device = await MqttTestClient.ConnectAsync(f.Host.MqttPort, Device, "ankle-secret");
+        long before = f.Rejects["TooLarge"];
+        int messages = (await f.Host.Grains.DeviceGrain(Device).GetStatus()).Messages;
+
+        var refused = await device.PublishAsync(PositionTopic, new string(' ', 1024 * 1024 + 1000));
+        Assert.False(refused.IsSuccess);
+        Assert.Equal(before + 1, f.Rejects["TooLarge"]);
+
+        var accepted = await device.PublishAsync(PositionTopic, MqttTestClient.Fix(10, DateTimeOffset.UtcNow, 0));
+        Assert.True(accepted.IsSuccess, accepted.ReasonCode.ToString());
+        Assert.Equal(messages + 1, (await f.Host.Grains.DeviceGrain(Device).GetStatus()).Messages);
+    }
+
+    private static byte[] Publish(ushort id, string payload) => Encode(new MqttPublishPacket
+    {
+        Topic = PositionTopic,
+        PayloadSegment = Encoding.UTF8.GetBytes(payload),
+        QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
+        PacketIdentifier = id,
+    });
+
+    private static byte[] Encode(MqttPacket packet) =>
+        new MqttPacketFormatterAdapter(MqttProtocolVersion.V311, new MqttBufferWriter(4096, 65536)).Encode(packet).Join().ToArray();
+
+    private async Task<Socket> ConnectAsync()
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync("127.0.0.1", f.Host.MqttPort);
+        return socket;
+    }
+
+    private async Task<Socket> ConnectedAsync()
+    {
+        var socket = await ConnectAsync();
+        await socket.SendAsync(Encode(new MqttConnectPacket { ClientId = Device, Username = Device, Password = Encoding.UTF8.GetBytes("ankle-secret"), CleanSession = true }));
+        Assert.Equal(new byte[] { 0x20, 0x02, 0x00, 0x00 }, await ReadAsync(socket, 4));
+        return socket;
+    }
+
+    private static async Task<byte[]> ReadAsync(Socket socket, int count)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var received = new byte[count];
+        for (int n = 0; n < count;)
+        {
+            int read = await socket.ReceiveAsync(received.AsMemory(n), timeout.Token);
+            if (read == 0) throw new InvalidOperationException($"closed after {n} of {count} bytes");
+            n += read;
+        }
+        return received;
+    }
+}
