@@ -58,6 +58,7 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
 
         // O2 is next to V2 from the start: its episode is open when the database goes. O1 comes close while it is away.
         var outage = new Stopwatch();
+        DateTimeOffset outageFrom = default, outageTo = default;
         bool duringOutage = false;
         int step = 0, after = 0;
         while (after < StepsAfter)
@@ -67,12 +68,14 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
             {
                 await controlRoom.WaitForAsync(m => m.Payload.Contains("\"banId\":\"ban2\"", StringComparison.Ordinal), "breach of ban2", TimeSpan.FromSeconds(60));
                 await _server!.StopAsync();
+                outageFrom = DateTimeOffset.UtcNow;
                 outage.Start();
                 duringOutage = true;
             }
             else if (duringOutage && outage.Elapsed >= Outage)
             {
                 Assert.True(ingest.IsReady, "ingest stopped while the database was away");
+                outageTo = DateTimeOffset.UtcNow;
                 await _server!.StartAgainAsync();
                 duringOutage = false;
             }
@@ -104,5 +107,10 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         await devices.AssertAcknowledgedFixesStoredAsync(_cs, step);
         // Each breach recorded once (O1's raised while the database was away, once it is back) and published once.
         await AssertEachBreachRecordedAndPublishedOnceAsync(_cs, controlRoom, "O1", "O2");
+        // O1's breach was decided while the database was away, from the fix that came close then (O1 stays close
+        // afterwards: a breach noticed only once the database was back would pass everything above).
+        var o1 = (await RowsAsync(_cs, "SELECT raised_at, decided_at FROM alert WHERE offender_id = 'O1' AND type = 'ContactBanBreach'")).Single();
+        Assert.InRange(new DateTimeOffset((DateTime)o1[0]), outageFrom.AddSeconds(9), outageTo);
+        Assert.InRange(new DateTimeOffset((DateTime)o1[1]), outageFrom.AddSeconds(9), outageTo);
     }
 }
