@@ -18,6 +18,9 @@ namespace Proximity.Ingest;
 internal sealed class DeviceConnection : IMqttChannelAdapter
 {
     private const int InitialBufferSize = 512;
+    // Until the first packet (CONNECT: client id, credentials, a will) is in, nothing bigger is taken from a
+    // connection nobody has logged in on: 10 000 such connections cannot make the node hold a megabyte each.
+    private const int MaxFirstPacketBytes = 64 * 1024;
 
     private readonly Socket _socket;
     private readonly int _maxPacketBytes;
@@ -137,9 +140,10 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
             bodyLength |= (encoded & 0x7F) << shift;
             if ((encoded & 0x80) == 0) break;
         }
-        if (headerLength + bodyLength > _maxPacketBytes)
+        int max = PacketFormatterAdapter.ProtocolVersion == MqttProtocolVersion.Unknown ? MaxFirstPacketBytes : _maxPacketBytes;
+        if (headerLength + bodyLength > max)
         {
-            string problem = $"a packet of {headerLength + bodyLength} bytes is more than {_maxPacketBytes}: the connection is closed";
+            string problem = $"a packet of {headerLength + bodyLength} bytes is more than {max}: the connection is closed";
             _packetTooLarge(problem);
             throw new MqttProtocolViolationException(problem);
         }

@@ -43,11 +43,19 @@ public sealed class DeviceConnectionTests(EmbeddedFixture f)
         // A PUBLISH announcing 4 MB (the largest payload allowed is 1 MB): refused before any of it is taken in.
         await socket.SendAsync(new byte[] { 0x32, 0x80, 0x80, 0x80, 0x02 });
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        int read;
-        try { read = await socket.ReceiveAsync(new byte[16], timeout.Token); }
-        catch (SocketException) { read = 0; } // reset: closed as well
-        Assert.Equal(0, read);
+        Assert.Equal(0, await ReadUntilClosedAsync(socket));
+        Assert.Equal(before + 1, f.Rejects["TooLarge"]);
+    }
+
+    [Fact]
+    public async Task A_first_packet_larger_than_a_login_needs_closes_the_connection_and_is_counted()
+    {
+        using var socket = await ConnectAsync();
+        long before = f.Rejects["TooLarge"];
+        // A CONNECT announcing 100 KB before anyone logged in (a login needs a few hundred bytes).
+        await socket.SendAsync(new byte[] { 0x10, 0x80, 0xA0, 0x06 });
+
+        Assert.Equal(0, await ReadUntilClosedAsync(socket));
         Assert.Equal(before + 1, f.Rejects["TooLarge"]);
     }
 
@@ -91,6 +99,14 @@ public sealed class DeviceConnectionTests(EmbeddedFixture f)
         await socket.SendAsync(Encode(new MqttConnectPacket { ClientId = Device, Username = Device, Password = Encoding.UTF8.GetBytes("ankle-secret"), CleanSession = true }));
         Assert.Equal(new byte[] { 0x20, 0x02, 0x00, 0x00 }, await ReadAsync(socket, 4));
         return socket;
+    }
+
+    // 0 once the broker closed the connection (a reset is a close as well).
+    private static async Task<int> ReadUntilClosedAsync(Socket socket)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try { return await socket.ReceiveAsync(new byte[16], timeout.Token); }
+        catch (SocketException) { return 0; }
     }
 
     private static async Task<byte[]> ReadAsync(Socket socket, int count)
