@@ -18,27 +18,30 @@ namespace Proximity.Ingest;
 internal sealed class DeviceConnection : IMqttChannelAdapter
 {
     private const int InitialBufferSize = 512;
+    // A buffer grown beyond this for a large message (a store-and-forward upload) is let go once emptied.
+    private const int KeptBufferSize = 16 * 1024;
     // Until the first packet (CONNECT: client id, credentials, a will) is in, nothing bigger is taken from a
     // connection nobody has logged in on: 10 000 such connections cannot make the node hold a megabyte each.
     private const int MaxFirstPacketBytes = 64 * 1024;
 
     private readonly Socket _socket;
     private readonly int _maxPacketBytes;
-    private readonly Action<string> _packetTooLarge;
+    private readonly Action<EndPoint, string> _packetTooLarge;
     private readonly SemaphoreSlim _sending = new(1, 1);
     private byte[] _buffer = new byte[InitialBufferSize];
     private int _start, _end; // the received bytes not yet decoded
+    private int _nextPacketLength; // of the packet at _start once its header is in, else 0
     private long _bytesReceived, _bytesSent;
     private int _disposed;
 
-    public DeviceConnection(Socket socket, MqttPacketFormatterAdapter formatter, int maxPacketBytes, Action<string> packetTooLarge)
+    public DeviceConnection(Socket socket, MqttPacketFormatterAdapter formatter, int maxPacketBytes, Action<EndPoint, string> packetTooLarge)
     {
         _socket = socket;
         _maxPacketBytes = maxPacketBytes;
         _packetTooLarge = packetTooLarge;
         PacketFormatterAdapter = formatter;
-        RemoteEndPoint = socket.RemoteEndPoint!;
-        LocalEndPoint = socket.LocalEndPoint!;
+        RemoteEndPoint = AsIPv4Where(socket.RemoteEndPoint!);
+        LocalEndPoint = AsIPv4Where(socket.LocalEndPoint!);
     }
 
     public long BytesReceived => Interlocked.Read(ref _bytesReceived);
@@ -64,14 +67,21 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
         Interlocked.Exchange(ref _bytesSent, 0);
     }
 
-    /// <summary>The next packet; null when the connection closed or <paramref name="cancellationToken"/> ended the wait.</summary>
+    /// <summary>
+    /// The next packet; null when the connection closed, <paramref name="cancellationToken"/> ended the wait or the
+    /// packet is larger than allowed (counted; MQTTnet then closes the connection without logging an error).
+    /// </summary>
     public async Task<MqttPacket> ReceivePacketAsync(CancellationToken cancellationToken)
     {
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                if (TryDecode(out var packet)) return packet;
+                switch (TryDecode(out var packet))
+                {
+                    case Decoding.Packet: return packet;
+                    case Decoding.TooLarge: return null!;
+                }
                 MakeRoom();
                 // The socket's own awaitable is reused: waiting allocates nothing more than this method's state.
                 int read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
@@ -125,51 +135,66 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
         }
     }
 
+    private enum Decoding { Packet, NeedMore, TooLarge }
+
     // A whole packet at _start: fixed header byte, remaining length (1 to 4 bytes, 7 bits each), then the body.
-    private bool TryDecode(out MqttPacket packet)
+    private Decoding TryDecode(out MqttPacket packet)
     {
         packet = null!;
+        _nextPacketLength = 0;
         int available = _end - _start;
-        if (available < 2) return false;
+        if (available < 2) return Decoding.NeedMore;
         int bodyLength = 0, headerLength = 1;
         for (int shift = 0; ; shift += 7)
         {
             if (headerLength > 4) throw new MqttProtocolViolationException("Remaining length is invalid.");
-            if (headerLength >= available) return false;
+            if (headerLength >= available) return Decoding.NeedMore;
             byte encoded = _buffer[_start + headerLength++];
             bodyLength |= (encoded & 0x7F) << shift;
             if ((encoded & 0x80) == 0) break;
         }
+        int length = headerLength + bodyLength;
         int max = PacketFormatterAdapter.ProtocolVersion == MqttProtocolVersion.Unknown ? MaxFirstPacketBytes : _maxPacketBytes;
-        if (headerLength + bodyLength > max)
+        if (length > max)
         {
-            string problem = $"a packet of {headerLength + bodyLength} bytes is more than {max}: the connection is closed";
-            _packetTooLarge(problem);
-            throw new MqttProtocolViolationException(problem);
+            _packetTooLarge(RemoteEndPoint, $"a packet of {length} bytes is more than {max}: the connection is closed");
+            return Decoding.TooLarge;
         }
-        if (available < headerLength + bodyLength) return false;
+        if (available < length)
+        {
+            _nextPacketLength = length;
+            return Decoding.NeedMore;
+        }
 
-        var received = new ReceivedMqttPacket(_buffer[_start], new ArraySegment<byte>(_buffer, _start + headerLength, bodyLength), headerLength + bodyLength);
-        _start += headerLength + bodyLength;
+        var received = new ReceivedMqttPacket(_buffer[_start], new ArraySegment<byte>(_buffer, _start + headerLength, bodyLength), length);
+        _start += length;
         if (PacketFormatterAdapter.ProtocolVersion == MqttProtocolVersion.Unknown) PacketFormatterAdapter.DetectProtocolVersion(received);
         packet = PacketFormatterAdapter.Decode(received) ?? throw new MqttProtocolViolationException("Received malformed packet.");
-        return true;
+        return Decoding.Packet;
     }
 
     // Before each read: an emptied buffer starts again from its front (a large one is let go); a full one moves its
-    // undecoded bytes to the front or, when they fill it (one packet bigger than it), doubles up to the largest
-    // packet allowed.
+    // undecoded bytes to the front of itself or, when the packet they begin is longer than it, of one that fits it.
     private void MakeRoom()
     {
         int pending = _end - _start;
         if (pending == 0)
         {
-            if (_buffer.Length > InitialBufferSize) _buffer = new byte[InitialBufferSize];
+            if (_buffer.Length > KeptBufferSize) _buffer = new byte[InitialBufferSize];
         }
         else if (_end < _buffer.Length) return;
-        else if (_start > 0) Buffer.BlockCopy(_buffer, _start, _buffer, 0, pending);
-        else Array.Resize(ref _buffer, Math.Min(_buffer.Length * 2, _maxPacketBytes + 8));
+        else if (Math.Max(_nextPacketLength, pending + 1) is var needed && needed > _buffer.Length)
+        {
+            var larger = new byte[Math.Max(needed, _buffer.Length * 2)];
+            Buffer.BlockCopy(_buffer, _start, larger, 0, pending);
+            _buffer = larger;
+        }
+        else Buffer.BlockCopy(_buffer, _start, _buffer, 0, pending);
         _start = 0;
         _end = pending;
     }
+
+    // A dual-mode socket shows an IPv4 device as ::ffff:a.b.c.d; logs and the login check get a.b.c.d.
+    private static EndPoint AsIPv4Where(EndPoint endPoint) =>
+        endPoint is IPEndPoint { Address.IsIPv4MappedToIPv6: true } ip ? new IPEndPoint(ip.Address.MapToIPv4(), ip.Port) : endPoint;
 }

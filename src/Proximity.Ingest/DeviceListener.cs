@@ -19,8 +19,9 @@ internal sealed class DeviceListener(IngestOptions options, IngestMetrics metric
     // Room around the largest payload allowed for the topic and properties: a payload somewhat too large still
     // reaches the router, which refuses and counts it without closing the connection.
     private const int PacketOverhead = 64 * 1024;
+    private const int SolSocket = 1, SoReuseAddr = 2; // Linux <sys/socket.h>
 
-    private readonly CancellationTokenSource _stopping = new();
+    private CancellationTokenSource? _stopping;
     private Socket? _listener;
     private Task _accepting = Task.CompletedTask;
 
@@ -28,6 +29,7 @@ internal sealed class DeviceListener(IngestOptions options, IngestMetrics metric
 
     public Task StartAsync(MqttServerOptions serverOptions, IMqttNetLogger mqttLogger)
     {
+        if (_listener is not null) throw new InvalidOperationException("the listener is running");
         var address = IPAddress.Parse(options.BindAddress);
         bool dualMode = address.Equals(IPAddress.Any) && Socket.OSSupportsIPv6;
         if (dualMode) address = IPAddress.IPv6Any;
@@ -35,7 +37,9 @@ internal sealed class DeviceListener(IngestOptions options, IngestMetrics metric
         try
         {
             if (dualMode) listener.DualMode = true;
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // Bound again at once after a restart although the last connections wait out TIME_WAIT. Only SO_REUSEADDR:
+            // .NET's ReuseAddress also sets SO_REUSEPORT, which would let a second instance share the port unnoticed.
+            if (OperatingSystem.IsLinux()) listener.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
             listener.Bind(new IPEndPoint(address, options.Port));
             listener.Listen(4096); // 10 000 devices reconnect at once after a restart; the kernel caps it (somaxconn)
         }
@@ -45,37 +49,45 @@ internal sealed class DeviceListener(IngestOptions options, IngestMetrics metric
             throw;
         }
         _listener = listener;
-        _accepting = Task.Run(() => AcceptAsync(serverOptions, listener));
+        _stopping = new CancellationTokenSource();
+        _accepting = Task.Run(() => AcceptAsync(serverOptions, listener, _stopping.Token));
         return Task.CompletedTask;
     }
 
     public async Task StopAsync()
     {
+        if (_stopping is null) return;
         await _stopping.CancelAsync();
         _listener?.Dispose();
         await _accepting;
+        _stopping.Dispose();
+        _stopping = null;
+        _listener = null;
     }
 
     public void Dispose()
     {
-        _stopping.Cancel();
+        _stopping?.Cancel();
         _listener?.Dispose();
-        _stopping.Dispose();
     }
 
-    private async Task AcceptAsync(MqttServerOptions serverOptions, Socket listener)
+    private async Task AcceptAsync(MqttServerOptions serverOptions, Socket listener, CancellationToken stopping)
     {
-        while (!_stopping.IsCancellationRequested)
+        while (!stopping.IsCancellationRequested)
         {
             Socket socket;
-            try { socket = await listener.AcceptAsync(_stopping.Token); }
+            try { socket = await listener.AcceptAsync(stopping); }
             catch (Exception x) when (x is OperationCanceledException or ObjectDisposedException) { return; }
+            catch (SocketException x) when (x.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted) { continue; }
             catch (SocketException x)
             {
-                logger.LogWarning("embedded broker: accepting a connection failed ({Error})", x.SocketErrorCode);
+                // Out of file descriptors or buffers: the waiting connection stays queued and would fail again at once.
+                logger.LogWarning("embedded broker: accepting connections failed ({Error}); trying again in a second", x.SocketErrorCode);
+                try { await Task.Delay(TimeSpan.FromSeconds(1), stopping); }
+                catch (OperationCanceledException) { return; }
                 continue;
             }
-            _ = Task.Run(() => ServeAsync(serverOptions, socket));
+            _ = Task.Run(() => ServeAsync(serverOptions, socket), CancellationToken.None); // served until MQTTnet ends it
         }
     }
 
@@ -87,7 +99,7 @@ internal sealed class DeviceListener(IngestOptions options, IngestMetrics metric
             socket.NoDelay = true; // a PUBACK is the device's go-ahead: it must not wait for more to send
             var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(serverOptions.WriterBufferSize, serverOptions.WriterBufferSizeMax));
             connection = new DeviceConnection(socket, formatter, options.MaxPayloadBytes + PacketOverhead,
-                problem => metrics.Rejected(RejectReason.TooLarge, "(a whole packet)", socket.RemoteEndPoint?.ToString(), problem));
+                (device, problem) => metrics.Rejected(RejectReason.TooLarge, "(a whole packet)", device.ToString(), problem));
             if (ClientHandler is { } handler) await handler(connection);
         }
         catch (Exception x) when (x is SocketException or ObjectDisposedException)

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
 using System.Text;
 using MQTTnet.Formatter;
 using Proximity.Grains;
@@ -73,6 +74,17 @@ public sealed class DeviceConnectionTests(EmbeddedFixture f)
         var accepted = await device.PublishAsync(PositionTopic, MqttTestClient.Fix(10, DateTimeOffset.UtcNow, 0));
         Assert.True(accepted.IsSuccess, accepted.ReasonCode.ToString());
         Assert.Equal(messages + 1, (await f.Host.Grains.DeviceGrain(Device).GetStatus()).Messages);
+    }
+
+    [Fact]
+    public async Task A_second_broker_cannot_listen_on_a_port_already_taken()
+    {
+        // Port sharing (SO_REUSEPORT) would let the kernel split the devices between two brokers unnoticed.
+        await using var second = ActivatorUtilities.CreateInstance<EmbeddedBroker>(f.Host.Services,
+            new IngestOptions { Port = f.Host.MqttPort, BindAddress = "127.0.0.1" });
+        var refused = await Assert.ThrowsAsync<SocketException>(() => second.StartAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(SocketError.AddressAlreadyInUse, refused.SocketErrorCode);
+        Assert.Equal(MQTTnet.MqttClientConnectResultCode.Success, await MqttTestClient.TryConnectAsync(f.Host.MqttPort, Device, Device, "ankle-secret"));
     }
 
     private static byte[] Publish(ushort id, string payload) => Encode(new MqttPublishPacket
