@@ -10,8 +10,11 @@
 #      (RSS growth over the idle server, /proc/<pid>/status).
 #   b. Mosquitto (anonymous, free port) with the same load and one plain QoS 1 subscriber on
 #      proximity/v1/devices/+/position (proximity-sim load --raw-subscribe): publish → delivery, no processing.
-#   c. proximity-postgis-eval: a private PostgreSQL 15 + PostGIS, the same zones, each offender fix checked
-#      with one geography query on 2 connections as fast as they go.
+#   c. the evaluate-in-PostGIS design, through the same Mosquitto and the same load: proximity-postgis-eval
+#      subscribed to every device's positions (a private PostgreSQL 15 + PostGIS, the same zones) checks each
+#      offender fix with one geography query on 2 connections (victim fixes only parsed: an upper bound for the
+#      design); its rate is the postgis_fixes_per_s of the last line. Then the query alone, fed by no broker,
+#      for comparison (the summary's "postgis query alone").
 #
 # Environment: E2E_DEVICES (default 2000), E2E_RATE (saturation target, fixes/s over all devices, default
 # 30000), E2E_LATENCY_RATE (rate of a2, default half of a1's measured rate),
@@ -26,16 +29,18 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${E2E_OUT:-$ROOT/benchmarks/results/e2e}
 WORK=$(mktemp -d /tmp/proximity-e2e.XXXXXX)
 chmod 755 "$WORK"
-SERVER_PID="" BROKER_PID="" SAMPLER_PID=""
+SERVER_PID="" BROKER_PID="" SAMPLER_PID="" EVAL_PID=""
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 log() { echo "run-e2e: $*" >&2; }
 
 cleanup() {
-  stop_pid "$SAMPLER_PID"; stop_pid "$SERVER_PID"; stop_pid "$BROKER_PID"
-  if [ -f "$WORK/pg/data/postmaster.pid" ]; then
-    runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$WORK/pg/data" -m immediate -w stop >/dev/null 2>&1 || true
-  fi
+  stop_pid "$SAMPLER_PID"; stop_pid "$SERVER_PID"; stop_pid "$BROKER_PID"; stop_pid "$EVAL_PID"
+  for pg in "$WORK/pg" "$WORK/pg-design"; do
+    if [ -f "$pg/data/postmaster.pid" ]; then
+      runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$pg/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -138,15 +143,28 @@ LOAD_START=$(date +%s%3N)
   || log "the raw-broker run reported errors (see $OUT/broker-load.json)"
 window_stats "$WORK/broker.samples" "$LOAD_START" "$LOAD_START" "$OUT/broker-load.json" "$DEVICES" >"$OUT/broker-process.json"
 stop_pid "$SAMPLER_PID"; SAMPLER_PID=""
-stop_pid "$BROKER_PID"; BROKER_PID=""
 
 # --- c. evaluate in PostGIS ------------------------------------------------------------------------------
-log "c. PostGIS, 2 connections"
+log "c. the evaluate-in-PostGIS design through mosquitto, 2 connections"
+"$EVAL" --case "$WORK/case.json" --seconds "$STAGE_SECONDS" --connections 2 --work-dir "$WORK/pg-design" \
+  --mqtt-port "$BROKER_PORT" >"$OUT/postgis-design.json" 2>"$OUT/postgis-design.log" &
+EVAL_PID=$!
+for _ in $(seq 1 240); do
+  grep -q '^ready' "$OUT/postgis-design.log" 2>/dev/null && break
+  kill -0 "$EVAL_PID" 2>/dev/null || { cat "$OUT/postgis-design.log" >&2; log "proximity-postgis-eval exited"; exit 1; }
+  sleep 0.5
+done
+"$SIM" "${LOAD[@]}" --mqtt 3.1.1 --rate "$RATE" --max-inflight 4000 --port "$BROKER_PORT" --linger 0 >"$OUT/postgis-design-load.json" \
+  || log "the PostGIS-design run reported errors (see $OUT/postgis-design-load.json)"
+wait "$EVAL_PID" || { cat "$OUT/postgis-design.log" >&2; log "proximity-postgis-eval failed"; exit 1; }
+EVAL_PID=""
+stop_pid "$BROKER_PID"; BROKER_PID=""
+log "c. the PostGIS query alone, 2 connections"
 "$EVAL" --case "$WORK/case.json" --seconds "$STAGE_SECONDS" --connections 2 --work-dir "$WORK/pg" >"$OUT/postgis.json"
 
 # --- results ---------------------------------------------------------------------------------------------
 F() { json_field "$@"; }
-S="$OUT/server-load.json" L="$OUT/server-latency.json" B="$OUT/broker-load.json" P="$OUT/postgis.json"
+S="$OUT/server-load.json" L="$OUT/server-latency.json" B="$OUT/broker-load.json" P="$OUT/postgis.json" D="$OUT/postgis-design.json"
 SP="$OUT/server-process.json" LP="$OUT/server-process-latency.json" BP="$OUT/broker-process.json"
 {
   echo "E2E $(date -u +%FT%TZ) $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (shared machine); $DEVICES devices, $STAGE_SECONDS s per stage"
@@ -157,7 +175,8 @@ SP="$OUT/server-process.json" LP="$OUT/server-process-latency.json" BP="$OUT/bro
   echo "          publish -> alert at a control-room MQTT client: $(F $L alerts) alerts, p50 $(F $L p50Ms) ms, p99 $(F $L p99Ms) ms, p99.9 $(F $L p999Ms) ms"
   echo "          server CPU $(F $LP cpuPercent) %, RSS $(F $LP rssBeforeMiB) -> $(F $LP rssPeakMiB) MiB: +$(F $LP rssPerDeviceKiB) KiB per tracked device over the idle server ($(F $LP rssTotalPerDeviceKiB) KiB of RSS per device in all)"
   echo "broker, saturation (target $RATE/s): $(F $B fixesPerSecond) fixes/s published, $(F $B rawPerSecond) msgs/s delivered ($(F $B rawReceived) of $(F $B fixesAcked)); publish -> delivery p50 $(F $B rawP50Ms) ms, p99 $(F $B rawP99Ms) ms; mosquitto CPU $(F $BP cpuPercent) %"
-  echo "postgis:  $(F $P fixesPerSecond) fixes/s on $(F $P connections) connections ($(F $P zones) zones), query p50 $(F $P p50Ms) ms, p99 $(F $P p99Ms) ms"
+  echo "postgis design through mosquitto: $(F $D fixesPerSecond) fixes/s ($(F $D offenderFixesChecked) offender fixes checked, $(F $D fixes) in all, $(F $D unreadable) unreadable, in $(F $D seconds) s) on $(F $D connections) connections, query p50 $(F $D p50Ms) ms, p99 $(F $D p99Ms) ms"
+  echo "postgis query alone: $(F $P fixesPerSecond) fixes/s on $(F $P connections) connections ($(F $P zones) zones), query p50 $(F $P p50Ms) ms, p99 $(F $P p99Ms) ms"
 } | tee "$OUT/summary.txt" >&2
 # Debian's python3-matplotlib belongs to /usr/bin/python3 (another python3 may come first on PATH).
 PLOT_PY=""
@@ -168,4 +187,4 @@ if [ -n "$PLOT_PY" ]; then
 else
   log "no PNG: matplotlib is missing (apt-get install -y python3-matplotlib)"
 fi
-echo "fixes_per_s=$(F $S fixesPerSecond) p50_ms=$(F $L ackP50Ms) p99_ms=$(F $L ackP99Ms) broker_msgs_per_s=$(F $B rawPerSecond) postgis_fixes_per_s=$(F $P fixesPerSecond)"
+echo "fixes_per_s=$(F $S fixesPerSecond) p50_ms=$(F $L ackP50Ms) p99_ms=$(F $L ackP99Ms) broker_msgs_per_s=$(F $B rawPerSecond) postgis_fixes_per_s=$(F $D fixesPerSecond)"
