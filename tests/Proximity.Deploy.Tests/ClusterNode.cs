@@ -19,6 +19,7 @@ internal sealed class ClusterNode : IAsyncDisposable
     private readonly StringBuilder _log = new();
     private readonly string[] _arguments;
     private int _httpPort;
+    private int _startedAt, _portRestarts; // where the current start's log begins; restarts for a lost port
     private readonly Dictionary<string, string> _environment;
     private Process? _process;
 
@@ -70,7 +71,11 @@ internal sealed class ClusterNode : IAsyncDisposable
         }
         psi.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
         foreach (var (key, value) in _environment) psi.Environment[key] = value;
-        lock (_log) _log.AppendLine($"==== {Name} started {DateTime.UtcNow:HH:mm:ss.fff}");
+        lock (_log)
+        {
+            _startedAt = _log.Length;
+            _log.AppendLine($"==== {Name} started {DateTime.UtcNow:HH:mm:ss.fff}");
+        }
         var process = Process.Start(psi) ?? throw new InvalidOperationException("proximity did not start");
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -102,6 +107,7 @@ internal sealed class ClusterNode : IAsyncDisposable
         string last = "";
         while (DateTime.UtcNow < deadline)
         {
+            if (!Running && LostItsPort()) Start(); // fresh ports
             Assert.True(Running, $"{Name} exited:\n{Log}");
             try
             {
@@ -114,6 +120,17 @@ internal sealed class ClusterNode : IAsyncDisposable
             await Task.Delay(500, ct);
         }
         throw new Xunit.Sdk.XunitException($"{Name} {path} did not get there in {Wait.TotalSeconds} s; last answer:\n{last}\nlog:\n{Log}");
+    }
+
+    // A free port picked by the system is one an outgoing connection may take before the node binds it: the start
+    // is tried again with fresh ports, a few times at most.
+    private bool LostItsPort()
+    {
+        lock (_log)
+            if (_portRestarts >= 3 || _log.ToString(_startedAt, _log.Length - _startedAt).IndexOf("address already in use", StringComparison.Ordinal) < 0)
+                return false;
+        _portRestarts++;
+        return true;
     }
 
     /// <summary>The node's Prometheus text.</summary>
