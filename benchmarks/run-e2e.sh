@@ -11,10 +11,11 @@
 #   b. Mosquitto (anonymous, free port) with the same load and one plain QoS 1 subscriber on
 #      proximity/v1/devices/+/position (proximity-sim load --raw-subscribe): publish → delivery, no processing.
 #   c. the evaluate-in-PostGIS design, through the same Mosquitto and the same load: proximity-postgis-eval
-#      subscribed to every device's positions (a private PostgreSQL 15 + PostGIS, the same zones) checks each
-#      offender fix with one geography query on 2 connections (victim fixes only parsed: an upper bound for the
-#      design); its rate is the postgis_fixes_per_s of the last line. Then the query alone, fed by no broker,
-#      for comparison (the summary's "postgis query alone").
+#      (8 subscribers sharing one subscription to every device's positions; a private PostgreSQL 15 + PostGIS with
+#      the same bans) keeps each person's last position in the database and checks every fix there with one
+#      statement on 2 connections (an offender's against its zones and its victims' last positions, a victim's
+#      against its offenders'); its rate is the postgis_fixes_per_s of the last line. Then the zone query alone,
+#      fed by no broker, for comparison (the summary's "postgis query alone").
 #
 # Environment: E2E_DEVICES (default 2000), E2E_RATE (saturation target, fixes/s over all devices, default
 # 30000), E2E_LATENCY_RATE (rate of a2, default half of a1's measured rate),
@@ -147,16 +148,19 @@ stop_pid "$SAMPLER_PID"; SAMPLER_PID=""
 # --- c. evaluate in PostGIS ------------------------------------------------------------------------------
 log "c. the evaluate-in-PostGIS design through mosquitto, 2 connections"
 "$EVAL" --case "$WORK/case.json" --seconds "$STAGE_SECONDS" --connections 2 --work-dir "$WORK/pg-design" \
-  --mqtt-port "$BROKER_PORT" >"$OUT/postgis-design.json" 2>"$OUT/postgis-design.log" &
+  --mqtt-port "$BROKER_PORT" --subscribers 8 >"$OUT/postgis-design.json" 2>"$WORK/postgis-design.log" &
 EVAL_PID=$!
+ready=""
 for _ in $(seq 1 240); do
-  grep -q '^ready' "$OUT/postgis-design.log" 2>/dev/null && break
-  kill -0 "$EVAL_PID" 2>/dev/null || { cat "$OUT/postgis-design.log" >&2; log "proximity-postgis-eval exited"; exit 1; }
+  grep -q '^ready' "$WORK/postgis-design.log" 2>/dev/null && { ready=1; break; }
+  kill -0 "$EVAL_PID" 2>/dev/null || break
   sleep 0.5
 done
+[ -n "$ready" ] || { cat "$WORK/postgis-design.log" >&2; log "proximity-postgis-eval did not subscribe"; exit 1; }
 "$SIM" "${LOAD[@]}" --mqtt 3.1.1 --rate "$RATE" --max-inflight 4000 --port "$BROKER_PORT" --linger 0 >"$OUT/postgis-design-load.json" \
   || log "the PostGIS-design run reported errors (see $OUT/postgis-design-load.json)"
-wait "$EVAL_PID" || { cat "$OUT/postgis-design.log" >&2; log "proximity-postgis-eval failed"; exit 1; }
+# It ends by itself: once what arrived within the stage is checked, or 120 s after subscribing when nothing came.
+wait "$EVAL_PID" || { cat "$WORK/postgis-design.log" >&2; log "proximity-postgis-eval failed"; exit 1; }
 EVAL_PID=""
 stop_pid "$BROKER_PID"; BROKER_PID=""
 log "c. the PostGIS query alone, 2 connections"
@@ -175,7 +179,7 @@ SP="$OUT/server-process.json" LP="$OUT/server-process-latency.json" BP="$OUT/bro
   echo "          publish -> alert at a control-room MQTT client: $(F $L alerts) alerts, p50 $(F $L p50Ms) ms, p99 $(F $L p99Ms) ms, p99.9 $(F $L p999Ms) ms"
   echo "          server CPU $(F $LP cpuPercent) %, RSS $(F $LP rssBeforeMiB) -> $(F $LP rssPeakMiB) MiB: +$(F $LP rssPerDeviceKiB) KiB per tracked device over the idle server ($(F $LP rssTotalPerDeviceKiB) KiB of RSS per device in all)"
   echo "broker, saturation (target $RATE/s): $(F $B fixesPerSecond) fixes/s published, $(F $B rawPerSecond) msgs/s delivered ($(F $B rawReceived) of $(F $B fixesAcked)); publish -> delivery p50 $(F $B rawP50Ms) ms, p99 $(F $B rawP99Ms) ms; mosquitto CPU $(F $BP cpuPercent) %"
-  echo "postgis design through mosquitto: $(F $D fixesPerSecond) fixes/s ($(F $D offenderFixesChecked) offender fixes checked, $(F $D fixes) in all, $(F $D unreadable) unreadable, in $(F $D seconds) s) on $(F $D connections) connections, query p50 $(F $D p50Ms) ms, p99 $(F $D p99Ms) ms"
+  echo "postgis design through mosquitto: $(F $D fixesPerSecond) fixes/s ($(F $D offenderFixes) offender and $(F $D victimFixes) victim fixes checked, $(F $D unreadable) unreadable, in $(F $D seconds) s; $(F $D source); at most $(F $D peakBacklog) waiting for a query) on $(F $D connections) connections, query p50 $(F $D p50Ms) ms, p99 $(F $D p99Ms) ms"
   echo "postgis query alone: $(F $P fixesPerSecond) fixes/s on $(F $P connections) connections ($(F $P zones) zones), query p50 $(F $P p50Ms) ms, p99 $(F $P p99Ms) ms"
 } | tee "$OUT/summary.txt" >&2
 # Debian's python3-matplotlib belongs to /usr/bin/python3 (another python3 may come first on PATH).

@@ -13,17 +13,20 @@ using Proximity.Simulator.Mqtt;
 // that offender's exclusion zones with one PostGIS query, on a few connections, as fast as they go.
 const string Usage = """
     proximity-postgis-eval --case case.json [--seconds 20] [--connections 2] [--margin 100]
-                           [--connection "Host=...;Database=..."] [--work-dir DIR] [--mqtt-port PORT]
+                           [--connection "Host=...;Database=..."] [--work-dir DIR]
+                           [--mqtt-port PORT [--subscribers 8]]
 
     Loads the exclusion zones of a case file (from 'proximity-sim gen-case') into PostGIS and checks offender
-    fixes one query each:
+    fixes, the query alone:
       SELECT ban_id, ST_Covers(area, p), ST_Distance(area, p) FROM eval_zones
       WHERE offender_id = $1 AND ST_DWithin(area, p, margin)        (p: the fix as geography)
     Without --mqtt-port: the query alone, on the load world's offender positions (those 'proximity-sim load'
-    publishes), for --seconds. With --mqtt-port: the whole design, fed by an MQTT broker on 127.0.0.1 (MQTT 3.1.1,
-    QoS 1 subscription to every device's positions): each offender fix that arrives is parsed and checked, each
-    victim fix parsed (its contact check is left out: an upper bound for the design); it prints "ready" on
-    stderr once subscribed and ends --seconds after the first fix arrived or 5 s after the last.
+    publishes), for --seconds. With --mqtt-port: the whole design, fed by an MQTT broker on 127.0.0.1 (MQTT 3.1.1;
+    --subscribers clients share one QoS 1 subscription to every device's positions): each person's last position
+    is kept in the database and each fix that arrives within --seconds of the first is checked there with one
+    statement, an offender's against its zones and its victims' last positions, a victim's against its
+    offenders'; it prints "ready" on stderr once subscribed and ends when what arrived in time is checked (or 5 s
+    after the last fix; it fails when none came within 120 s).
     Without --connection it starts a private PostgreSQL 15 + PostGIS cluster in --work-dir (default: a new
     temporary directory) on a free loopback port and stops it at the end. Prints one JSON object.
     """;
@@ -50,6 +53,7 @@ try
     string? connection = Opt("connection");
     string workDir = Opt("work-dir") ?? Path.Combine(Path.GetTempPath(), "proximity-postgis-eval-" + Guid.NewGuid().ToString("N")[..8]);
     int mqttPort = (int)Num("mqtt-port", 0, 1);
+    int subscriberCount = (int)Num("subscribers", 8, 1);
     if (opts.Count > 0) throw new ArgumentException($"unknown option --{opts.Keys.First()}");
 
     using var doc = JsonDocument.Parse(File.ReadAllText(casePath), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
@@ -71,30 +75,41 @@ try
     var deadline = TimeSpan.FromSeconds(seconds);
     double worldStart = (DateTimeOffset.UtcNow - LoadLayout.Epoch).TotalSeconds;
 
-    // With a broker: fixes as they arrive, the offender's ones queued for the connections; the clock starts at the first.
-    var arrived = Channel.CreateUnbounded<(string Offender, double Lon, double Lat)>(new UnboundedChannelOptions { SingleWriter = true });
-    long lastArrival = 0;
-    await using var subscriber = mqttPort == 0 ? null : new AlertListener(
+    // With a broker: fixes as they arrive, received by several subscribers sharing one subscription (so that
+    // receiving is not what limits the design), the offender's ones queued for the connections. The stage is timed
+    // from the first fix; what arrives after --seconds is neither counted nor checked, what is queued by then is.
+    var arrived = Channel.CreateUnbounded<(string Person, bool Offender, double Lon, double Lat)>();
+    long firstArrival = 0, lastArrival = 0, peakBacklog = 0;
+    bool noFixes = false;
+    bool Measuring(long now) => Interlocked.Read(ref firstArrival) is var first && first != 0
+        && Stopwatch.GetElapsedTime(first, now) < deadline;
+    var subscribers = Enumerable.Range(0, mqttPort == 0 ? 0 : subscriberCount).Select(k => new AlertListener(
         new BrokerOptions { Host = "127.0.0.1", Port = mqttPort, MqttV5 = false, KeepAlive = TimeSpan.Zero },
-        $"postgis-eval-{Environment.ProcessId}", null, (topic, payload) =>
+        $"postgis-eval-{Environment.ProcessId}-{k}", null, (topic, payload) =>
         {
-            if (Interlocked.Exchange(ref lastArrival, Stopwatch.GetTimestamp()) == 0) clock.Restart();
+            long now = Stopwatch.GetTimestamp();
+            Interlocked.CompareExchange(ref firstArrival, now, 0);
+            Interlocked.Exchange(ref lastArrival, now);
             if (ParseFix(topic, payload) is not var (device, lon, lat)) { Interlocked.Increment(ref unreadable); return; }
-            if (device.StartsWith("sim-o-", StringComparison.Ordinal)) arrived.Writer.TryWrite(("off-" + device[6..], lon, lat));
-            else if (clock.Elapsed < deadline) Interlocked.Increment(ref victimFixes);
-        }, "proximity/v1/devices/+/position");
-    if (subscriber is not null)
+            if (!Measuring(now)) return;
+            bool offender = device.StartsWith("sim-o-", StringComparison.Ordinal);
+            arrived.Writer.TryWrite(((offender ? "off-" : "vic-") + device[6..], offender, lon, lat));
+        }, "$share/postgis-eval/proximity/v1/devices/+/position")).ToList();
+    if (subscribers.Count > 0)
     {
-        await subscriber.StartAsync(stop.Token);
+        foreach (var subscriber in subscribers) await subscriber.StartAsync(stop.Token);
         Console.Error.WriteLine("ready");
         _ = Task.Run(async () =>
         {
-            // Ends the stage: --seconds after the first fix, or 5 s without one once fixes came.
+            // Ends the stage: --seconds after the first fix, 5 s without one once fixes came, or none in 120 s.
+            var waiting = Stopwatch.StartNew();
             while (!stop.IsCancellationRequested)
             {
                 await Task.Delay(100, CancellationToken.None);
-                long last = Interlocked.Read(ref lastArrival);
-                if (last != 0 && (clock.Elapsed >= deadline || Stopwatch.GetElapsedTime(last) > TimeSpan.FromSeconds(5))) break;
+                peakBacklog = Math.Max(peakBacklog, arrived.Reader.Count);
+                long first = Interlocked.Read(ref firstArrival), last = Interlocked.Read(ref lastArrival);
+                if (first == 0 && waiting.Elapsed > TimeSpan.FromSeconds(120)) { noFixes = true; break; }
+                if (first != 0 && (Stopwatch.GetElapsedTime(first) >= deadline || Stopwatch.GetElapsedTime(last) > TimeSpan.FromSeconds(5))) break;
             }
             arrived.Writer.TryComplete();
         });
@@ -103,25 +118,42 @@ try
     await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>
     {
         await using var conn = await db.OpenConnectionAsync(stop.Token);
-        await using var cmd = new NpgsqlCommand("""
+        // The query alone: the offender's zones. The design: each person's last position kept in the database
+        // and every fix checked there, an offender's against its zones and its victims' last positions, a
+        // victim's against its offenders' last positions.
+        await using var zones = await PrepareAsync(conn, """
             SELECT ban_id, ST_Covers(area, p.g), ST_Distance(area, p.g)
             FROM eval_zones, (SELECT ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography AS g) p
             WHERE offender_id = $1 AND ST_DWithin(area, p.g, $4)
-            """, conn);
-        var offender = cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text });
-        var lon = cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double });
-        var lat = cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double });
-        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double, Value = margin });
-        await cmd.PrepareAsync(stop.Token);
+            """, margin, stop.Token);
+        await using var offenderFix = await PrepareAsync(conn, """
+            WITH p AS (SELECT ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography AS g),
+                 kept AS (INSERT INTO eval_last SELECT $1, g FROM p ON CONFLICT (person_id) DO UPDATE SET g = EXCLUDED.g)
+            SELECT z.ban_id, ST_Covers(z.area, p.g), ST_Distance(z.area, p.g) FROM eval_zones z, p
+            WHERE z.offender_id = $1 AND ST_DWithin(z.area, p.g, $4)
+            UNION ALL
+            SELECT c.ban_id, ST_DWithin(l.g, p.g, c.min_distance), ST_Distance(l.g, p.g)
+            FROM eval_contact c JOIN eval_last l ON l.person_id = c.victim_id, p WHERE c.offender_id = $1
+            """, margin, stop.Token);
+        await using var victimFix = await PrepareAsync(conn, """
+            WITH p AS (SELECT ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography AS g),
+                 kept AS (INSERT INTO eval_last SELECT $1, g FROM p ON CONFLICT (person_id) DO UPDATE SET g = EXCLUDED.g)
+            SELECT c.ban_id, ST_DWithin(l.g, p.g, c.min_distance), ST_Distance(l.g, p.g)
+            FROM eval_contact c JOIN eval_last l ON l.person_id = c.offender_id, p WHERE c.victim_id = $1 AND $4 >= 0
+            """, margin, stop.Token);
         var local = new LongHistogram(60_000_000, 3);
-        long localInside = 0, localNear = 0;
+        long localInside = 0, localNear = 0, localVictims = 0;
         while (!stop.IsCancellationRequested)
         {
-            if (subscriber is not null)
+            NpgsqlCommand cmd;
+            if (subscribers.Count > 0)
             {
-                if (!await arrived.Reader.WaitToReadAsync(stop.Token)) break;
+                try { if (!await arrived.Reader.WaitToReadAsync(stop.Token)) break; }
+                catch (OperationCanceledException) { break; }
                 if (!arrived.Reader.TryRead(out var fix)) continue;
-                (offender.Value, lon.Value, lat.Value) = fix;
+                cmd = fix.Offender ? offenderFix : victimFix;
+                if (!fix.Offender) localVictims++;
+                (cmd.Parameters[0].Value, cmd.Parameters[1].Value, cmd.Parameters[2].Value) = (fix.Person, fix.Lon, fix.Lat);
             }
             else
             {
@@ -131,9 +163,8 @@ try
                 int pair = (int)(i % pairs);
                 var (truth, _, _) = layout.TruePosition(2 * pair, pairs, worldStart + clock.Elapsed.TotalSeconds);
                 var geo = layout.Plane.Unproject(truth);
-                offender.Value = LoadLayout.OffenderId(pair);
-                lon.Value = geo.Longitude;
-                lat.Value = geo.Latitude;
+                cmd = zones;
+                (cmd.Parameters[0].Value, cmd.Parameters[1].Value, cmd.Parameters[2].Value) = (LoadLayout.OffenderId(pair), geo.Longitude, geo.Latitude);
             }
             long t0 = Stopwatch.GetTimestamp();
             await using (var reader = await cmd.ExecuteReaderAsync(stop.Token))
@@ -147,30 +178,47 @@ try
         lock (latency) latency.Add(local);
         Interlocked.Add(ref inside, localInside);
         Interlocked.Add(ref near, localNear);
+        Interlocked.Add(ref victimFixes, localVictims);
     }));
-    double elapsed = clock.Elapsed.TotalSeconds;
-    long offenderFixes = latency.TotalCount, fixes = offenderFixes + Interlocked.Read(ref victimFixes);
+    double elapsed = subscribers.Count > 0 ? Stopwatch.GetElapsedTime(firstArrival).TotalSeconds : clock.Elapsed.TotalSeconds;
+    foreach (var subscriber in subscribers) await subscriber.DisposeAsync();
+    if (noFixes) throw new InvalidOperationException("no fix arrived within 120 s of subscribing");
+    long fixes = latency.TotalCount, victimsChecked = Interlocked.Read(ref victimFixes);
     static double Ms(long us) => Math.Round(us / 1000.0, 3);
     Console.WriteLine(JsonSerializer.Serialize(new
     {
         zones,
         connections,
         seconds = Math.Round(elapsed, 3),
-        source = subscriber is null ? "query alone" : $"MQTT broker on port {mqttPort}",
+        source = subscribers.Count == 0 ? "query alone" : $"MQTT broker on port {mqttPort}, {subscribers.Count} subscribers",
+        peakBacklog,
         fixes,
-        offenderFixesChecked = offenderFixes,
+        offenderFixes = fixes - victimsChecked,
+        victimFixes = victimsChecked,
         unreadable = Interlocked.Read(ref unreadable),
         fixesPerSecond = Math.Round(fixes / elapsed, 1),
         zonesNear = near,
         zonesInside = inside,
-        p50Ms = offenderFixes > 0 ? Ms(latency.GetValueAtPercentile(50)) : (double?)null,
-        p99Ms = offenderFixes > 0 ? Ms(latency.GetValueAtPercentile(99)) : (double?)null,
+        p50Ms = fixes > 0 ? Ms(latency.GetValueAtPercentile(50)) : (double?)null,
+        p99Ms = fixes > 0 ? Ms(latency.GetValueAtPercentile(99)) : (double?)null,
     }, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
     return 0;
 }
-catch (Exception e) when (e is ArgumentException or IOException or JsonException or KeyNotFoundException or InvalidOperationException or NpgsqlException)
+catch (Exception e) when (e is ArgumentException or IOException or JsonException or KeyNotFoundException or InvalidOperationException or NpgsqlException or OperationCanceledException or MqttLinkException)
 {
     return Fail(e.Message);
+}
+
+// One statement prepared on the connection: $1 the person, $2 longitude, $3 latitude, $4 the zone margin.
+static async Task<NpgsqlCommand> PrepareAsync(NpgsqlConnection conn, string sql, double margin, CancellationToken ct)
+{
+    var cmd = new NpgsqlCommand(sql, conn);
+    cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text });
+    cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double });
+    cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double });
+    cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double, Value = margin });
+    await cmd.PrepareAsync(ct);
+    return cmd;
 }
 
 // The device id from proximity/v1/devices/{id}/position and the fix's lon/lat; null when it cannot be read.

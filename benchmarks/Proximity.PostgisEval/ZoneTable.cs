@@ -4,15 +4,18 @@ using Npgsql;
 namespace Proximity.PostgisEval;
 
 /// <summary>The exclusion zones of a case file as a PostGIS table: one geography polygon per zone ban, a
-/// B-tree on the offender and a GiST index on the area (circles become 32-segment buffers).</summary>
+/// B-tree on the offender and a GiST index on the area (circles become 32-segment buffers). Also its contact bans
+/// (<c>eval_contact</c>) and an empty table of each person's last position (<c>eval_last</c>, unlogged).</summary>
 public static class ZoneTable
 {
     public static async Task<int> LoadAsync(NpgsqlDataSource db, JsonElement caseRoot, CancellationToken ct)
     {
         await ExecAsync(db, """
             CREATE EXTENSION IF NOT EXISTS postgis;
-            DROP TABLE IF EXISTS eval_zones;
+            DROP TABLE IF EXISTS eval_zones, eval_contact, eval_last;
             CREATE TABLE eval_zones (ban_id text PRIMARY KEY, offender_id text NOT NULL, area geography NOT NULL);
+            CREATE TABLE eval_contact (ban_id text PRIMARY KEY, offender_id text NOT NULL, victim_id text NOT NULL, min_distance float8 NOT NULL);
+            CREATE UNLOGGED TABLE eval_last (person_id text PRIMARY KEY, g geography NOT NULL);
             """, ct);
         int count = 0;
         await using (var writer = await db.OpenConnectionAsync(ct))
@@ -20,9 +23,20 @@ public static class ZoneTable
         {
             foreach (var ban in caseRoot.GetProperty("bans").EnumerateArray())
             {
-                if (ban.GetProperty("type").GetString() is not ("exclusion" or "zone")) continue;
-                var area = ban.GetProperty("area");
+                var type = ban.GetProperty("type").GetString();
                 var cmd = new NpgsqlBatchCommand();
+                if (type == "contact")
+                {
+                    cmd.CommandText = "INSERT INTO eval_contact VALUES ($1, $2, $3, $4)";
+                    cmd.Parameters.AddWithValue(ban.GetProperty("id").GetString()!);
+                    cmd.Parameters.AddWithValue(ban.GetProperty("offenderId").GetString()!);
+                    cmd.Parameters.AddWithValue(ban.GetProperty("victimId").GetString()!);
+                    cmd.Parameters.AddWithValue(ban.GetProperty("minDistanceMeters").GetDouble());
+                    batch.BatchCommands.Add(cmd);
+                    continue;
+                }
+                if (type is not ("exclusion" or "zone")) continue;
+                var area = ban.GetProperty("area");
                 cmd.Parameters.AddWithValue(ban.GetProperty("id").GetString()!);
                 cmd.Parameters.AddWithValue(ban.GetProperty("offenderId").GetString()!);
                 if (area.GetProperty("type").GetString() == "Circle")
@@ -51,7 +65,9 @@ public static class ZoneTable
         await ExecAsync(db, """
             CREATE INDEX eval_zones_offender ON eval_zones (offender_id);
             CREATE INDEX eval_zones_area ON eval_zones USING gist (area);
-            ANALYZE eval_zones;
+            CREATE INDEX eval_contact_offender ON eval_contact (offender_id);
+            CREATE INDEX eval_contact_victim ON eval_contact (victim_id);
+            ANALYZE eval_zones; ANALYZE eval_contact;
             """, ct);
         return count;
     }
