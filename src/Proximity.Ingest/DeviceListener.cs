@@ -31,8 +31,26 @@ internal sealed class DeviceListener(IngestOptions options, IngestMetrics metric
     {
         if (_listener is not null) throw new InvalidOperationException("the listener is running");
         var address = IPAddress.Parse(options.BindAddress);
-        bool dualMode = address.Equals(IPAddress.Any) && Socket.OSSupportsIPv6;
-        if (dualMode) address = IPAddress.IPv6Any;
+        Socket listener;
+        if (address.Equals(IPAddress.Any) && Socket.OSSupportsIPv6)
+        {
+            try { listener = Listen(IPAddress.IPv6Any, dualMode: true); }
+            catch (SocketException x) when (x.SocketErrorCode is not SocketError.AddressAlreadyInUse)
+            {
+                // A host or container with IPv6 switched off: IPv4 alone.
+                logger.LogInformation("embedded broker: no IPv6 listener ({Error}), IPv4 only", x.SocketErrorCode);
+                listener = Listen(IPAddress.Any, dualMode: false);
+            }
+        }
+        else listener = Listen(address, dualMode: false);
+        _listener = listener;
+        _stopping = new CancellationTokenSource();
+        _accepting = Task.Run(() => AcceptAsync(serverOptions, listener, _stopping.Token));
+        return Task.CompletedTask;
+    }
+
+    private Socket Listen(IPAddress address, bool dualMode)
+    {
         var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -42,16 +60,13 @@ internal sealed class DeviceListener(IngestOptions options, IngestMetrics metric
             if (OperatingSystem.IsLinux()) listener.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
             listener.Bind(new IPEndPoint(address, options.Port));
             listener.Listen(4096); // 10 000 devices reconnect at once after a restart; the kernel caps it (somaxconn)
+            return listener;
         }
         catch
         {
             listener.Dispose();
             throw;
         }
-        _listener = listener;
-        _stopping = new CancellationTokenSource();
-        _accepting = Task.Run(() => AcceptAsync(serverOptions, listener, _stopping.Token));
-        return Task.CompletedTask;
     }
 
     public async Task StopAsync()
