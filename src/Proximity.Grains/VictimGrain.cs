@@ -38,11 +38,17 @@ public sealed class VictimGrain(
     private IReadOnlyList<string>? _offenderIds;
     private IOffenderGrain[] _offenders = [];
     private readonly SemaphoreSlim _saving = new(1, 1);
+    private bool _dirty; // notices not yet written
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _id = GrainKeys.IdOf(this.GetPrimaryKeyString());
         return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_dirty) await SaveAsync();
     }
 
     public async Task<FixOutcome> OnVictimFixes(PositionFix[] fixes)
@@ -97,17 +103,25 @@ public sealed class VictimGrain(
         foreach (var device in registry.DevicesOf(_id)) messenger.Notify(device, notice);
         if (notice.Level is NoticeLevel.Danger or NoticeLevel.Warning)
             foreach (var device in registry.DevicesOf(_id)) messenger.SetInterval(device, _options.NearIntervalSeconds);
-        // Kept across deactivation: a replacement device may report long after its predecessor fell silent.
-        await SaveAsync();
+        // A degradation begun or ended is written at once: a replacement device may report long after its predecessor
+        // fell silent, on another node. Other notices (a breach's, on the path its acknowledgement waits for) go with
+        // the next write or at deactivation.
+        _dirty = true;
+        if (notice.Level is NoticeLevel.ProtectionDegraded or NoticeLevel.ProtectionRestored) await SaveAsync();
     }
 
     // Notices interleave: one write at a time, and a stale etag (a write whose reply was lost) is refreshed.
     private async Task SaveAsync()
     {
         await _saving.WaitAsync();
-        try { await state.WriteStateAsync(); }
+        try
+        {
+            _dirty = false;
+            await state.WriteStateAsync();
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            _dirty = true;
             logger.LogWarning("victim {Victim}: saving notices failed ({Error}); kept in memory, written with the next", _id, e.Message);
             if (e is Orleans.Storage.InconsistentStateException)
             {

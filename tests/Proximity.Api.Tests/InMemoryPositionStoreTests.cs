@@ -8,7 +8,7 @@ public sealed class InMemoryPositionStoreTests
     private static readonly DateTimeOffset T0 = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public async Task A_person_keeps_the_newest_fixes_up_to_the_cap_and_the_oldest_go_first()
+    public async Task A_person_keeps_the_newest_fixes_up_to_the_cap_in_whole_chunks_and_the_oldest_go_first()
     {
         var store = new InMemoryPositionStore(maxPerPerson: 80);
         for (int i = 0; i < 1000; i++)

@@ -83,7 +83,7 @@ public sealed class LiveDeviceChangeTests(PostgresFixture postgres) : IClassFixt
         }
 
         Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync("/api/devices/A3/assign", new { personId = "O2" }, Ct)).StatusCode);
-        await using var refitted = await MqttTestClient.ConnectAsync(node.MqttPort, "A3", secret);
+        await using var refitted = await LoggedInAsync(node.MqttPort, "A3", secret);
         Assert.True((await refitted.PublishAsync("proximity/v1/devices/A3/position", MqttTestClient.Fix(5, DateTimeOffset.UtcNow.AddSeconds(-1), 0))).IsSuccess);
         using var centre = node.Client(Roles.MonitoringCentre, "operator-1");
         Assert.Contains("\"A3\"", (await centre.GetFromJsonAsync<JsonElement>("/api/offenders/O2/position?reason=device%20check", Ct)).GetRawText(),
