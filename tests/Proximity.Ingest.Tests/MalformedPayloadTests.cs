@@ -42,7 +42,7 @@ public sealed class MalformedPayloadTests(EmbeddedFixture f)
     [MemberData(nameof(Bad))]
     public async Task A_malformed_message_is_refused_counted_by_reason_and_changes_nothing(string topic, string payload, string reason)
     {
-        await using var ankle = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "A3", "ankle-secret");
+        await using var ankle = await MqttTestClient.ConnectWorkingAsync(f.Host.MqttPort, "A3", "ankle-secret");
         long before = f.Rejects[reason];
         int messages = (await f.Host.Grains.DeviceGrain("A3").GetStatus()).Messages;
         var result = await ankle.PublishAsync(topic, payload);
@@ -57,7 +57,7 @@ public sealed class MalformedPayloadTests(EmbeddedFixture f)
     {
         const int count = 400;
         var random = new Random(20261123);
-        await using var ankle = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "A3", "ankle-secret");
+        await using var ankle = await MqttTestClient.ConnectWorkingAsync(f.Host.MqttPort, "A3", "ankle-secret");
         long before = f.Rejects.Total;
         int messages = (await f.Host.Grains.DeviceGrain("A3").GetStatus()).Messages;
         for (int i = 0; i < count; i++)
