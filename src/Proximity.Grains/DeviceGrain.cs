@@ -154,22 +154,9 @@ public sealed class DeviceGrain(
 
     private async Task Save()
     {
-        try
-        {
-            await state.WriteStateAsync();
-            _dirty = false;
-            _lastSaveTicks = Environment.TickCount64;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning("device {Device}: saving state failed ({Error}); retrying later", _device?.DeviceId, e.Message);
-            if (e is Orleans.Storage.InconsistentStateException)
-            {
-                var current = state.State; // keep what is newer; only the etag is refreshed
-                try { await state.ReadStateAsync(); } catch (Exception re) when (re is not OperationCanceledException) { }
-                state.State = current;
-            }
-        }
+        if (!await state.TryWriteStateAsync(logger, "device", _device?.DeviceId ?? this.GetPrimaryKeyString())) return;
+        _dirty = false;
+        _lastSaveTicks = Environment.TickCount64;
     }
 
     public async Task OnEvent(DeviceEvent deviceEvent)

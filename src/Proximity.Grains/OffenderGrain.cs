@@ -217,21 +217,9 @@ public sealed class OffenderGrain(
         s.Undelivered = _undelivered.Count == 0 ? null : JsonSerializer.Serialize(_undelivered, StateJson);
         s.Gate = JsonSerializer.Serialize(_gate.Save(), StateJson);
         s.UnmonitoredSince = _unmonitoredSince;
-        try
-        {
-            await state.WriteStateAsync();
-            _dirty = false;
-            _lastSaveTicks = Environment.TickCount64;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // Deciding goes on; the next call tries again. A stale etag (a write whose reply was lost) is refreshed.
-            logger.LogWarning("offender {Offender}: saving decision state failed ({Error}); retrying on the next fix", _id, e.Message);
-            if (e is InconsistentStateException)
-            {
-                try { await state.ReadStateAsync(); } catch (Exception re) when (re is not OperationCanceledException) { }
-            }
-        }
+        if (!await state.TryWriteStateAsync(logger, "offender", _id)) return;
+        _dirty = false;
+        _lastSaveTicks = Environment.TickCount64;
     }
 
     // Near a zone or a victim (an open warning or breach) the ankle monitor reports fast; far away, slowly.

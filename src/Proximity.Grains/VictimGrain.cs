@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Proximity.Grains.Durability;
 using Proximity.Grains.Outputs;
 using Proximity.Grains.Registry;
 using Proximity.Spatial.Decisions;
@@ -110,25 +111,14 @@ public sealed class VictimGrain(
         if (notice.Level is NoticeLevel.ProtectionDegraded or NoticeLevel.ProtectionRestored) await SaveAsync();
     }
 
-    // Notices interleave: one write at a time, and a stale etag (a write whose reply was lost) is refreshed.
+    // Notices interleave: one write at a time; what changes while it is written is written with the next.
     private async Task SaveAsync()
     {
         await _saving.WaitAsync();
         try
         {
             _dirty = false;
-            await state.WriteStateAsync();
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            _dirty = true;
-            logger.LogWarning("victim {Victim}: saving notices failed ({Error}); kept in memory, written with the next", _id, e.Message);
-            if (e is Orleans.Storage.InconsistentStateException)
-            {
-                var current = state.State;
-                try { await state.ReadStateAsync(); } catch (Exception re) when (re is not OperationCanceledException) { }
-                state.State = current;
-            }
+            if (!await state.TryWriteStateAsync(logger, "victim", _id)) _dirty = true;
         }
         finally { _saving.Release(); }
     }

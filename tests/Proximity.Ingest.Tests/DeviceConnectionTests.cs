@@ -19,7 +19,7 @@ public sealed class DeviceConnectionTests(EmbeddedFixture f)
     public async Task Packets_split_over_many_reads_or_packed_into_one_are_each_decoded_and_acknowledged()
     {
         using var socket = await ConnectAsync();
-        var connect = Encode(new MqttConnectPacket { ClientId = Device, Username = Device, Password = Encoding.UTF8.GetBytes("ankle-secret"), CleanSession = true });
+        var connect = MqttWire.Encode(new MqttConnectPacket { ClientId = Device, Username = Device, Password = Encoding.UTF8.GetBytes("ankle-secret"), CleanSession = true });
         foreach (byte b in connect) // one byte per TCP segment
         {
             await socket.SendAsync(new[] { b });
@@ -97,16 +97,7 @@ public sealed class DeviceConnectionTests(EmbeddedFixture f)
         Assert.Equal(expected, seen);
     }
 
-    private static byte[] Publish(ushort id, string payload) => Encode(new MqttPublishPacket
-    {
-        Topic = PositionTopic,
-        PayloadSegment = Encoding.UTF8.GetBytes(payload),
-        QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
-        PacketIdentifier = id,
-    });
-
-    private static byte[] Encode(MqttPacket packet) =>
-        new MqttPacketFormatterAdapter(MqttProtocolVersion.V311, new MqttBufferWriter(4096, 65536)).Encode(packet).Join().ToArray();
+    private static byte[] Publish(ushort id, string payload) => MqttWire.Encode(MqttWire.Publish(PositionTopic, id, Encoding.UTF8.GetBytes(payload)));
 
     private async Task<Socket> ConnectAsync()
     {
@@ -118,7 +109,7 @@ public sealed class DeviceConnectionTests(EmbeddedFixture f)
     private async Task<Socket> ConnectedAsync()
     {
         var socket = await ConnectAsync();
-        await socket.SendAsync(Encode(new MqttConnectPacket { ClientId = Device, Username = Device, Password = Encoding.UTF8.GetBytes("ankle-secret"), CleanSession = true }));
+        await socket.SendAsync(MqttWire.Encode(new MqttConnectPacket { ClientId = Device, Username = Device, Password = Encoding.UTF8.GetBytes("ankle-secret"), CleanSession = true }));
         Assert.Equal(new byte[] { 0x20, 0x02, 0x00, 0x00 }, await ReadAsync(socket, 4));
         return socket;
     }

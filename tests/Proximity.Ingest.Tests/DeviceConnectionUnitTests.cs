@@ -40,7 +40,7 @@ public sealed class DeviceConnectionUnitTests : IAsyncLifetime
         using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(200)); // as MQTTnet's CONNECT timeout
         Assert.Null(await _connection.ReceivePacketAsync(timeout.Token).WaitAsync(TimeSpan.FromSeconds(30), Ct));
 
-        await _device.SendAsync(Encode(new MqttConnectPacket { ClientId = "A1" }), Ct);
+        await _device.SendAsync(MqttWire.Encode(new MqttConnectPacket { ClientId = "A1" }), Ct);
         Assert.Equal("A1", Assert.IsType<MqttConnectPacket>(await _connection.ReceivePacketAsync(Ct)).ClientId);
     }
 
@@ -65,11 +65,11 @@ public sealed class DeviceConnectionUnitTests : IAsyncLifetime
     [Fact(Timeout = 60_000)]
     public async Task A_large_upload_in_small_segments_then_small_packets_all_arrive_whole()
     {
-        await _device.SendAsync(Encode(new MqttConnectPacket { ClientId = "A1" }), Ct);
+        await _device.SendAsync(MqttWire.Encode(new MqttConnectPacket { ClientId = "A1" }), Ct);
         Assert.IsType<MqttConnectPacket>(await _connection.ReceivePacketAsync(Ct));
         var upload = new byte[200_000];
         Random.Shared.NextBytes(upload);
-        byte[] bytes = [.. Encode(Publish(1, upload)), .. Encode(Publish(2, [1, 2, 3]))];
+        byte[] bytes = [.. MqttWire.Encode(Publish(1, upload)), .. MqttWire.Encode(Publish(2, [1, 2, 3]))];
         var sending = Task.Run(async () =>
         {
             for (int i = 0; i < bytes.Length; i += 1400) await _device.SendAsync(bytes.AsMemory(i, Math.Min(1400, bytes.Length - i)), Ct);
@@ -86,7 +86,7 @@ public sealed class DeviceConnectionUnitTests : IAsyncLifetime
     [Fact(Timeout = 60_000)]
     public async Task Packets_sent_at_once_from_many_threads_arrive_whole_one_after_the_other()
     {
-        await _device.SendAsync(Encode(new MqttConnectPacket { ClientId = "A1" }), Ct); // sets the protocol version
+        await _device.SendAsync(MqttWire.Encode(new MqttConnectPacket { ClientId = "A1" }), Ct); // sets the protocol version
         Assert.IsType<MqttConnectPacket>(await _connection.ReceivePacketAsync(Ct));
 
         // Each a header and a payload sent apart: interleaved, the device would read garbage. Eight threads on two
@@ -120,14 +120,5 @@ public sealed class DeviceConnectionUnitTests : IAsyncLifetime
         Assert.Equal(_connection.BytesSent, device.BytesReceived);
     }
 
-    private static MqttPublishPacket Publish(ushort id, byte[] payload) => new()
-    {
-        Topic = "proximity/v1/devices/A1/position",
-        PayloadSegment = payload,
-        QualityOfServiceLevel = MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce,
-        PacketIdentifier = id,
-    };
-
-    private static byte[] Encode(MqttPacket packet) =>
-        new MqttPacketFormatterAdapter(MqttProtocolVersion.V311, new MqttBufferWriter(4096, 1 << 20)).Encode(packet).Join().ToArray();
+    private static MqttPublishPacket Publish(ushort id, byte[] payload) => MqttWire.Publish("proximity/v1/devices/A1/position", id, payload);
 }
