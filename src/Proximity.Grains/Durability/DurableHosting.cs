@@ -59,10 +59,12 @@ public static class DurableHosting
     public static IServiceCollection AddProximityPostgresStores(this IServiceCollection services, string connectionString, bool migrate, IConfiguration? configuration = null)
     {
         var buffer = configuration?.GetSection("Proximity:Storage:PositionBuffer").Get<PositionWriteBufferOptions>();
+        var maintenance = configuration?.GetSection("Proximity:Storage:Maintenance").Get<PositionMaintenanceOptions>();
         services.AddProximityStorage(connectionString, o =>
         {
             o.MigrateOnStart = migrate;
             if (buffer is not null) o.PositionBuffer = buffer;
+            if (maintenance is not null) o.Maintenance = maintenance;
         });
         services.AddSingleton<IAlertJournal, PostgresAlertJournal>();
         services.AddSingleton<IFixRecorder, BufferedFixRecorder>();

@@ -46,7 +46,6 @@ public static class RunCommand
         CaseFile caseFile;
         try { caseFile = options.Get("case") is { Length: > 0 } path ? CaseFile.Load(path) : new CaseFile([], [], [], []); }
         catch (CaseFileException e) { return CommandLine.Fail(e.Message); }
-        int mqttPort = options.Int("mqtt-port", 1883);
         DemoSetup? demo = options.Has("demo") ? DemoSetup.Create() : null;
         if (demo is not null) caseFile = demo.MergeInto(caseFile);
 
@@ -61,10 +60,9 @@ public static class RunCommand
             flags["Proximity:Ingest:Mode"] = mode;
         }
         if (options.Get("mqtt-host") is { } host) flags["Proximity:Ingest:BrokerHost"] = host;
-        if (options.Has("mqtt-port") && string.Equals(options.Get("mqtt"), "external", StringComparison.OrdinalIgnoreCase))
-            flags["Proximity:Ingest:BrokerPort"] = mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (builder.Configuration[ProximitySilo.DashboardKey] is null) flags[ProximitySilo.DashboardKey] = "true";
-        int httpPort = DeploymentKeys.Apply(builder.Configuration, flags, options.Has("http-port") ? options.Int("http-port", 5080) : null);
+        int httpPort = DeploymentKeys.Apply(builder.Configuration, flags, options.Has("http-port") ? options.Int("http-port", 5080) : null,
+            options.Has("mqtt-port") ? options.Int("mqtt-port", 1883) : null);
         builder.WebHost.UseUrls($"http://0.0.0.0:{httpPort}");
         // Flags override configuration (appsettings.json, Proximity__Storage=postgres, ...) only when given.
         if (options.Get("storage") is { } storageFlag) flags[StorageChoice.StorageKey] = storageFlag;
@@ -93,7 +91,7 @@ public static class RunCommand
             catch (Proximity.Api.Problems.ApiProblemException e) { return CommandLine.Fail($"the case file cannot be stored: {e.Message}"); }
         }
         builder.AddProximitySilo(live);
-        builder.AddProximityIngest(o => { if (options.Has("mqtt-port") && !flags.ContainsKey("Proximity:Ingest:BrokerPort")) o.Port = mqttPort; });
+        builder.AddProximityIngest();
         if (demo is not null) builder.Services.AddSingleton(demo).AddHostedService<DemoDevices>();
         builder.Services.AddHealthChecks().AddCheck<IngestHealthCheck>("ingest");
         string? generatedKey = LiveApiBridge.EnsureSigningKey(builder);

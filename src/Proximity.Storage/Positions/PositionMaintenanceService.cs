@@ -5,7 +5,7 @@ namespace Proximity.Storage.Positions;
 
 public sealed class PositionMaintenanceOptions
 {
-    /// <summary>Days of position history kept (config key <c>Storage:Maintenance:RetentionDays</c>); 0 = keep everything.</summary>
+    /// <summary>Days of position history kept (config key <c>Proximity:Storage:Maintenance:RetentionDays</c>); 0 = keep everything.</summary>
     public int RetentionDays { get; set; } = 180;
     /// <summary>Daily partitions created ahead of today.</summary>
     public int PartitionsAhead { get; set; } = 7;
