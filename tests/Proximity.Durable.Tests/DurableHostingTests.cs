@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Proximity.Grains.Durability;
 using Proximity.Storage.Positions;
 
-namespace Proximity.Durable.Tests;
+namespace Proximity.Grains.Durable.Tests;
 
 /// <summary>The PostgreSQL stores read their settings from the documented keys (docs/operations.md).</summary>
 public sealed class DurableHostingTests

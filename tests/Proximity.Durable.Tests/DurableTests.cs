@@ -8,14 +8,13 @@ using Proximity.Protocol;
 using Proximity.Spatial.Decisions;
 using Proximity.Spatial.Monitoring;
 using Proximity.Storage.Tests;
+using static Proximity.Grains.Tests.Fixes;
 
 namespace Proximity.Grains.Durable.Tests;
 
 /// <summary>The live grains on PostgreSQL: decision state across a silo crash, and the alert outbox.</summary>
 public sealed class DurableTests(PostgresFixture fixture) : IAsyncLifetime
 {
-    private const double Lat = 52.37310, Lon = 4.89260;
-    private static readonly double MetersPerDegreeLon = 111_320 * Math.Cos(Lat * Math.PI / 180);
     private readonly ManualTime _time = new();
     private string _cs = "";
 
@@ -24,9 +23,6 @@ public sealed class DurableTests(PostgresFixture fixture) : IAsyncLifetime
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static PositionFix At(string device, long seq, DateTimeOffset ts, double eastMeters) =>
-        new(device, seq, ts, Lat, Lon + eastMeters / MetersPerDegreeLon, 5);
 
     [Fact]
     public async Task An_open_breach_episode_continues_after_a_silo_crash_and_raises_no_second_alert()

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MQTTnet.Formatter;
 using Npgsql;
 using Proximity.Grains.Outputs;
+using Proximity.Grains.Tests;
 using Proximity.Ingest;
 using Proximity.Ingest.Tests;
 using Proximity.Protocol;
@@ -17,8 +18,7 @@ namespace Proximity.Grains.Durable.Tests;
 /// </summary>
 public static class LiveService
 {
-    public const double Lat = 52.37310, Lon = 4.89260;
-    private static readonly double MetersPerDegreeLon = 111_320 * Math.Cos(Lat * Math.PI / 180);
+    public const double Lat = Fixes.Lat, Lon = Fixes.Lon;
 
     /// <summary>Durable mode on <paramref name="connectionString"/>; critical alerts are not escalated (an
     /// escalation republishes the alert, which the tests would count as a second publish).</summary>
@@ -49,7 +49,7 @@ public static class LiveService
     /// <summary>One fix of the device protocol, <paramref name="eastMeters"/> east of the victims' home point.</summary>
     public static string Fix(long seq, DateTimeOffset ts, double eastMeters, int battery = 80) => string.Format(CultureInfo.InvariantCulture,
         "{{\"seq\":{0},\"ts\":\"{1:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}\",\"lat\":{2:F6},\"lon\":{3:F6},\"acc\":5,\"bat\":{4},\"src\":\"gps\"}}",
-        seq, ts.UtcDateTime, Lat, Lon + eastMeters / MetersPerDegreeLon, battery);
+        seq, ts.UtcDateTime, Lat, Fixes.LonEast(eastMeters), battery);
 
     public static string PositionTopic(string device) => $"proximity/v1/devices/{device}/position";
 

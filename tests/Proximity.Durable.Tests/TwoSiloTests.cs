@@ -9,15 +9,14 @@ using Proximity.Protocol;
 using Proximity.Spatial.Decisions;
 using Proximity.Spatial.Monitoring;
 using Proximity.Storage.Tests;
+using static Proximity.Grains.Tests.Fixes;
 
 namespace Proximity.Grains.Durable.Tests;
 
 /// <summary>Two silos on one database; one is killed mid-stream; the other takes its grains over.</summary>
 public sealed class TwoSiloTests(PostgresFixture fixture) : IAsyncLifetime
 {
-    private const double Lat = 52.37310, Lon = 4.89260;
     private const int Steps = 30, KillAfter = 12;
-    private static readonly double MetersPerDegreeLon = 111_320 * Math.Cos(Lat * Math.PI / 180);
     private readonly ManualTime _time = new();
     private string _cs = "";
 
@@ -26,9 +25,6 @@ public sealed class TwoSiloTests(PostgresFixture fixture) : IAsyncLifetime
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static PositionFix At(string device, long seq, DateTimeOffset ts, double eastMeters) =>
-        new(device, seq, ts, Lat, Lon + eastMeters / MetersPerDegreeLon, 5);
 
     /// <summary>O1, O2 are next to their victims from the start; O3, O4 come close only after the kill.</summary>
     private static double OffenderEast(int offender, int step) => offender <= 2 ? 100 : step > KillAfter + 5 ? 150 : 5000;

@@ -10,7 +10,10 @@ public static class Fixes
 
     /// <summary>A fix <paramref name="eastMeters"/> east of the victim's home point.</summary>
     public static PositionFix At(string device, long seq, DateTimeOffset ts, double eastMeters, double acc = 5) =>
-        new(device, seq, ts, Lat, Lon + eastMeters / MetersPerDegreeLon, acc);
+        new(device, seq, ts, Lat, LonEast(eastMeters), acc);
 
-    public static string LonText(double eastMeters) => (Lon + eastMeters / MetersPerDegreeLon).ToString("F4", CultureInfo.InvariantCulture);
+    /// <summary>The longitude <paramref name="eastMeters"/> east of the victim's home point.</summary>
+    public static double LonEast(double eastMeters) => Lon + eastMeters / MetersPerDegreeLon;
+
+    public static string LonText(double eastMeters) => LonEast(eastMeters).ToString("F4", CultureInfo.InvariantCulture);
 }
