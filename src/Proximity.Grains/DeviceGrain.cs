@@ -46,6 +46,7 @@ public sealed class DeviceGrain(
     IOptions<ProximityOptions> options,
     StorageChoice storage,
     DecisionMetrics metrics,
+    DeviceFeed feed,
     ILogger<DeviceGrain> logger) : Grain, IDeviceGrain
 {
     private const string Offline = "offline", NoFix = "nofix", Strap = "strap", Contact = "contact", Battery = "battery", Sos = "sos", Jamming = "jamming";
@@ -218,31 +219,43 @@ public sealed class DeviceGrain(
     private async Task CheckSilence(CancellationToken ct)
     {
         if (_device is null) return;
-        var now = time.GetUtcNow();
+        // While no node hears any device (the broker is down) the silence is the broker's, not this device's.
+        if (!feed.Lost) await ReportSilence(time.GetUtcNow());
+        _silenceTimer?.Change(NextSilenceCheck(time.GetUtcNow()), _options.SilenceCheckPeriod);
+    }
+
+    private async Task ReportSilence(DateTimeOffset now)
+    {
         var limit = SilenceLimit();
-        var lastMessage = S.LastMessageAt ?? _watchingSince;
-        if (now - lastMessage > limit)
+        if (now - HeardFrom(S.LastMessageAt) > limit)
         {
             if (!S.Open.ContainsKey(Offline))
                 await RaiseIf(Offline, AlertType.DeviceOffline, now,
-                    string.Format(CultureInfo.InvariantCulture, "no message for {0:F0} s (reporting profile allows {1:F0} s)", (now - lastMessage).TotalSeconds, limit.TotalSeconds));
+                    string.Format(CultureInfo.InvariantCulture, "no message for {0:F0} s (reporting profile allows {1:F0} s)", (now - (S.LastMessageAt ?? _watchingSince)).TotalSeconds, limit.TotalSeconds));
         }
-        else if (now - (S.LastFixAt ?? _watchingSince) > limit && !S.Open.ContainsKey(NoFix))
+        else if (now - HeardFrom(S.LastFixAt) > limit && !S.Open.ContainsKey(NoFix))
         {
             await RaiseIf(NoFix, AlertType.NoPositionFix, now,
                 string.Format(CultureInfo.InvariantCulture, "messages arrive but no usable position fix for {0:F0} s", (now - (S.LastFixAt ?? _watchingSince)).TotalSeconds));
         }
-        _silenceTimer?.Change(NextSilenceCheck(time.GetUtcNow()), _options.SilenceCheckPeriod);
     }
 
     private TimeSpan SilenceLimit() =>
         _options.SilenceLimit(_device!.Role == PersonRole.Offender ? _options.OffenderReportingInterval : _options.VictimReportingInterval);
 
     // An offline device is not also watched for missing fixes: it sends nothing at all.
-    private TimeSpan NextSilenceCheck(DateTimeOffset now) => S.Open.ContainsKey(Offline)
+    private TimeSpan NextSilenceCheck(DateTimeOffset now) => S.Open.ContainsKey(Offline) || feed.Lost
         ? SilenceSchedule.NextCheck(now, null, null, SilenceLimit(), _options.SilenceCheckPeriod)
-        : SilenceSchedule.NextCheck(now, S.LastMessageAt ?? _watchingSince, S.Open.ContainsKey(NoFix) ? null : S.LastFixAt ?? _watchingSince,
+        : SilenceSchedule.NextCheck(now, HeardFrom(S.LastMessageAt), S.Open.ContainsKey(NoFix) ? null : HeardFrom(S.LastFixAt),
             SilenceLimit(), _options.SilenceCheckPeriod);
+
+    // Silence counts from the last message (or since watching began), and after the device feed was lost and is
+    // back, from when devices were heard again: each device gets a full limit to report after a broker outage.
+    private DateTimeOffset HeardFrom(DateTimeOffset? last)
+    {
+        var from = last ?? _watchingSince;
+        return feed.HeardAgainAt is { } back && back > from ? back : from;
+    }
 
     // Live: arrived as the device's own reports usually do (judged against its usual lag, so a device clock running
     // behind or ahead still counts as live).

@@ -28,6 +28,8 @@ public static class IngestHosting
             // The silo is named after its MQTT session, so the survivors know which session a dead node leaves behind.
             services.Configure<Orleans.Configuration.SiloOptions>(o => o.SiloName = options.ClientId);
             services.AddHostedService<OrphanSessionAdopter>();
+            // One broker outage must not report every device silent at once.
+            services.AddHostedService<DeviceFeedReporter>();
         }
         else services.AddSingleton<EmbeddedBroker>();
         Func<IServiceProvider, object> ingest = options.Mode == IngestMode.External

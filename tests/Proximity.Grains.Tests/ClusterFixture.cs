@@ -24,6 +24,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IGrainFactory Grains => Cluster.Client;
     public ProximityRegistry Registry { get; } = new(Case, 1000);
+    public DeviceFeed Feed { get; } = new();
+    public static readonly TimeSpan DeviceFeedLease = TimeSpan.FromSeconds(1);
     public FixRoutes Routes { get; private set; } = null!;
 
     public static CaseFile Case { get; } = BuildCase();
@@ -38,10 +40,12 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton<IMqttPublisher>(Mqtt);
             silo.Services.AddProximityGrainServices(Case);
             silo.Services.AddSingleton(Registry); // the tests change devices in the registry the grains read
+            silo.Services.AddSingleton(Feed); // and what the cluster hears of its devices
             silo.Services.Configure<ProximityOptions>(o =>
             {
                 o.OffenderReportingInterval = OffenderInterval;
                 o.SilenceCheckPeriod = SilenceCheckPeriod;
+                o.DeviceFeedLease = DeviceFeedLease;
                 o.EscalateCriticalAfter = EscalateAfter;
                 o.EscalationCheckPeriod = TimeSpan.FromMilliseconds(100);
                 o.SecretHashIterations = 1000;

@@ -1,0 +1,72 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Proximity.Grains;
+
+/// <summary>Whether the cluster hears its devices, and when it heard them again after it did not.</summary>
+[GenerateSerializer, Immutable]
+public sealed record DeviceFeedStatus([property: Id(0)] bool Lost, [property: Id(1)] DateTimeOffset? HeardAgainAt);
+
+public interface IDeviceFeedGrain : IGrainWithIntegerKey
+{
+    /// <summary>A node's word, every few seconds, on whether it hears its devices (its broker is up); returns what
+    /// the cluster as a whole hears.</summary>
+    Task<DeviceFeedStatus> Report(string node, bool hearing);
+}
+
+/// <summary>
+/// The cluster's device feed: lost when every node that reported within <see cref="ProximityOptions.DeviceFeedLease"/>
+/// says it hears no device. A node that stops reporting no longer counts, so a node that died while its broker was down cannot keep
+/// the feed "lost"; one node still hearing its devices keeps it up (a shared subscription gives it every device).
+/// </summary>
+public sealed class DeviceFeedGrain(
+    [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time, IOptions<ProximityOptions> options, ILogger<DeviceFeedGrain> logger)
+    : Grain, IDeviceFeedGrain
+{
+    private readonly double _leaseMs = options.Value.DeviceFeedLease.TotalMilliseconds;
+    private readonly Dictionary<string, (bool Hearing, long AtTicks)> _nodes = new(StringComparer.Ordinal);
+    private DeviceFeedStatus _status = new(false, null);
+
+    public Task<DeviceFeedStatus> Report(string node, bool hearing)
+    {
+        long now = Environment.TickCount64;
+        _nodes[node] = (hearing, now);
+        foreach (string gone in _nodes.Where(n => now - n.Value.AtTicks > _leaseMs).Select(n => n.Key).ToArray()) _nodes.Remove(gone);
+        bool lost = _nodes.Values.All(n => !n.Hearing);
+        if (lost == _status.Lost) return Task.FromResult(_status);
+        if (lost)
+        {
+            _status = _status with { Lost = true };
+            logger.LogWarning("no node hears its devices (every broker connection is down): device silence is not reported until one does");
+        }
+        else
+        {
+            _status = new DeviceFeedStatus(false, time.GetUtcNow());
+            logger.LogWarning("devices are heard again ({Node}): each device has its full silence limit from {At} to report", node, _status.HeardAgainAt);
+        }
+        return Task.FromResult(_status);
+    }
+}
+
+/// <summary>
+/// This node's copy of the cluster's device feed, read by the device grains on every silence check. While no node
+/// hears any device (the broker is down), a device's silence is the feed's, not the device's: it is not reported,
+/// and once devices are heard again each has a full silence limit to report. Without this one broker outage raises
+/// DeviceOffline for every device at once. A copy not refreshed for <see cref="StaleAfter"/> (the feed grain out of
+/// reach) is not trusted: silence is reported as usual.
+/// </summary>
+public sealed class DeviceFeed
+{
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
+    private volatile Copy _copy = new(new DeviceFeedStatus(false, null), long.MinValue / 2);
+
+    private sealed record Copy(DeviceFeedStatus Status, long AtTicks);
+
+    public void Update(DeviceFeedStatus status) => _copy = new Copy(status, Environment.TickCount64);
+
+    public bool Lost => _copy is { Status.Lost: true } c && Environment.TickCount64 - c.AtTicks < StaleAfter.TotalMilliseconds;
+
+    /// <summary>When devices were heard again after the feed was lost: a device's silence counts from then at the earliest.</summary>
+    public DateTimeOffset? HeardAgainAt => _copy.Status.HeardAgainAt;
+}
