@@ -169,7 +169,7 @@ public sealed class ComposeTests
     }
 
     [Fact]
-    public void Prometheus_loads_operational_alert_rules_for_a_node_down_no_fixes_and_failing_alert_delivery()
+    public void Prometheus_loads_operational_alert_rules_for_a_node_down_no_fixes_a_lost_device_feed_and_failing_alert_delivery()
     {
         var prometheus = Yaml.LoadFile("deploy/prometheus/prometheus.yml");
         Assert.Equal(["/etc/prometheus/alerts.yml"], prometheus.L("rule_files").Cast<string>());
@@ -186,6 +186,7 @@ public sealed class ComposeTests
         Assert.Contains("up{job=\"proximity\"} == 0", byName["ProximityNodeDown"]);
         Assert.Contains("proximity_ingest_fixes_total", byName["ProximityNoFixes"]);
         Assert.Contains("proximity_output_failed_total", byName["ProximityAlertDeliveryFailing"]);
+        Assert.Contains("proximity_devices_feed_lost", byName["ProximityDeviceFeedLost"]);
     }
 
     [Fact]
