@@ -4,9 +4,13 @@ using Microsoft.Extensions.Options;
 
 namespace Proximity.Grains;
 
-/// <summary>Whether the cluster hears its devices, and when it heard them again after it did not.</summary>
+/// <summary>Whether the cluster hears its devices, and its last outage: from when no node heard them to when one
+/// did again (null while it lasts).</summary>
 [GenerateSerializer, Immutable]
-public sealed record DeviceFeedStatus([property: Id(0)] bool Lost, [property: Id(1)] DateTimeOffset? HeardAgainAt);
+public sealed record DeviceFeedStatus([property: Id(0)] bool Lost, [property: Id(1)] DateTimeOffset? LostAt, [property: Id(2)] DateTimeOffset? HeardAgainAt)
+{
+    public static DeviceFeedStatus Heard { get; } = new(false, null, null);
+}
 
 public interface IDeviceFeedGrain : IGrainWithIntegerKey
 {
@@ -26,7 +30,7 @@ public sealed class DeviceFeedGrain(
 {
     private readonly double _leaseMs = options.Value.DeviceFeedLease.TotalMilliseconds;
     private readonly Dictionary<string, (bool Hearing, long AtTicks)> _nodes = new(StringComparer.Ordinal);
-    private DeviceFeedStatus _status = new(false, null);
+    private DeviceFeedStatus _status = DeviceFeedStatus.Heard;
 
     public Task<DeviceFeedStatus> Report(string node, bool hearing)
     {
@@ -37,13 +41,13 @@ public sealed class DeviceFeedGrain(
         if (lost == _status.Lost) return Task.FromResult(_status);
         if (lost)
         {
-            _status = _status with { Lost = true };
+            _status = new DeviceFeedStatus(true, time.GetUtcNow(), null);
             logger.LogWarning("no node hears its devices (every broker connection is down): device silence is not reported until one does");
         }
         else
         {
-            _status = new DeviceFeedStatus(false, time.GetUtcNow());
-            logger.LogWarning("devices are heard again ({Node}): each device has its full silence limit from {At} to report", node, _status.HeardAgainAt);
+            _status = _status with { Lost = false, HeardAgainAt = time.GetUtcNow() };
+            logger.LogWarning("devices are heard again ({Node}) after {Outage}: device silence counts without it", node, _status.HeardAgainAt - _status.LostAt);
         }
         return Task.FromResult(_status);
     }
@@ -52,14 +56,15 @@ public sealed class DeviceFeedGrain(
 /// <summary>
 /// This node's copy of the cluster's device feed, read by the device grains on every silence check. While no node
 /// hears any device (the broker is down), a device's silence is the feed's, not the device's: it is not reported,
-/// and once devices are heard again each has a full silence limit to report. Without this one broker outage raises
-/// DeviceOffline for every device at once. A copy not refreshed for <see cref="StaleAfter"/> (the feed grain out of
-/// reach) is not trusted: silence is reported as usual.
+/// and once devices are heard again the outage does not count towards any device's silence. Without this one broker
+/// outage raises DeviceOffline for every device at once. Only the outage is left out, not all before it, so a
+/// connection that keeps dropping for a moment delays a silent device's report by those moments only. A copy not
+/// refreshed for <see cref="StaleAfter"/> (the feed grain out of reach) is not trusted: silence is reported as usual.
 /// </summary>
 public sealed class DeviceFeed
 {
     public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
-    private volatile Copy _copy = new(new DeviceFeedStatus(false, null), long.MinValue / 2);
+    private volatile Copy _copy = new(DeviceFeedStatus.Heard, long.MinValue / 2);
 
     private sealed record Copy(DeviceFeedStatus Status, long AtTicks);
 
@@ -67,6 +72,8 @@ public sealed class DeviceFeed
 
     public bool Lost => _copy is { Status.Lost: true } c && Environment.TickCount64 - c.AtTicks < StaleAfter.TotalMilliseconds;
 
-    /// <summary>When devices were heard again after the feed was lost: a device's silence counts from then at the earliest.</summary>
-    public DateTimeOffset? HeardAgainAt => _copy.Status.HeardAgainAt;
+    /// <summary>How much of the time since <paramref name="from"/> nobody heard the devices (the last outage).</summary>
+    public TimeSpan DeafSince(DateTimeOffset from) => _copy.Status is { LostAt: { } lost, HeardAgainAt: { } back } && back > from
+        ? back - (lost > from ? lost : from)
+        : TimeSpan.Zero;
 }

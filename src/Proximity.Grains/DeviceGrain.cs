@@ -249,12 +249,11 @@ public sealed class DeviceGrain(
         : SilenceSchedule.NextCheck(now, HeardFrom(S.LastMessageAt), S.Open.ContainsKey(NoFix) ? null : HeardFrom(S.LastFixAt),
             SilenceLimit(), _options.SilenceCheckPeriod);
 
-    // Silence counts from the last message (or since watching began), and after the device feed was lost and is
-    // back, from when devices were heard again: each device gets a full limit to report after a broker outage.
+    // Silence counts from the last message (or since watching began), leaving out a broker outage since then.
     private DateTimeOffset HeardFrom(DateTimeOffset? last)
     {
         var from = last ?? _watchingSince;
-        return feed.HeardAgainAt is { } back && back > from ? back : from;
+        return from + feed.DeafSince(from);
     }
 
     // Live: arrived as the device's own reports usually do (judged against its usual lag, so a device clock running

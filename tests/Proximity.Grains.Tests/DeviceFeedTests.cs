@@ -13,10 +13,14 @@ public sealed class DeviceFeedTests(ClusterFixture f)
     public async Task The_feed_is_lost_only_while_every_node_that_still_reports_hears_no_device()
     {
         var grain = f.Grains.GetGrain<IDeviceFeedGrain>(101);
-        Assert.True((await grain.Report("n1", false)).Lost); // the only node hears nothing
-        Assert.False((await grain.Report("n2", true)).Lost); // one node hearing its devices is enough
-        Assert.True((await grain.Report("n2", false)).Lost);
-        Assert.Equal(new DeviceFeedStatus(false, f.Time.GetUtcNow()), await grain.Report("n1", true));
+        var lostAt = f.Time.GetUtcNow();
+        Assert.Equal(new DeviceFeedStatus(true, lostAt, null), await grain.Report("n1", false)); // the only node hears nothing
+        f.Time.Advance(TimeSpan.FromSeconds(10));
+        var back = f.Time.GetUtcNow();
+        Assert.Equal(new DeviceFeedStatus(false, lostAt, back), await grain.Report("n2", true)); // one node hearing is enough
+        f.Time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(new DeviceFeedStatus(true, back + TimeSpan.FromSeconds(10), null), await grain.Report("n2", false));
+        Assert.False((await grain.Report("n1", true)).Lost);
 
         // A node that stops reporting no longer counts: n1, the one still hearing its devices, dies.
         Assert.False((await grain.Report("n2", false)).Lost);
@@ -25,23 +29,20 @@ public sealed class DeviceFeedTests(ClusterFixture f)
     }
 
     [Fact]
-    public async Task While_no_node_hears_its_devices_silence_is_not_reported_and_afterwards_each_device_gets_its_full_limit()
+    public async Task While_no_node_hears_its_devices_silence_is_not_reported_and_afterwards_the_outage_does_not_count()
     {
-        static bool OfflineOf(Published m, string device) => m.Payload.Contains("DeviceOffline", StringComparison.Ordinal)
-            && m.Payload.Contains($"\"deviceId\":\"{device}\"", StringComparison.Ordinal);
         var limit = new ProximityOptions().SilenceLimit(ClusterFixture.OffenderInterval);
         try
         {
-            f.Registry.ApplyDevice(new DeviceUpdate("f1", "O40", PersonRole.Offender, false, SecretHash.Create("s", 1000)));
-            await f.Grains.DeviceGrain("f1").RefreshAssignment();
-            f.Feed.Update(new DeviceFeedStatus(true, null));
+            var watched = await WatchAsync("f1", "O40");
+            f.Feed.Update(new DeviceFeedStatus(true, watched, null));
             f.Time.Advance(2 * limit);
             await Task.Delay(3 * ClusterFixture.SilenceCheckPeriod, Ct);
             Assert.False((await f.Grains.DeviceGrain("f1").GetStatus()).Offline);
 
             // Heard again: f1's silence counts from now.
             var heardAgain = f.Time.GetUtcNow();
-            f.Feed.Update(new DeviceFeedStatus(false, heardAgain));
+            f.Feed.Update(new DeviceFeedStatus(false, watched, heardAgain));
             f.Time.Advance(limit - TimeSpan.FromSeconds(5));
             await Task.Delay(3 * ClusterFixture.SilenceCheckPeriod, Ct);
             Assert.False((await f.Grains.DeviceGrain("f1").GetStatus()).Offline);
@@ -53,7 +54,44 @@ public sealed class DeviceFeedTests(ClusterFixture f)
         }
         finally
         {
-            f.Feed.Update(new DeviceFeedStatus(false, null));
+            f.Feed.Update(DeviceFeedStatus.Heard);
         }
+    }
+
+    [Fact]
+    public async Task A_short_outage_delays_a_silent_devices_report_by_its_own_length_only()
+    {
+        var limit = new ProximityOptions().SilenceLimit(ClusterFixture.OffenderInterval);
+        try
+        {
+            var watched = await WatchAsync("f2", "O41");
+            f.Time.Advance(limit - TimeSpan.FromSeconds(10));
+            var lostAt = f.Time.GetUtcNow();
+            f.Time.Advance(TimeSpan.FromSeconds(3));
+            f.Feed.Update(new DeviceFeedStatus(false, lostAt, f.Time.GetUtcNow()));
+            f.Time.Advance(TimeSpan.FromSeconds(8)); // the limit has passed, but 3 s of it nobody heard any device
+            await Task.Delay(3 * ClusterFixture.SilenceCheckPeriod, Ct);
+            Assert.False((await f.Grains.DeviceGrain("f2").GetStatus()).Offline);
+
+            f.Time.Advance(TimeSpan.FromSeconds(3));
+            var alert = AlertJson.Deserialize((await f.Mqtt.WaitFor(m => OfflineOf(m, "f2"), "f2 offline")).Payload)!;
+            Assert.InRange(alert.RaisedAt, watched + limit + TimeSpan.FromSeconds(3), watched + limit + TimeSpan.FromSeconds(4));
+        }
+        finally
+        {
+            f.Feed.Update(DeviceFeedStatus.Heard);
+        }
+    }
+
+    private static bool OfflineOf(Published m, string device) => m.Payload.Contains("DeviceOffline", StringComparison.Ordinal)
+        && m.Payload.Contains($"\"deviceId\":\"{device}\"", StringComparison.Ordinal);
+
+    // A new ankle monitor for a new offender, watched from now.
+    private async Task<DateTimeOffset> WatchAsync(string device, string offender)
+    {
+        var at = f.Time.GetUtcNow();
+        f.Registry.ApplyDevice(new DeviceUpdate(device, offender, PersonRole.Offender, false, SecretHash.Create("s", 1000)));
+        await f.Grains.DeviceGrain(device).RefreshAssignment();
+        return at;
     }
 }
