@@ -83,16 +83,20 @@ public sealed class EmbeddedBroker(
 
     public async Task EndSessionAsync(string deviceId)
     {
-        // Its login is left: a stale one is refused at publish anyway, and a fresh one made meanwhile must stay.
-        if (_server is not { IsStarted: true } server) return;
+        // Its login is left: a stale one is refused at publish anyway. A fresh one, made with the device's current
+        // secret and wearer, stays with its connection and session, also when it came while the old one was closing.
+        if (_server is not { IsStarted: true } server || HoldsCurrentLogin(deviceId)) return;
         // Ended even while the device is offline: its persistent session would otherwise resume with the old login.
         if ((await server.GetClientsAsync()).FirstOrDefault(c => c.Id == deviceId) is { } client)
             await client.DisconnectAsync(new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized });
         MqttSessionStatus session;
         try { session = await server.GetSessionAsync(deviceId); }
         catch (InvalidOperationException) { return; } // no session kept for it
-        await session.DeleteAsync();
+        if (!HoldsCurrentLogin(deviceId)) await session.DeleteAsync();
     }
+
+    private bool HoldsCurrentLogin(string deviceId) =>
+        _logins.GetValueOrDefault(deviceId) is { Device: { } device } && ReferenceEquals(device, registry.Device(deviceId));
 
     // Once per stale login, and only while it is still the client's: a fresh login made meanwhile keeps its session.
     private void EndStaleSession(string clientId, Login? stale)

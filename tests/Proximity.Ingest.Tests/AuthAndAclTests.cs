@@ -59,10 +59,20 @@ public sealed class AuthAndAclTests(EmbeddedFixture f)
         Assert.Equal(MqttClientConnectResultCode.Success, await MqttTestClient.TryConnectAsync(f.Host.MqttPort, "P3", "P3", "rotated"));
 
         // Logged in anew, the device is heard again, and the refused message never was.
-        await using var renewed = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "P3", "rotated");
+        await using var renewed = await MqttTestClient.ConnectWorkingAsync(f.Host.MqttPort, "P3", "rotated");
         Assert.True((await renewed.PublishAsync("proximity/v1/devices/P3/position", MqttTestClient.Fix(3, DateTimeOffset.UtcNow, 0))).IsSuccess);
         await MessagesOfP3ReachAsync(2);
         Assert.Equal(3, (await f.Host.Grains.DeviceGrain("P3").GetStatus()).LastSeq);
+    }
+
+    [Fact]
+    public async Task Ending_a_devices_session_late_leaves_a_login_made_with_its_current_secret()
+    {
+        // As when a stale login's clean-up runs after the device already logged in again with its new secret.
+        await using var phone = await MqttTestClient.ConnectWorkingAsync(f.Host.MqttPort, "P9", "phone-secret");
+        await f.Host.Services.GetRequiredService<IDeviceSessions>().EndSessionAsync("P9");
+        Assert.True(await phone.AnswersPing(), "the current login lost its connection");
+        Assert.True((await phone.PublishAsync("proximity/v1/devices/P9/position", MqttTestClient.Fix(1, DateTimeOffset.UtcNow, 0))).IsSuccess);
     }
 
     private async Task MessagesOfP3ReachAsync(int expected)
@@ -96,7 +106,7 @@ public sealed class AuthAndAclTests(EmbeddedFixture f)
     [InlineData("meldkamer-1", "#", false)]
     public async Task Subscriptions_follow_the_topic_acl(string id, string filter, bool granted)
     {
-        await using var client = await MqttTestClient.ConnectAsync(f.Host.MqttPort, id, id == "meldkamer-1" ? "meldkamer-secret" : "ankle-secret");
+        await using var client = await MqttTestClient.ConnectWorkingAsync(f.Host.MqttPort, id, id == "meldkamer-1" ? "meldkamer-secret" : "ankle-secret");
         var code = await client.SubscribeAsync(filter);
         if (granted) Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, code);
         else Assert.Equal(MqttClientSubscribeResultCode.NotAuthorized, code);

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Proximity.Grains.Outputs;
+using Proximity.Grains.Registry;
 
 namespace Proximity.Ingest.Tests;
 
@@ -71,6 +72,7 @@ public sealed class EmbeddedBrokerDeliveryTests(EmbeddedFixture f)
         await using (var away = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "P5", "phone-secret", cleanStart: false))
             await away.SubscribeAsync("proximity/v1/devices/P5/#");
         await Publish("proximity/v1/devices/P5/notify", "for-the-previous-wearer");
+        Renew("P5");
         await sessions.EndSessionAsync("P5");
 
         await using var back = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "P5", "phone-secret", cleanStart: false);
@@ -80,8 +82,18 @@ public sealed class EmbeddedBrokerDeliveryTests(EmbeddedFixture f)
         await back.WaitFor(m => m.Payload == marker, "the marker sent after the session was ended");
         Assert.DoesNotContain(back.Received, m => m.Payload == "for-the-previous-wearer");
 
+        Renew("P5");
         await sessions.EndSessionAsync("P5");
         await back.WaitDisconnected("the connected device disconnected");
+    }
+
+    // What the registry does before a session is ended: the device changes (here: a new hash of the same secret), so a
+    // login made before is no longer the device's current one.
+    private void Renew(string deviceId)
+    {
+        var registry = f.Host.Services.GetRequiredService<ProximityRegistry>();
+        var entry = registry.Device(deviceId)!;
+        registry.ApplyDevice(new DeviceUpdate(deviceId, entry.PersonId, entry.Role, false, SecretHash.Create("phone-secret", 1000)));
     }
 
     // Sends the message, then a marker on the device's command topic (which it reads): messages to one session
