@@ -244,16 +244,25 @@ public sealed class DeviceGrain(
         _options.SilenceLimit(_device!.Role == PersonRole.Offender ? _options.OffenderReportingInterval : _options.VictimReportingInterval);
 
     // An offline device is not also watched for missing fixes: it sends nothing at all.
-    private TimeSpan NextSilenceCheck(DateTimeOffset now) => S.Open.ContainsKey(Offline) || feed.Lost
+    private TimeSpan NextSilenceCheck(DateTimeOffset now) => feed.Lost
+        ? SilenceSchedule.NextCheck(now, null, null, SilenceLimit(), Shorter(_options.SilenceCheckPeriod, FeedLostRecheck))
+        : S.Open.ContainsKey(Offline)
         ? SilenceSchedule.NextCheck(now, null, null, SilenceLimit(), _options.SilenceCheckPeriod)
         : SilenceSchedule.NextCheck(now, HeardFrom(S.LastMessageAt), S.Open.ContainsKey(NoFix) ? null : HeardFrom(S.LastFixAt),
             SilenceLimit(), _options.SilenceCheckPeriod);
+
+    // While nobody hears any device, looked at again soon: the outage may end at any moment.
+    private static readonly TimeSpan FeedLostRecheck = TimeSpan.FromSeconds(10);
+
+    private static TimeSpan Shorter(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     // Silence counts from the last message (or since watching began), leaving out a broker outage since then.
     private DateTimeOffset HeardFrom(DateTimeOffset? last)
     {
         var from = last ?? _watchingSince;
-        return from + feed.DeafSince(from);
+        var heard = from + feed.DeafSince(from);
+        var now = time.GetUtcNow();
+        return heard < now ? heard : now;
     }
 
     // Live: arrived as the device's own reports usually do (judged against its usual lag, so a device clock running

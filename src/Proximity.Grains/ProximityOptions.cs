@@ -17,8 +17,8 @@ public sealed class ProximityOptions
     /// reached anyway; this bound only matters when the clock jumps.</summary>
     public TimeSpan SilenceCheckPeriod { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>A node's word on whether it hears its devices counts this long (it repeats it every 2 s), so a node
-    /// that died while its broker was down cannot keep the device feed "lost".</summary>
+    /// <summary>A node's word on whether it hears its devices counts this long (it repeats it every 2 s): a node that
+    /// died no longer counts towards the device feed.</summary>
     public TimeSpan DeviceFeedLease { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>An unacknowledged Critical alert is escalated (the police control room added) after this.</summary>

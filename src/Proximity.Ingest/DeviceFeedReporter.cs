@@ -5,18 +5,16 @@ using Proximity.Grains;
 namespace Proximity.Ingest;
 
 /// <summary>
-/// Tells the cluster every <see cref="Period"/> whether this node hears its devices (its broker connection is up)
+/// Tells the cluster every <see cref="DeviceFeedGrain.ReportEvery"/> whether this node hears its devices (its broker connection is up)
 /// and keeps this node's copy of what the cluster hears, which the device grains read before they report silence.
 /// Only with an external broker: the embedded broker hears its devices whenever the node runs.
 /// </summary>
 public sealed class DeviceFeedReporter(IIngestStatus ingest, IGrainFactory grains, DeviceFeed feed, IngestOptions options, ILogger<DeviceFeedReporter> logger)
     : BackgroundService
 {
-    public static readonly TimeSpan Period = TimeSpan.FromSeconds(2);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Period);
+        using var timer = new PeriodicTimer(DeviceFeedGrain.ReportEvery);
         do
         {
             try { feed.Update(await grains.GetGrain<IDeviceFeedGrain>(0).Report(options.ClientId, ingest.IsReady)); }

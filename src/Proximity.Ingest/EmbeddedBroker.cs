@@ -81,22 +81,24 @@ public sealed class EmbeddedBroker(
         if (_server is { IsStarted: true }) await _server.StopAsync();
     }
 
-    public async Task EndSessionAsync(string deviceId)
+    // After a change in the registry: whatever the device's connection and session hold ends (what was queued for a
+    // previous wearer goes with it; a device that logged in anew meanwhile logs in once more).
+    public Task EndSessionAsync(string deviceId) => EndSessionAsync(deviceId, () => true);
+
+    // Each step only while `proceed` holds: for a stale login, while it is still the device's latest, so a fresh
+    // login made while the stale one closes keeps its connection and session.
+    private async Task EndSessionAsync(string deviceId, Func<bool> proceed)
     {
-        // Its login is left: a stale one is refused at publish anyway. A fresh one, made with the device's current
-        // secret and wearer, stays with its connection and session, also when it came while the old one was closing.
-        if (_server is not { IsStarted: true } server || HoldsCurrentLogin(deviceId)) return;
+        // Its login is left: a stale one is refused at publish anyway, and a fresh one made meanwhile must stay.
+        if (_server is not { IsStarted: true } server) return;
         // Ended even while the device is offline: its persistent session would otherwise resume with the old login.
-        if ((await server.GetClientsAsync()).FirstOrDefault(c => c.Id == deviceId) is { } client)
+        if ((await server.GetClientsAsync()).FirstOrDefault(c => c.Id == deviceId) is { } client && proceed())
             await client.DisconnectAsync(new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized });
         MqttSessionStatus session;
         try { session = await server.GetSessionAsync(deviceId); }
         catch (InvalidOperationException) { return; } // no session kept for it
-        if (!HoldsCurrentLogin(deviceId)) await session.DeleteAsync();
+        if (proceed()) await session.DeleteAsync();
     }
-
-    private bool HoldsCurrentLogin(string deviceId) =>
-        _logins.GetValueOrDefault(deviceId) is { Device: { } device } && ReferenceEquals(device, registry.Device(deviceId));
 
     // Once per stale login, and only while it is still the client's: a fresh login made meanwhile keeps its session.
     private void EndStaleSession(string clientId, Login? stale)
@@ -107,7 +109,7 @@ public sealed class EmbeddedBroker(
             try
             {
                 await Task.Delay(RefusalDelivery);
-                if (ReferenceEquals(_logins.GetValueOrDefault(clientId), stale)) await EndSessionAsync(clientId);
+                await EndSessionAsync(clientId, () => ReferenceEquals(_logins.GetValueOrDefault(clientId), stale));
             }
             catch (Exception x) { logger.LogWarning("client {Client}: its stale session could not be ended ({Problem})", clientId, x.Message); }
             finally { _endingStale.TryRemove(clientId, out _); }

@@ -24,7 +24,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IGrainFactory Grains => Cluster.Client;
     public ProximityRegistry Registry { get; } = new(Case, 1000);
-    public DeviceFeed Feed { get; } = new();
+    public DeviceFeed Feed { get; } = new(longestSuppression: LongestSuppression);
+    public static readonly TimeSpan LongestSuppression = TimeSpan.FromSeconds(3);
     public static readonly TimeSpan DeviceFeedLease = TimeSpan.FromSeconds(1);
     public FixRoutes Routes { get; private set; } = null!;
 

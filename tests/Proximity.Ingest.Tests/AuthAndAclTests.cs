@@ -65,16 +65,6 @@ public sealed class AuthAndAclTests(EmbeddedFixture f)
         Assert.Equal(3, (await f.Host.Grains.DeviceGrain("P3").GetStatus()).LastSeq);
     }
 
-    [Fact]
-    public async Task Ending_a_devices_session_late_leaves_a_login_made_with_its_current_secret()
-    {
-        // As when a stale login's clean-up runs after the device already logged in again with its new secret.
-        await using var phone = await MqttTestClient.ConnectWorkingAsync(f.Host.MqttPort, "P9", "phone-secret");
-        await f.Host.Services.GetRequiredService<IDeviceSessions>().EndSessionAsync("P9");
-        Assert.True(await phone.AnswersPing(), "the current login lost its connection");
-        Assert.True((await phone.PublishAsync("proximity/v1/devices/P9/position", MqttTestClient.Fix(1, DateTimeOffset.UtcNow, 0))).IsSuccess);
-    }
-
     private async Task MessagesOfP3ReachAsync(int expected)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);

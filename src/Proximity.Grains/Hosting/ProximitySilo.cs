@@ -110,7 +110,7 @@ public static class ProximitySilo
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProximityOptions>>().Value.SecretHashIterations));
         services.AddSingleton<OutputMetrics>();
         services.AddSingleton<DecisionMetrics>();
-        services.TryAddSingleton<DeviceFeed>();
+        services.TryAddSingleton(_ => new DeviceFeed());
         services.TryAddSingleton(StorageChoice.Memory);
         services.TryAddSingleton<IAlertJournal, NoAlertJournal>();
         services.TryAddSingleton<IFixRecorder, NoFixRecorder>();
