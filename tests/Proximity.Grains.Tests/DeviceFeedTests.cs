@@ -5,9 +5,12 @@ namespace Proximity.Grains.Tests;
 
 /// <summary>A broker outage is one event, not a DeviceOffline for every device.</summary>
 [Collection(ClusterCollection.Name)]
-public sealed class DeviceFeedTests(ClusterFixture f)
+public sealed class DeviceFeedTests(ClusterFixture f) : IDisposable
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    // The other tests of the cluster hear their devices.
+    public void Dispose() => f.Feed.Update(DeviceFeedStatus.Heard);
 
     [Fact]
     public async Task The_feed_is_lost_only_while_every_node_that_still_reports_hears_no_device()
@@ -35,74 +38,53 @@ public sealed class DeviceFeedTests(ClusterFixture f)
     public async Task While_no_node_hears_its_devices_silence_is_not_reported_and_afterwards_the_outage_does_not_count()
     {
         var limit = new ProximityOptions().SilenceLimit(ClusterFixture.OffenderInterval);
-        try
-        {
-            var watched = await WatchAsync("f1", "O40");
-            f.Feed.Update(new DeviceFeedStatus(true, watched, null));
-            f.Time.Advance(2 * limit);
-            await Task.Delay(3 * ClusterFixture.SilenceCheckPeriod, Ct);
-            Assert.False((await f.Grains.DeviceGrain("f1").GetStatus()).Offline);
+        var watched = await WatchAsync("f1", "O40");
+        f.Feed.Update(new DeviceFeedStatus(true, watched, null));
+        f.Time.Advance(2 * limit);
+        await Task.Delay(3 * ClusterFixture.SilenceCheckPeriod, Ct);
+        Assert.False((await f.Grains.DeviceGrain("f1").GetStatus()).Offline);
 
-            // Heard again: f1's silence counts from now.
-            var heardAgain = f.Time.GetUtcNow();
-            f.Feed.Update(new DeviceFeedStatus(false, watched, heardAgain));
-            f.Time.Advance(limit - TimeSpan.FromSeconds(5));
-            await Task.Delay(3 * ClusterFixture.SilenceCheckPeriod, Ct);
-            Assert.False((await f.Grains.DeviceGrain("f1").GetStatus()).Offline);
-            Assert.DoesNotContain(f.Mqtt.Messages, m => OfflineOf(m, "f1"));
+        // Heard again: f1's silence counts from now.
+        var heardAgain = f.Time.GetUtcNow();
+        f.Feed.Update(new DeviceFeedStatus(false, watched, heardAgain));
+        f.Time.Advance(limit - TimeSpan.FromSeconds(5));
+        await Task.Delay(3 * ClusterFixture.SilenceCheckPeriod, Ct);
+        Assert.False((await f.Grains.DeviceGrain("f1").GetStatus()).Offline);
+        Assert.DoesNotContain(f.Mqtt.Messages, m => OfflineOf(m, "f1"));
 
-            f.Time.Advance(TimeSpan.FromSeconds(6));
-            var alert = AlertJson.Deserialize((await f.Mqtt.WaitFor(m => OfflineOf(m, "f1"), "f1 offline")).Payload)!;
-            Assert.InRange(alert.RaisedAt, heardAgain + limit, heardAgain + limit + TimeSpan.FromSeconds(1));
-        }
-        finally
-        {
-            f.Feed.Update(DeviceFeedStatus.Heard);
-        }
+        f.Time.Advance(TimeSpan.FromSeconds(6));
+        var alert = AlertJson.Deserialize((await f.Mqtt.WaitFor(m => OfflineOf(m, "f1"), "f1 offline")).Payload)!;
+        Assert.InRange(alert.RaisedAt, heardAgain + limit, heardAgain + limit + TimeSpan.FromSeconds(1));
     }
 
     [Fact]
     public async Task A_short_outage_delays_a_silent_devices_report_by_its_own_length_only()
     {
         var limit = new ProximityOptions().SilenceLimit(ClusterFixture.OffenderInterval);
-        try
-        {
-            var watched = await WatchAsync("f2", "O41");
-            f.Time.Advance(limit - TimeSpan.FromSeconds(10));
-            var lostAt = f.Time.GetUtcNow();
-            f.Time.Advance(TimeSpan.FromSeconds(3));
-            f.Feed.Update(new DeviceFeedStatus(false, lostAt, f.Time.GetUtcNow()));
-            f.Time.Advance(TimeSpan.FromSeconds(8)); // the limit has passed, but 3 s of it nobody heard any device
-            await Task.Delay(3 * ClusterFixture.SilenceCheckPeriod, Ct);
-            Assert.False((await f.Grains.DeviceGrain("f2").GetStatus()).Offline);
+        var watched = await WatchAsync("f2", "O41");
+        f.Time.Advance(limit - TimeSpan.FromSeconds(10));
+        var lostAt = f.Time.GetUtcNow();
+        f.Time.Advance(TimeSpan.FromSeconds(3));
+        f.Feed.Update(new DeviceFeedStatus(false, lostAt, f.Time.GetUtcNow()));
+        f.Time.Advance(TimeSpan.FromSeconds(8)); // the limit has passed, but 3 s of it nobody heard any device
+        await Task.Delay(3 * ClusterFixture.SilenceCheckPeriod, Ct);
+        Assert.False((await f.Grains.DeviceGrain("f2").GetStatus()).Offline);
 
-            f.Time.Advance(TimeSpan.FromSeconds(3));
-            var alert = AlertJson.Deserialize((await f.Mqtt.WaitFor(m => OfflineOf(m, "f2"), "f2 offline")).Payload)!;
-            Assert.InRange(alert.RaisedAt, watched + limit + TimeSpan.FromSeconds(3), watched + limit + TimeSpan.FromSeconds(4));
-        }
-        finally
-        {
-            f.Feed.Update(DeviceFeedStatus.Heard);
-        }
+        f.Time.Advance(TimeSpan.FromSeconds(3));
+        var alert = AlertJson.Deserialize((await f.Mqtt.WaitFor(m => OfflineOf(m, "f2"), "f2 offline")).Payload)!;
+        Assert.InRange(alert.RaisedAt, watched + limit + TimeSpan.FromSeconds(3), watched + limit + TimeSpan.FromSeconds(4));
     }
 
     [Fact]
     public async Task Blind_for_longer_than_the_longest_suppression_silence_is_reported_again()
     {
         var limit = new ProximityOptions().SilenceLimit(ClusterFixture.OffenderInterval);
-        try
-        {
-            var watched = await WatchAsync("f3", "O42");
-            f.Feed.Update(new DeviceFeedStatus(true, watched, null));
-            f.Time.Advance(2 * limit);
-            await Task.Delay(3 * ClusterFixture.SilenceCheckPeriod, Ct);
-            Assert.False((await f.Grains.DeviceGrain("f3").GetStatus()).Offline);
-            await f.Mqtt.WaitFor(m => OfflineOf(m, "f3"), "f3 offline once the feed has been lost for the longest suppression");
-        }
-        finally
-        {
-            f.Feed.Update(DeviceFeedStatus.Heard);
-        }
+        var watched = await WatchAsync("f3", "O42");
+        f.Feed.Update(new DeviceFeedStatus(true, watched, null));
+        f.Time.Advance(2 * limit);
+        await Task.Delay(3 * ClusterFixture.SilenceCheckPeriod, Ct);
+        Assert.False((await f.Grains.DeviceGrain("f3").GetStatus()).Offline);
+        await f.Mqtt.WaitFor(m => OfflineOf(m, "f3"), "f3 offline once the feed has been lost for the longest suppression");
     }
 
     private static bool OfflineOf(Published m, string device) => m.Payload.Contains("DeviceOffline", StringComparison.Ordinal)
