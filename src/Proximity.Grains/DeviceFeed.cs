@@ -23,8 +23,8 @@ public interface IDeviceFeedGrain : IGrainWithIntegerKey
 /// The cluster's device feed: lost when every node that reported within <see cref="ProximityOptions.DeviceFeedLease"/>
 /// says it hears no device; one node still hearing its devices keeps it up (a shared subscription gives it every
 /// device). A node that stops reporting no longer counts, and a new activation (its node died) first hears every
-/// node out (<see cref="ActivationHold"/>). The outage's length is measured with the monotonic clock, so a wall-clock step during
-/// it does not stretch what is left out of every device's silence.
+/// node out (<see cref="ActivationHold"/>). The outage's length is measured with the monotonic clock, so a
+/// wall-clock step during it does not stretch what is left out of every device's silence.
 /// </summary>
 public sealed class DeviceFeedGrain(
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time, IOptions<ProximityOptions> options, ILogger<DeviceFeedGrain> logger)
@@ -53,7 +53,8 @@ public sealed class DeviceFeedGrain(
         {
             _status = new DeviceFeedStatus(true, time.GetUtcNow(), null);
             _lostTicks = now;
-            logger.LogWarning("no node hears its devices (every broker connection is down): device silence is not reported until one does");
+            logger.LogWarning("no node hears its devices (every broker connection is down): device silence is not reported until one does, for at most {Longest}",
+                DeviceFeed.DefaultLongestSuppression);
         }
         else
         {
@@ -77,7 +78,9 @@ public sealed class DeviceFeedGrain(
 public sealed class DeviceFeed(TimeSpan? staleAfter = null, TimeSpan? longestSuppression = null)
 {
     public TimeSpan StaleAfter { get; } = staleAfter ?? TimeSpan.FromSeconds(30);
-    public TimeSpan LongestSuppression { get; } = longestSuppression ?? TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan DefaultLongestSuppression = TimeSpan.FromMinutes(5);
+
+    public TimeSpan LongestSuppression { get; } = longestSuppression ?? DefaultLongestSuppression;
     private volatile Copy _copy = new(DeviceFeedStatus.Heard, long.MinValue / 2, 0);
 
     private sealed record Copy(DeviceFeedStatus Status, long AtTicks, long LostSeenTicks);
