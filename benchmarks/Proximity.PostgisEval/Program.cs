@@ -139,8 +139,8 @@ try
             WITH p AS (SELECT ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography AS g),
                  kept AS (INSERT INTO eval_last SELECT $1, g FROM p ON CONFLICT (person_id) DO UPDATE SET g = EXCLUDED.g)
             SELECT c.ban_id, ST_DWithin(l.g, p.g, c.min_distance), ST_Distance(l.g, p.g)
-            FROM eval_contact c JOIN eval_last l ON l.person_id = c.offender_id, p WHERE c.victim_id = $1 AND $4 >= 0
-            """, margin, stop.Token);
+            FROM eval_contact c JOIN eval_last l ON l.person_id = c.offender_id, p WHERE c.victim_id = $1
+            """, null, stop.Token);
         var local = new LongHistogram(60_000_000, 3);
         long localInside = 0, localNear = 0, localVictims = 0;
         while (!stop.IsCancellationRequested)
@@ -209,14 +209,14 @@ catch (Exception e) when (e is ArgumentException or IOException or JsonException
     return Fail(e.Message);
 }
 
-// One statement prepared on the connection: $1 the person, $2 longitude, $3 latitude, $4 the zone margin.
-static async Task<NpgsqlCommand> PrepareAsync(NpgsqlConnection conn, string sql, double margin, CancellationToken ct)
+// One statement prepared on the connection: $1 the person, $2 longitude, $3 latitude, $4 the zone margin (when it has zones).
+static async Task<NpgsqlCommand> PrepareAsync(NpgsqlConnection conn, string sql, double? margin, CancellationToken ct)
 {
     var cmd = new NpgsqlCommand(sql, conn);
     cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text });
     cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double });
     cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double });
-    cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double, Value = margin });
+    if (margin is { } m) cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double, Value = m });
     await cmd.PrepareAsync(ct);
     return cmd;
 }

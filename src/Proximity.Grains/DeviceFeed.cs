@@ -77,10 +77,11 @@ public sealed class DeviceFeedGrain(
 /// </summary>
 public sealed class DeviceFeed(TimeSpan? staleAfter = null, TimeSpan? longestSuppression = null)
 {
-    public TimeSpan StaleAfter { get; } = staleAfter ?? TimeSpan.FromSeconds(30);
     public static readonly TimeSpan DefaultLongestSuppression = TimeSpan.FromMinutes(5);
 
+    public TimeSpan StaleAfter { get; } = staleAfter ?? TimeSpan.FromSeconds(30);
     public TimeSpan LongestSuppression { get; } = longestSuppression ?? DefaultLongestSuppression;
+
     private volatile Copy _copy = new(DeviceFeedStatus.Heard, long.MinValue / 2, 0);
 
     private sealed record Copy(DeviceFeedStatus Status, long AtTicks, long LostSeenTicks);

@@ -227,13 +227,13 @@ public sealed class DeviceGrain(
     private async Task ReportSilence(DateTimeOffset now)
     {
         var limit = SilenceLimit();
-        if (now - HeardFrom(S.LastMessageAt) > limit)
+        if (now - HeardFrom(S.LastMessageAt, now) > limit)
         {
             if (!S.Open.ContainsKey(Offline))
                 await RaiseIf(Offline, AlertType.DeviceOffline, now,
                     string.Format(CultureInfo.InvariantCulture, "no message for {0:F0} s (reporting profile allows {1:F0} s)", (now - (S.LastMessageAt ?? _watchingSince)).TotalSeconds, limit.TotalSeconds));
         }
-        else if (now - HeardFrom(S.LastFixAt) > limit && !S.Open.ContainsKey(NoFix))
+        else if (now - HeardFrom(S.LastFixAt, now) > limit && !S.Open.ContainsKey(NoFix))
         {
             await RaiseIf(NoFix, AlertType.NoPositionFix, now,
                 string.Format(CultureInfo.InvariantCulture, "messages arrive but no usable position fix for {0:F0} s", (now - (S.LastFixAt ?? _watchingSince)).TotalSeconds));
@@ -243,25 +243,25 @@ public sealed class DeviceGrain(
     private TimeSpan SilenceLimit() =>
         _options.SilenceLimit(_device!.Role == PersonRole.Offender ? _options.OffenderReportingInterval : _options.VictimReportingInterval);
 
-    // An offline device is not also watched for missing fixes: it sends nothing at all.
-    private TimeSpan NextSilenceCheck(DateTimeOffset now) => feed.Lost
-        ? SilenceSchedule.NextCheck(now, null, null, SilenceLimit(), Shorter(_options.SilenceCheckPeriod, FeedLostRecheck))
-        : S.Open.ContainsKey(Offline)
-        ? SilenceSchedule.NextCheck(now, null, null, SilenceLimit(), _options.SilenceCheckPeriod)
-        : SilenceSchedule.NextCheck(now, HeardFrom(S.LastMessageAt), S.Open.ContainsKey(NoFix) ? null : HeardFrom(S.LastFixAt),
-            SilenceLimit(), _options.SilenceCheckPeriod);
+    private TimeSpan NextSilenceCheck(DateTimeOffset now)
+    {
+        var limit = SilenceLimit();
+        // While nobody hears any device, looked at again soon: the outage may end at any moment.
+        if (feed.Lost)
+            return SilenceSchedule.NextCheck(now, null, null, limit, _options.SilenceCheckPeriod < FeedLostRecheck ? _options.SilenceCheckPeriod : FeedLostRecheck);
+        // An offline device is not also watched for missing fixes: it sends nothing at all.
+        if (S.Open.ContainsKey(Offline)) return SilenceSchedule.NextCheck(now, null, null, limit, _options.SilenceCheckPeriod);
+        return SilenceSchedule.NextCheck(now, HeardFrom(S.LastMessageAt, now), S.Open.ContainsKey(NoFix) ? null : HeardFrom(S.LastFixAt, now),
+            limit, _options.SilenceCheckPeriod);
+    }
 
-    // While nobody hears any device, looked at again soon: the outage may end at any moment.
     private static readonly TimeSpan FeedLostRecheck = TimeSpan.FromSeconds(10);
 
-    private static TimeSpan Shorter(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
     // Silence counts from the last message (or since watching began), leaving out a broker outage since then.
-    private DateTimeOffset HeardFrom(DateTimeOffset? last)
+    private DateTimeOffset HeardFrom(DateTimeOffset? last, DateTimeOffset now)
     {
         var from = last ?? _watchingSince;
         var heard = from + feed.DeafSince(from);
-        var now = time.GetUtcNow();
         return heard < now ? heard : now;
     }
 

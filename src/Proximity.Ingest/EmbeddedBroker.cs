@@ -89,7 +89,7 @@ public sealed class EmbeddedBroker(
     // login made while the stale one closes keeps its connection and session.
     private async Task EndSessionAsync(string deviceId, Func<bool> proceed)
     {
-        // Its login is left: a stale one is refused at publish anyway, and a fresh one made meanwhile must stay.
+        // Its entry among the logins is left: a stale one is refused at publish anyway, a fresh one made meanwhile is right.
         if (_server is not { IsStarted: true } server) return;
         // Ended even while the device is offline: its persistent session would otherwise resume with the old login.
         if ((await server.GetClientsAsync()).FirstOrDefault(c => c.Id == deviceId) is { } client && proceed())

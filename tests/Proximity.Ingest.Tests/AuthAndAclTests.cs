@@ -44,7 +44,7 @@ public sealed class AuthAndAclTests(EmbeddedFixture f)
         var registry = f.Host.Services.GetRequiredService<ProximityRegistry>();
         await using var phone = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "P3", "phone-secret");
         Assert.True((await phone.PublishAsync("proximity/v1/devices/P3/position", MqttTestClient.Fix(1, DateTimeOffset.UtcNow.AddSeconds(-1), 0))).IsSuccess);
-        await MessagesOfP3ReachAsync(1); // the device grain hears of a message one way, after its PUBACK
+        await f.DeviceMessagesReachAsync("P3", 1); // the device grain hears of a message one way, after its PUBACK
 
         // Re-keyed in the registry while the connection stays (the race in which ending its session comes too early).
         var entry = registry.Device("P3")!;
@@ -61,17 +61,8 @@ public sealed class AuthAndAclTests(EmbeddedFixture f)
         // Logged in anew, the device is heard again, and the refused message never was.
         await using var renewed = await MqttTestClient.ConnectWorkingAsync(f.Host.MqttPort, "P3", "rotated");
         Assert.True((await renewed.PublishAsync("proximity/v1/devices/P3/position", MqttTestClient.Fix(3, DateTimeOffset.UtcNow, 0))).IsSuccess);
-        await MessagesOfP3ReachAsync(2);
+        await f.DeviceMessagesReachAsync("P3", 2);
         Assert.Equal(3, (await f.Host.Grains.DeviceGrain("P3").GetStatus()).LastSeq);
-    }
-
-    private async Task MessagesOfP3ReachAsync(int expected)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        int seen;
-        while ((seen = (await f.Host.Grains.DeviceGrain("P3").GetStatus()).Messages) < expected && DateTime.UtcNow < deadline)
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-        Assert.Equal(expected, seen);
     }
 
     [Fact]

@@ -1,10 +1,8 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using System.Text;
-using MQTTnet.Formatter;
 using Proximity.Grains;
 using MQTTnet.Packets;
-using MQTTnet.Protocol;
 
 namespace Proximity.Ingest.Tests;
 
@@ -33,7 +31,7 @@ public sealed class DeviceConnectionTests(EmbeddedFixture f)
         await socket.SendAsync(both);
 
         Assert.Equal(new byte[] { 0x40, 0x02, 0x00, 0x01, 0x40, 0x02, 0x00, 0x02 }, await ReadAsync(socket, 8)); // PUBACK 1, PUBACK 2
-        await DeviceMessagesReachAsync(before + 2);
+        await f.DeviceMessagesReachAsync(Device, before + 2);
     }
 
     [Fact(Timeout = 60_000)]
@@ -73,7 +71,7 @@ public sealed class DeviceConnectionTests(EmbeddedFixture f)
 
         var accepted = await device.PublishAsync(PositionTopic, MqttTestClient.Fix(10, DateTimeOffset.UtcNow, 0));
         Assert.True(accepted.IsSuccess, accepted.ReasonCode.ToString());
-        await DeviceMessagesReachAsync(messages + 1);
+        await f.DeviceMessagesReachAsync(Device, messages + 1);
     }
 
     [Fact(Timeout = 60_000)]
@@ -85,16 +83,6 @@ public sealed class DeviceConnectionTests(EmbeddedFixture f)
         var refused = await Assert.ThrowsAsync<SocketException>(() => second.StartAsync(TestContext.Current.CancellationToken));
         Assert.Equal(SocketError.AddressAlreadyInUse, refused.SocketErrorCode);
         Assert.Equal(MQTTnet.MqttClientConnectResultCode.Success, await MqttTestClient.TryConnectAsync(f.Host.MqttPort, Device, Device, "ankle-secret"));
-    }
-
-    // The device's grain hears of a message one way, after the PUBACK may have left.
-    private async Task DeviceMessagesReachAsync(int expected)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        int seen;
-        while ((seen = (await f.Host.Grains.DeviceGrain(Device).GetStatus()).Messages) < expected && DateTime.UtcNow < deadline)
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-        Assert.Equal(expected, seen);
     }
 
     private static byte[] Publish(ushort id, string payload) => MqttWire.Encode(MqttWire.Publish(PositionTopic, id, Encoding.UTF8.GetBytes(payload)));

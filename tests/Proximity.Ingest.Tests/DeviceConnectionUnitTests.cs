@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Buffers; // ReadOnlySequence<byte>.ToArray() for the payloads
 using System.Net;
 using System.Net.Sockets;
 using MQTTnet.Formatter;

@@ -1,3 +1,5 @@
+using Proximity.Grains;
+
 namespace Proximity.Ingest.Tests;
 
 /// <summary>One live service with the embedded broker for the embedded-broker tests; each test uses its own people.</summary>
@@ -12,6 +14,17 @@ public sealed class EmbeddedFixture : IAsyncLifetime
         Host = await ServiceHost.StartAsync(ServiceHost.Case("1", "2", "3", "4", "5", "6", "7", "8", "9"),
             settings: new Dictionary<string, string?> { [Grains.ProximityTracing.OtlpEndpointVariable] = "http://127.0.0.1:9" });
         Rejects = new RejectCounter(Host.Meters);
+    }
+
+    /// <summary>Waits until the device's grain has counted <paramref name="expected"/> messages (it hears of each one
+    /// way, after the PUBACK may have left), at most 30 s, and asserts the count.</summary>
+    public async Task DeviceMessagesReachAsync(string deviceId, int expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        int seen;
+        while ((seen = (await Host.Grains.DeviceGrain(deviceId).GetStatus()).Messages) < expected && DateTime.UtcNow < deadline)
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        Assert.Equal(expected, seen);
     }
 
     public async ValueTask DisposeAsync()
