@@ -11,8 +11,9 @@ namespace Proximity.Ingest;
 /// <summary>
 /// One device's TCP connection to the embedded broker, as MQTTnet's server sees it. Reads straight from the socket
 /// into one buffer kept for the connection and decodes every packet it holds (MQTTnet copies what it keeps), so a
-/// connection waiting for its next packet holds one small async state: MQTTnet's own channel held a chain of four
-/// renewed with every packet, each one surviving the next garbage collection for each of 10 000 connected devices.
+/// connection waiting for its next packet holds only the task MQTTnet awaits: MQTTnet's own channel held a chain of
+/// four renewed with every packet, each one surviving the next garbage collection for each of 10 000 connected
+/// devices, and an async read still two more and a cancellation registration per read.
 /// </summary>
 internal sealed class DeviceConnection : IMqttChannelAdapter
 {
@@ -26,7 +27,18 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
     private readonly Socket _socket;
     private readonly int _maxPacketBytes;
     private readonly Action<EndPoint, string> _packetTooLarge;
+    private static readonly Task<MqttPacket> Nothing = Task.FromResult<MqttPacket>(null!);
+
     private readonly SemaphoreSlim _sending = new(1, 1);
+    // Reading: one set of socket arguments for the connection, completing into a method of this object, so a
+    // connection waiting for its next packet holds nothing allocated since the packet before but MQTTnet's wait.
+    private readonly SocketAsyncEventArgs _receiving = new(unsafeSuppressExecutionContextFlow: true);
+    private readonly Lock _gate = new();
+    private TaskCompletionSource<MqttPacket>? _waiting; // MQTTnet's wait for the next packet
+    private MqttPacket? _ready; // decoded after the wait for it had ended: the next wait's
+    private bool _reading, _closed;
+    private CancellationToken _cancellationFor;
+    private CancellationTokenRegistration _cancellation;
     private byte[] _buffer = new byte[InitialBufferSize];
     private int _start, _end; // the received bytes not yet decoded
     private int _nextPacketLength; // of the packet at _start once its header is in, else 0
@@ -39,6 +51,7 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
         _maxPacketBytes = maxPacketBytes;
         _packetTooLarge = packetTooLarge;
         PacketFormatterAdapter = formatter;
+        _receiving.Completed += OnReceived;
         RemoteEndPoint = AsIPv4Where(socket.RemoteEndPoint!);
         LocalEndPoint = AsIPv4Where(socket.LocalEndPoint!);
     }
@@ -70,29 +83,40 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
     /// The next packet; null when the connection closed, <paramref name="cancellationToken"/> ended the wait or the
     /// packet is larger than allowed (counted; MQTTnet then closes the connection without logging an error).
     /// </summary>
-    public async Task<MqttPacket> ReceivePacketAsync(CancellationToken cancellationToken)
+    public Task<MqttPacket> ReceivePacketAsync(CancellationToken cancellationToken)
     {
-        try
+        if (cancellationToken.IsCancellationRequested) return Nothing;
+        TaskCompletionSource<MqttPacket> waiter;
+        bool read;
+        lock (_gate)
         {
-            while (!cancellationToken.IsCancellationRequested)
+            if (_ready is { } ready)
             {
-                switch (TryDecode(out var packet))
-                {
-                    case Decoding.Packet: return packet;
-                    case Decoding.TooLarge: return null!;
-                }
-                MakeRoom();
-                // The socket's own awaitable is reused: waiting allocates nothing more than this method's state.
-                int read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                if (read == 0) return null!;
-                _end += read;
-                Interlocked.Add(ref _bytesReceived, read);
+                _ready = null;
+                return Task.FromResult(ready);
             }
+            if (_closed) return Nothing;
+            if (!_reading)
+            {
+                try
+                {
+                    switch (TryDecode(out var packet))
+                    {
+                        case Decoding.Packet: return Task.FromResult(packet);
+                        case Decoding.TooLarge: _closed = true; return Nothing;
+                    }
+                }
+                catch (MqttProtocolViolationException x) { return Task.FromException<MqttPacket>(x); }
+            }
+            waiter = new TaskCompletionSource<MqttPacket>();
+            _waiting = waiter;
+            read = !_reading;
+            _reading = true;
         }
-        catch (OperationCanceledException) { }
-        catch (ObjectDisposedException) { }
-        catch (SocketException) { } // reset by the device: closed, as MQTTnet's own channel has it
-        return null!;
+        EndWaitWith(cancellationToken);
+        if (cancellationToken.IsCancellationRequested) EndWait(); // the token ended the wait before it was set
+        if (read) ReadMore();
+        return waiter.Task;
     }
 
     public async Task SendPacketAsync(MqttPacket packet, CancellationToken cancellationToken)
@@ -123,6 +147,94 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
         try { _socket.Shutdown(SocketShutdown.Both); }
         catch (SocketException) { } // already gone
         _socket.Dispose();
+        _receiving.Dispose(); // after the read in progress, if any, has ended
+        _cancellation.Dispose();
+    }
+
+    // Reads until the packet MQTTnet waits for is whole. The read in progress owns the buffer: nothing else decodes
+    // while _reading is set. A read completing at once goes round the loop instead of recursing.
+    private void ReadMore()
+    {
+        try
+        {
+            do
+            {
+                MakeRoom();
+                _receiving.SetBuffer(_buffer, _end, _buffer.Length - _end);
+                if (_socket.ReceiveAsync(_receiving)) return;
+            }
+            while (Received());
+        }
+        catch (Exception x) when (x is ObjectDisposedException or SocketException or InvalidOperationException)
+        {
+            Finish(null, closed: true, failure: null); // disposed meanwhile: the device is gone
+        }
+    }
+
+    private void OnReceived(object? sender, SocketAsyncEventArgs args)
+    {
+        if (Received()) ReadMore();
+    }
+
+    // After a read: true when the packet is not yet whole and another read must follow.
+    private bool Received()
+    {
+        int read = _receiving.SocketError == SocketError.Success ? _receiving.BytesTransferred : 0;
+        if (read == 0) return Finish(null, closed: true, failure: null); // closed or reset by the device, or disposed
+        _end += read;
+        Interlocked.Add(ref _bytesReceived, read);
+        try
+        {
+            return TryDecode(out var packet) switch
+            {
+                Decoding.NeedMore => true,
+                Decoding.Packet => Finish(packet, closed: false, failure: null),
+                _ => Finish(null, closed: true, failure: null),
+            };
+        }
+        catch (MqttProtocolViolationException x)
+        {
+            return Finish(null, closed: true, failure: x);
+        }
+    }
+
+    // Ends the read; hands its outcome to the wait, or keeps the packet for the next one when the wait had ended.
+    private bool Finish(MqttPacket? packet, bool closed, Exception? failure)
+    {
+        TaskCompletionSource<MqttPacket>? waiter;
+        lock (_gate)
+        {
+            _reading = false;
+            _closed |= closed;
+            waiter = _waiting;
+            _waiting = null;
+            if (waiter is null) _ready = packet;
+        }
+        if (failure is not null) waiter?.TrySetException(failure);
+        else waiter?.TrySetResult(packet!);
+        return false;
+    }
+
+    // MQTTnet ends a wait with its token (a CONNECT timeout, the connection stopped): one registration per token,
+    // not one per read. The read in progress goes on and serves the next wait.
+    private void EndWaitWith(CancellationToken cancellationToken)
+    {
+        if (cancellationToken == _cancellationFor || !cancellationToken.CanBeCanceled) return;
+        _cancellation.Dispose();
+        _cancellationFor = cancellationToken;
+        _cancellation = cancellationToken.UnsafeRegister(static state => ((DeviceConnection)state!).EndWait(), this);
+    }
+
+    private void EndWait()
+    {
+        TaskCompletionSource<MqttPacket>? waiter;
+        lock (_gate)
+        {
+            waiter = _waiting;
+            _waiting = null;
+        }
+        // Not inline: MQTTnet, told its wait is over, disposes the token source whose cancellation is calling this.
+        if (waiter is not null) ThreadPool.UnsafeQueueUserWorkItem(static w => w.TrySetResult(null!), waiter, preferLocal: false);
     }
 
     private async ValueTask SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)

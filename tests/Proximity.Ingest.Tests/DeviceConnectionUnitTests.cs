@@ -45,6 +45,25 @@ public sealed class DeviceConnectionUnitTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Packets_arriving_while_nobody_waits_after_an_ended_wait_are_kept_for_the_next_waits()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        Assert.Null(await _connection.ReceivePacketAsync(timeout.Token).WaitAsync(TimeSpan.FromSeconds(30), Ct));
+
+        byte[] both = [.. MqttWire.Encode(new MqttConnectPacket { ClientId = "A1" }), .. MqttWire.Encode(new MqttPingReqPacket())];
+        await _device.SendAsync(both, Ct);
+        var read = Environment.TickCount64;
+        while (_connection.BytesReceived < both.Length && Environment.TickCount64 - read < 30_000) await Task.Delay(10, Ct);
+
+        Assert.Equal(both.Length, _connection.BytesReceived); // read by the read the ended wait had begun
+        Assert.Equal("A1", Assert.IsType<MqttConnectPacket>(await _connection.ReceivePacketAsync(Ct)).ClientId);
+        Assert.IsType<MqttPingReqPacket>(await _connection.ReceivePacketAsync(Ct));
+        var waiting = _connection.ReceivePacketAsync(Ct);
+        await Task.Delay(100, Ct);
+        Assert.False(waiting.IsCompleted, "a packet came from nowhere");
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task The_device_closing_ends_a_pending_wait_with_nothing()
     {
         var waiting = _connection.ReceivePacketAsync(Ct);
