@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Proximity.Grains.Durability;
 
 namespace Proximity.Grains;
 
@@ -10,6 +11,13 @@ namespace Proximity.Grains;
 public sealed record DeviceFeedStatus([property: Id(0)] bool Lost, [property: Id(1)] DateTimeOffset? LostAt, [property: Id(2)] DateTimeOffset? HeardAgainAt)
 {
     public static DeviceFeedStatus Heard { get; } = new(false, null, null);
+}
+
+/// <summary>The outage under way, kept so that the feed grain's next activation (its node died) still knows it.</summary>
+[GenerateSerializer]
+public sealed class DeviceFeedState
+{
+    [Id(0)] public DateTimeOffset? LostSince { get; set; }
 }
 
 public interface IDeviceFeedGrain : IGrainWithIntegerKey
@@ -23,10 +31,13 @@ public interface IDeviceFeedGrain : IGrainWithIntegerKey
 /// The cluster's device feed: lost when every node that reported within <see cref="ProximityOptions.DeviceFeedLease"/>
 /// says it hears no device; one node still hearing its devices keeps it up (a shared subscription gives it every
 /// device). A node that stops reporting no longer counts, and a new activation (its node died) first hears every
-/// node out (<see cref="ActivationHold"/>). The outage's length is measured with the monotonic clock, so a
-/// wall-clock step during it does not stretch what is left out of every device's silence.
+/// node out (<see cref="ActivationHold"/>), changing nothing meanwhile: it goes on with the outage its state
+/// holds, so a feed grain moving during a broker outage does not end the outage for a moment (every device's
+/// silence reported at once). The outage's length is measured with the monotonic clock, so a wall-clock step
+/// during it does not stretch what is left out of every device's silence (across a move, the wall clock's).
 /// </summary>
 public sealed class DeviceFeedGrain(
+    [PersistentState("devicefeed", ProximitySilo.StorageName)] IPersistentState<DeviceFeedState> state,
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time, IOptions<ProximityOptions> options, ILogger<DeviceFeedGrain> logger)
     : Grain, IDeviceFeedGrain
 {
@@ -42,13 +53,25 @@ public sealed class DeviceFeedGrain(
     private DeviceFeedStatus _status = DeviceFeedStatus.Heard;
     private long _lostTicks;
 
-    public Task<DeviceFeedStatus> Report(string node, bool hearing)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.LostSince is { } since)
+        {
+            _status = new DeviceFeedStatus(true, since, null);
+            _lostTicks = Environment.TickCount64 - (long)Math.Max(0, (time.GetUtcNow() - since).TotalMilliseconds);
+            logger.LogWarning("device feed: went on with the outage under way since {LostAt} (the feed moved to this node)", since);
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task<DeviceFeedStatus> Report(string node, bool hearing)
     {
         long now = Environment.TickCount64;
         _nodes[node] = (hearing, now);
         foreach (string gone in _nodes.Where(n => now - n.Value.AtTicks > _leaseMs).Select(n => n.Key).ToArray()) _nodes.Remove(gone);
-        bool lost = now - _activatedTicks >= ActivationHold.TotalMilliseconds && _nodes.Values.All(n => !n.Hearing);
-        if (lost == _status.Lost) return Task.FromResult(_status);
+        if (now - _activatedTicks < ActivationHold.TotalMilliseconds) return _status;
+        bool lost = _nodes.Values.All(n => !n.Hearing);
+        if (lost == _status.Lost) return _status;
         if (lost)
         {
             _status = new DeviceFeedStatus(true, time.GetUtcNow(), null);
@@ -61,7 +84,10 @@ public sealed class DeviceFeedGrain(
             _status = _status with { Lost = false, HeardAgainAt = _status.LostAt + TimeSpan.FromMilliseconds(now - _lostTicks) };
             logger.LogWarning("devices are heard again ({Node}) after {Outage}: device silence counts without it", node, _status.HeardAgainAt - _status.LostAt);
         }
-        return Task.FromResult(_status);
+        // Best effort: storage down as well, a move during the outage ends it for a moment, as before this was kept.
+        state.State.LostSince = _status.Lost ? _status.LostAt : null;
+        await state.TryWriteStateAsync(logger, "device feed", this.GetPrimaryKeyLong().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return _status;
     }
 }
 

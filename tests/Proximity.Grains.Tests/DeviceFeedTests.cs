@@ -36,6 +36,30 @@ public sealed class DeviceFeedTests(ClusterFixture f) : IDisposable
     }
 
     [Fact]
+    public async Task A_feed_grain_moving_during_an_outage_goes_on_with_it_and_ends_it_only_after_hearing_every_node_out()
+    {
+        var grain = f.Grains.GetGrain<IDeviceFeedGrain>(102);
+        await grain.Report("n1", false);
+        await Task.Delay(DeviceFeedGrain.ActivationHold + TimeSpan.FromMilliseconds(300), Ct);
+        var lostAt = f.Time.GetUtcNow();
+        Assert.Equal(new DeviceFeedStatus(true, lostAt, null), await grain.Report("n1", false));
+        f.Time.Advance(TimeSpan.FromSeconds(20));
+
+        // Its node dies: the next activation holds the outage, and a node hearing again changes nothing until every
+        // node has had time to speak.
+        await grain.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle(Ct);
+        Assert.Equal(new DeviceFeedStatus(true, lostAt, null), await grain.Report("n2", true));
+        await Task.Delay(DeviceFeedGrain.ActivationHold + TimeSpan.FromMilliseconds(300), Ct);
+        var back = await grain.Report("n2", true);
+        Assert.False(back.Lost);
+        Assert.Equal(lostAt, back.LostAt);
+        Assert.InRange(back.HeardAgainAt!.Value - lostAt, TimeSpan.FromSeconds(20) + DeviceFeedGrain.ActivationHold, TimeSpan.FromSeconds(30));
+
+        await grain.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle(Ct);
+        Assert.Equal(DeviceFeedStatus.Heard, await grain.Report("n2", true)); // ended: nothing left to go on with
+    }
+
+    [Fact]
     public async Task While_no_node_hears_its_devices_silence_is_not_reported_and_afterwards_the_outage_does_not_count()
     {
         var watched = await WatchAsync("f1", "O40");
