@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Proximity.Grains.Durability;
+using Orleans.Storage;
 
 namespace Proximity.Grains;
 
@@ -31,13 +31,15 @@ public interface IDeviceFeedGrain : IGrainWithIntegerKey
 /// The cluster's device feed: lost when every node that reported within <see cref="ProximityOptions.DeviceFeedLease"/>
 /// says it hears no device; one node still hearing its devices keeps it up (a shared subscription gives it every
 /// device). A node that stops reporting no longer counts, and a new activation (its node died) first hears every
-/// node out (<see cref="ActivationHold"/>), changing nothing meanwhile: it goes on with the outage its state
-/// holds, so a feed grain moving during a broker outage does not end the outage for a moment (every device's
-/// silence reported at once). The outage's length is measured with the monotonic clock, so a wall-clock step
-/// during it does not stretch what is left out of every device's silence (across a move, the wall clock's).
+/// node out (<see cref="ActivationHold"/>), changing nothing meanwhile. It goes on with a stored outage that began
+/// at most <see cref="DeviceFeed.DefaultLongestSuppression"/> ago, so a feed grain moving during a broker outage
+/// does not end it for a moment (every device's silence reported at once); storage is never waited for (read for
+/// at most <see cref="StorageWait"/>, written in the background): the feed must work while the database is down
+/// too. The outage's length is measured with the monotonic clock, so a wall-clock step during it does not stretch
+/// what is left out of every device's silence (across a move, the wall clock's, bounded as above).
 /// </summary>
 public sealed class DeviceFeedGrain(
-    [PersistentState("devicefeed", ProximitySilo.StorageName)] IPersistentState<DeviceFeedState> state,
+    [FromKeyedServices(ProximitySilo.StorageName)] IGrainStorage storage,
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time, IOptions<ProximityOptions> options, ILogger<DeviceFeedGrain> logger)
     : Grain, IDeviceFeedGrain
 {
@@ -47,31 +49,49 @@ public sealed class DeviceFeedGrain(
     /// <summary>A new activation declares nothing lost before every live node has had time to speak.</summary>
     public static readonly TimeSpan ActivationHold = ReportEvery * 1.5;
 
+    /// <summary>How long a new activation waits to read the stored outage before it starts without one.</summary>
+    public static readonly TimeSpan StorageWait = TimeSpan.FromSeconds(2);
+
+    private const string StateName = "devicefeed";
+
     private readonly double _leaseMs = options.Value.DeviceFeedLease.TotalMilliseconds;
     private readonly long _activatedTicks = Environment.TickCount64;
     private readonly Dictionary<string, (bool Hearing, long AtTicks)> _nodes = new(StringComparer.Ordinal);
     private DeviceFeedStatus _status = DeviceFeedStatus.Heard;
     private long _lostTicks;
+    private GrainState<DeviceFeedState> _stored = new(new DeviceFeedState());
+    private bool _unsaved, _saving;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (state.State.LostSince is { } since)
+        var read = new GrainState<DeviceFeedState>(new DeviceFeedState());
+        try { await storage.ReadStateAsync(StateName, this.GetGrainId(), read).WaitAsync(StorageWait, cancellationToken); }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            _status = new DeviceFeedStatus(true, since, null);
-            _lostTicks = Environment.TickCount64 - (long)Math.Max(0, (time.GetUtcNow() - since).TotalMilliseconds);
-            logger.LogWarning("device feed: went on with the outage under way since {LostAt} (the feed moved to this node)", since);
+            logger.LogWarning("device feed: the stored outage could not be read ({Error}); starting without one", e.Message);
+            return;
         }
-        return Task.CompletedTask;
+        _stored = read;
+        if (read.State?.LostSince is not { } since) return;
+        var age = time.GetUtcNow() - since;
+        if (age > DeviceFeed.DefaultLongestSuppression)
+        {
+            logger.LogWarning("device feed: the stored outage since {LostAt} is too old to go on with; starting without one", since);
+            return;
+        }
+        _status = new DeviceFeedStatus(true, since, null);
+        _lostTicks = _activatedTicks - (long)Math.Max(0, age.TotalMilliseconds);
+        logger.LogWarning("device feed: went on with the outage under way since {LostAt} (the feed moved to this node)", since);
     }
 
-    public async Task<DeviceFeedStatus> Report(string node, bool hearing)
+    public Task<DeviceFeedStatus> Report(string node, bool hearing)
     {
         long now = Environment.TickCount64;
         _nodes[node] = (hearing, now);
         foreach (string gone in _nodes.Where(n => now - n.Value.AtTicks > _leaseMs).Select(n => n.Key).ToArray()) _nodes.Remove(gone);
-        if (now - _activatedTicks < ActivationHold.TotalMilliseconds) return _status;
+        if (now - _activatedTicks < ActivationHold.TotalMilliseconds) return Task.FromResult(_status);
         bool lost = _nodes.Values.All(n => !n.Hearing);
-        if (lost == _status.Lost) return _status;
+        if (lost == _status.Lost) return Task.FromResult(_status);
         if (lost)
         {
             _status = new DeviceFeedStatus(true, time.GetUtcNow(), null);
@@ -84,10 +104,42 @@ public sealed class DeviceFeedGrain(
             _status = _status with { Lost = false, HeardAgainAt = _status.LostAt + TimeSpan.FromMilliseconds(now - _lostTicks) };
             logger.LogWarning("devices are heard again ({Node}) after {Outage}: device silence counts without it", node, _status.HeardAgainAt - _status.LostAt);
         }
-        // Best effort: storage down as well, a move during the outage ends it for a moment, as before this was kept.
-        state.State.LostSince = _status.Lost ? _status.LostAt : null;
-        await state.TryWriteStateAsync(logger, "device feed", this.GetPrimaryKeyLong().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return _status;
+        _unsaved = true;
+        if (!_saving) _ = SaveAsync();
+        return Task.FromResult(_status);
+    }
+
+    // Writes the outage under way until what is stored is the latest, trying again after a failure (a stored outage
+    // that ended would otherwise be gone on with by a later activation, within its age bound).
+    private async Task SaveAsync()
+    {
+        _saving = true;
+        try
+        {
+            for (int failures = 0; _unsaved;)
+            {
+                _unsaved = false;
+                _stored.State = new DeviceFeedState { LostSince = _status.Lost ? _status.LostAt : null };
+                try
+                {
+                    await storage.WriteStateAsync(StateName, this.GetGrainId(), _stored);
+                    failures = 0;
+                }
+                catch (Exception e)
+                {
+                    _unsaved = true;
+                    logger.LogWarning("device feed: storing the outage failed ({Error}); trying again", e.Message);
+                    if (e is InconsistentStateException)
+                    {
+                        var current = new GrainState<DeviceFeedState>(new DeviceFeedState());
+                        try { await storage.ReadStateAsync(StateName, this.GetGrainId(), current); _stored.ETag = current.ETag; }
+                        catch (Exception re) when (re is not OperationCanceledException) { }
+                    }
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, 1 << Math.Min(++failures, 5))));
+                }
+            }
+        }
+        finally { _saving = false; }
     }
 }
 

@@ -36,6 +36,7 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
     private readonly Lock _gate = new();
     private TaskCompletionSource<MqttPacket>? _waiting; // MQTTnet's wait for the next packet
     private MqttPacket? _ready; // decoded after the wait for it had ended: the next wait's
+    private Exception? _failure; // the same for a malformed packet
     private bool _reading, _closed;
     private CancellationToken _cancellationFor;
     private CancellationTokenRegistration _cancellation;
@@ -95,6 +96,11 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
                 _ready = null;
                 return Task.FromResult(ready);
             }
+            if (_failure is { } failure)
+            {
+                _failure = null;
+                return Task.FromException<MqttPacket>(failure);
+            }
             if (_closed) return Nothing;
             if (!_reading)
             {
@@ -148,7 +154,9 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
         catch (SocketException) { } // already gone
         _socket.Dispose();
         _receiving.Dispose(); // after the read in progress, if any, has ended
-        _cancellation.Dispose();
+        CancellationTokenRegistration registration;
+        lock (_gate) (registration, _cancellation) = (_cancellation, default);
+        registration.Dispose();
     }
 
     // Reads until the packet MQTTnet waits for is whole. The read in progress owns the buffer: nothing else decodes
@@ -169,11 +177,24 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
         {
             Finish(null, closed: true, failure: null); // disposed meanwhile: the device is gone
         }
+        catch (Exception x)
+        {
+            Finish(null, closed: true, failure: x); // the wait fails, as an async read's would: never this thread
+        }
     }
 
     private void OnReceived(object? sender, SocketAsyncEventArgs args)
     {
-        if (Received()) ReadMore();
+        try
+        {
+            if (!Received()) return;
+        }
+        catch (Exception x)
+        {
+            Finish(null, closed: true, failure: x); // a completion's exception would end the process
+            return;
+        }
+        ReadMore();
     }
 
     // After a read: true when the packet is not yet whole and another read must follow.
@@ -192,7 +213,7 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
                 _ => Finish(null, closed: true, failure: null),
             };
         }
-        catch (MqttProtocolViolationException x)
+        catch (Exception x)
         {
             return Finish(null, closed: true, failure: x);
         }
@@ -208,7 +229,11 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
             _closed |= closed;
             waiter = _waiting;
             _waiting = null;
-            if (waiter is null) _ready = packet;
+            if (waiter is null)
+            {
+                _ready = packet;
+                _failure = failure;
+            }
         }
         if (failure is not null) waiter?.TrySetException(failure);
         else waiter?.TrySetResult(packet!);
@@ -219,10 +244,22 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
     // not one per read. The read in progress goes on and serves the next wait.
     private void EndWaitWith(CancellationToken cancellationToken)
     {
-        if (cancellationToken == _cancellationFor || !cancellationToken.CanBeCanceled) return;
-        _cancellation.Dispose();
-        _cancellationFor = cancellationToken;
-        _cancellation = cancellationToken.UnsafeRegister(static state => ((DeviceConnection)state!).EndWait(), this);
+        if (cancellationToken == _cancellationFor) return;
+        var registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static state => ((DeviceConnection)state!).EndWait(), this)
+            : default;
+        CancellationTokenRegistration stale;
+        lock (_gate)
+        {
+            if (_disposed != 0) stale = registration; // Dispose has run: nothing is kept
+            else
+            {
+                stale = _cancellation;
+                _cancellation = registration;
+                _cancellationFor = cancellationToken;
+            }
+        }
+        stale.Dispose();
     }
 
     private void EndWait()

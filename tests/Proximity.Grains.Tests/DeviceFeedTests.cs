@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 using Proximity.Grains.Registry;
 using Proximity.Protocol;
 
@@ -57,6 +59,24 @@ public sealed class DeviceFeedTests(ClusterFixture f) : IDisposable
 
         await grain.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle(Ct);
         Assert.Equal(DeviceFeedStatus.Heard, await grain.Report("n2", true)); // ended: nothing left to go on with
+    }
+
+    [Fact]
+    public async Task A_stored_outage_older_than_the_longest_suppression_is_not_gone_on_with()
+    {
+        var storage = f.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(ProximitySilo.StorageName);
+        var stale = f.Grains.GetGrain<IDeviceFeedGrain>(103);
+        var recent = f.Grains.GetGrain<IDeviceFeedGrain>(104);
+        var now = f.Time.GetUtcNow();
+        await storage.WriteStateAsync("devicefeed", stale.GetGrainId(), new GrainState<DeviceFeedState>(
+            new DeviceFeedState { LostSince = now - DeviceFeed.DefaultLongestSuppression - TimeSpan.FromSeconds(1) }));
+        await storage.WriteStateAsync("devicefeed", recent.GetGrainId(), new GrainState<DeviceFeedState>(
+            new DeviceFeedState { LostSince = now - DeviceFeed.DefaultLongestSuppression + TimeSpan.FromSeconds(10) }));
+
+        // An outage stored long ago (a write of its end that failed, a cluster stopped during it) would make every
+        // device's silence before it count for nothing.
+        Assert.Equal(DeviceFeedStatus.Heard, await stale.Report("n1", true));
+        Assert.True((await recent.Report("n1", true)).Lost);
     }
 
     [Fact]

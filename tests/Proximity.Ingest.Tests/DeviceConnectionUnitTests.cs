@@ -64,6 +64,37 @@ public sealed class DeviceConnectionUnitTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_malformed_packet_arriving_while_nobody_waits_fails_the_next_wait()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        Assert.Null(await _connection.ReceivePacketAsync(timeout.Token).WaitAsync(TimeSpan.FromSeconds(30), Ct));
+
+        byte[] malformed = [0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]; // a remaining length of five bytes
+        await _device.SendAsync(malformed, Ct);
+        var read = Environment.TickCount64;
+        while (_connection.BytesReceived < malformed.Length && Environment.TickCount64 - read < 30_000) await Task.Delay(10, Ct);
+
+        await Assert.ThrowsAsync<MQTTnet.Exceptions.MqttProtocolViolationException>(() => _connection.ReceivePacketAsync(Ct));
+        Assert.Null(await _connection.ReceivePacketAsync(Ct)); // and the connection is over
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_wait_that_cannot_be_cancelled_is_not_ended_by_the_token_of_a_wait_before_it()
+    {
+        using var earlier = new CancellationTokenSource();
+        var first = _connection.ReceivePacketAsync(earlier.Token);
+        await _device.SendAsync(MqttWire.Encode(new MqttConnectPacket { ClientId = "A1" }), Ct);
+        Assert.IsType<MqttConnectPacket>(await first.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+
+        var waiting = _connection.ReceivePacketAsync(CancellationToken.None);
+        earlier.Cancel();
+        await Task.Delay(100, Ct);
+        Assert.False(waiting.IsCompleted, "an earlier wait's token ended this one");
+        await _device.SendAsync(MqttWire.Encode(new MqttPingReqPacket()), Ct);
+        Assert.IsType<MqttPingReqPacket>(await waiting.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task The_device_closing_ends_a_pending_wait_with_nothing()
     {
         var waiting = _connection.ReceivePacketAsync(Ct);
