@@ -52,7 +52,7 @@ public sealed class DeviceFeedGrain(
     /// <summary>How long a new activation waits to read the stored outage before it starts without one.</summary>
     public static readonly TimeSpan StorageWait = TimeSpan.FromSeconds(2);
 
-    private const string StateName = "devicefeed";
+    public const string StateName = "devicefeed";
 
     private readonly double _leaseMs = options.Value.DeviceFeedLease.TotalMilliseconds;
     private readonly long _activatedTicks = Environment.TickCount64;

@@ -112,7 +112,7 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
                         case Decoding.TooLarge: _closed = true; return Nothing;
                     }
                 }
-                catch (MqttProtocolViolationException x) { return Task.FromException<MqttPacket>(x); }
+                catch (Exception x) { return Task.FromException<MqttPacket>(x); }
             }
             waiter = new TaskCompletionSource<MqttPacket>();
             _waiting = waiter;
@@ -183,18 +183,10 @@ internal sealed class DeviceConnection : IMqttChannelAdapter
         }
     }
 
+    // Nothing may escape a completion (it would end the process): Received and ReadMore each fail the wait instead.
     private void OnReceived(object? sender, SocketAsyncEventArgs args)
     {
-        try
-        {
-            if (!Received()) return;
-        }
-        catch (Exception x)
-        {
-            Finish(null, closed: true, failure: x); // a completion's exception would end the process
-            return;
-        }
-        ReadMore();
+        if (Received()) ReadMore();
     }
 
     // After a read: true when the packet is not yet whole and another read must follow.

@@ -31,6 +31,10 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public static CaseFile Case { get; } = BuildCase();
 
+    /// <summary>Deactivates <paramref name="grain"/> as its node dying would; its next call activates it anew.</summary>
+    public static ValueTask Deactivate(IAddressable grain) =>
+        grain.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle(TestContext.Current.CancellationToken);
+
     public async ValueTask InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(1);

@@ -20,7 +20,7 @@ public sealed class DeviceFeedTests(ClusterFixture f) : IDisposable
     {
         var grain = f.Grains.GetGrain<IDeviceFeedGrain>(101);
         Assert.False((await grain.Report("n1", false)).Lost); // a new activation first hears every node out
-        await Task.Delay(DeviceFeedGrain.ActivationHold + TimeSpan.FromMilliseconds(300), Ct);
+        await PastActivationHoldAsync();
         var lostAt = f.Time.GetUtcNow();
         Assert.Equal(new DeviceFeedStatus(true, lostAt, null), await grain.Report("n1", false)); // the only node hears nothing
         f.Time.Advance(TimeSpan.FromMinutes(10)); // a wall-clock step during the outage does not lengthen it
@@ -42,22 +42,22 @@ public sealed class DeviceFeedTests(ClusterFixture f) : IDisposable
     {
         var grain = f.Grains.GetGrain<IDeviceFeedGrain>(102);
         await grain.Report("n1", false);
-        await Task.Delay(DeviceFeedGrain.ActivationHold + TimeSpan.FromMilliseconds(300), Ct);
+        await PastActivationHoldAsync();
         var lostAt = f.Time.GetUtcNow();
         Assert.Equal(new DeviceFeedStatus(true, lostAt, null), await grain.Report("n1", false));
         f.Time.Advance(TimeSpan.FromSeconds(20));
 
         // Its node dies: the next activation holds the outage, and a node hearing again changes nothing until every
         // node has had time to speak.
-        await grain.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle(Ct);
+        await ClusterFixture.Deactivate(grain);
         Assert.Equal(new DeviceFeedStatus(true, lostAt, null), await grain.Report("n2", true));
-        await Task.Delay(DeviceFeedGrain.ActivationHold + TimeSpan.FromMilliseconds(300), Ct);
+        await PastActivationHoldAsync();
         var back = await grain.Report("n2", true);
         Assert.False(back.Lost);
         Assert.Equal(lostAt, back.LostAt);
         Assert.InRange(back.HeardAgainAt!.Value - lostAt, TimeSpan.FromSeconds(20) + DeviceFeedGrain.ActivationHold, TimeSpan.FromSeconds(30));
 
-        await grain.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle(Ct);
+        await ClusterFixture.Deactivate(grain);
         Assert.Equal(DeviceFeedStatus.Heard, await grain.Report("n2", true)); // ended: nothing left to go on with
     }
 
@@ -68,9 +68,9 @@ public sealed class DeviceFeedTests(ClusterFixture f) : IDisposable
         var stale = f.Grains.GetGrain<IDeviceFeedGrain>(103);
         var recent = f.Grains.GetGrain<IDeviceFeedGrain>(104);
         var now = f.Time.GetUtcNow();
-        await storage.WriteStateAsync("devicefeed", stale.GetGrainId(), new GrainState<DeviceFeedState>(
+        await storage.WriteStateAsync(DeviceFeedGrain.StateName, stale.GetGrainId(), new GrainState<DeviceFeedState>(
             new DeviceFeedState { LostSince = now - DeviceFeed.DefaultLongestSuppression - TimeSpan.FromSeconds(1) }));
-        await storage.WriteStateAsync("devicefeed", recent.GetGrainId(), new GrainState<DeviceFeedState>(
+        await storage.WriteStateAsync(DeviceFeedGrain.StateName, recent.GetGrainId(), new GrainState<DeviceFeedState>(
             new DeviceFeedState { LostSince = now - DeviceFeed.DefaultLongestSuppression + TimeSpan.FromSeconds(10) }));
 
         // An outage stored long ago (a write of its end that failed, a cluster stopped during it) would make every
@@ -82,10 +82,7 @@ public sealed class DeviceFeedTests(ClusterFixture f) : IDisposable
     [Fact]
     public async Task While_no_node_hears_its_devices_silence_is_not_reported_and_afterwards_the_outage_does_not_count()
     {
-        var watched = await WatchAsync("f1", "O40");
-        f.Feed.Update(new DeviceFeedStatus(true, watched, null));
-        f.Time.Advance(2 * Limit);
-        await AssertNotOfflineAsync("f1");
+        var watched = await WatchedThroughALostFeedAsync("f1", "O40");
 
         // Heard again: f1's silence counts from now.
         var heardAgain = f.Time.GetUtcNow();
@@ -118,11 +115,20 @@ public sealed class DeviceFeedTests(ClusterFixture f) : IDisposable
     [Fact]
     public async Task Blind_for_longer_than_the_longest_suppression_silence_is_reported_again()
     {
-        var watched = await WatchAsync("f3", "O42");
+        await WatchedThroughALostFeedAsync("f3", "O42");
+        await f.Mqtt.WaitFor(m => OfflineOf(m, "f3"), "f3 offline once the feed has been lost for the longest suppression");
+    }
+
+    private static Task PastActivationHoldAsync() => Task.Delay(DeviceFeedGrain.ActivationHold + TimeSpan.FromMilliseconds(300), Ct);
+
+    // A new device watched from now, the feed lost from then on: twice its silence limit later it is not reported.
+    private async Task<DateTimeOffset> WatchedThroughALostFeedAsync(string device, string offender)
+    {
+        var watched = await WatchAsync(device, offender);
         f.Feed.Update(new DeviceFeedStatus(true, watched, null));
         f.Time.Advance(2 * Limit);
-        await AssertNotOfflineAsync("f3");
-        await f.Mqtt.WaitFor(m => OfflineOf(m, "f3"), "f3 offline once the feed has been lost for the longest suppression");
+        await AssertNotOfflineAsync(device);
+        return watched;
     }
 
     // Three (real-time) check periods: the device's silence was looked at since, and it was not reported.

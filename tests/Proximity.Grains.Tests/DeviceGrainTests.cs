@@ -130,7 +130,7 @@ public sealed class DeviceGrainTests(ClusterFixture f)
         var tamper = AlertJson.Deserialize((await f.Mqtt.WaitFor(m => m.Payload.Contains("StrapTamper", StringComparison.Ordinal)
             && m.Payload.Contains("\"deviceId\":\"x2\"", StringComparison.Ordinal), "x2 tamper")).Payload)!;
         Assert.Equal("O30", tamper.OffenderId);
-        await Deactivate(device);
+        await ClusterFixture.Deactivate(device);
 
         // Fitted to O31 while no grain ran for it (no refresh reaches it): its next activation follows the registry.
         f.Registry.ApplyDevice(new DeviceUpdate("x2", "O31", PersonRole.Offender, false, null));
@@ -161,8 +161,8 @@ public sealed class DeviceGrainTests(ClusterFixture f)
         await f.Mqtt.WaitFor(m => Notice(m, "y40", "protection_degraded"), "y40 told O40 is unmonitored");
         await f.Mqtt.WaitFor(m => Notice(m, "y41", "protection_degraded"), "y41 told it is silent");
         // The replacements come long after: the people's grains are not active any more (what they were told is kept).
-        await Deactivate(f.Grains.OffenderGrain("O40"));
-        await Deactivate(f.Grains.VictimGrain("V41"));
+        await ClusterFixture.Deactivate(f.Grains.OffenderGrain("O40"));
+        await ClusterFixture.Deactivate(f.Grains.VictimGrain("V41"));
 
         // Both silent devices are replaced: taken away, their grains clear their alerts without a word to anyone.
         foreach (var (old, replacement, person, role) in new[] { ("x40", "x42", "O40", PersonRole.Offender), ("y41", "y42", "V41", PersonRole.Victim) })
@@ -259,8 +259,6 @@ public sealed class DeviceGrainTests(ClusterFixture f)
             && m.Payload.Contains("DeviceOffline", StringComparison.Ordinal) && !m.Payload.Contains("clearedAt", StringComparison.Ordinal)));
     }
 
-    private static ValueTask Deactivate(IAddressable grain) =>
-        grain.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle(TestContext.Current.CancellationToken);
 
     // A marker notice to the victim's device: notices to one device go out in order, so once it is out, every notice
     // sent before it is too.

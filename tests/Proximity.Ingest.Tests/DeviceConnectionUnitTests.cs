@@ -37,8 +37,7 @@ public sealed class DeviceConnectionUnitTests : IAsyncLifetime
     [Fact(Timeout = 60_000)]
     public async Task A_wait_ended_by_its_token_returns_nothing_and_the_next_packet_still_arrives()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(200)); // as MQTTnet's CONNECT timeout
-        Assert.Null(await _connection.ReceivePacketAsync(timeout.Token).WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        await AWaitEndedByItsTokenAsync();
 
         await _device.SendAsync(MqttWire.Encode(new MqttConnectPacket { ClientId = "A1" }), Ct);
         Assert.Equal("A1", Assert.IsType<MqttConnectPacket>(await _connection.ReceivePacketAsync(Ct)).ClientId);
@@ -47,13 +46,10 @@ public sealed class DeviceConnectionUnitTests : IAsyncLifetime
     [Fact(Timeout = 60_000)]
     public async Task Packets_arriving_while_nobody_waits_after_an_ended_wait_are_kept_for_the_next_waits()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
-        Assert.Null(await _connection.ReceivePacketAsync(timeout.Token).WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        await AWaitEndedByItsTokenAsync();
 
         byte[] both = [.. MqttWire.Encode(new MqttConnectPacket { ClientId = "A1" }), .. MqttWire.Encode(new MqttPingReqPacket())];
-        await _device.SendAsync(both, Ct);
-        var read = Environment.TickCount64;
-        while (_connection.BytesReceived < both.Length && Environment.TickCount64 - read < 30_000) await Task.Delay(10, Ct);
+        await SentAndReadAsync(both);
 
         Assert.Equal(both.Length, _connection.BytesReceived); // read by the read the ended wait had begun
         Assert.Equal("A1", Assert.IsType<MqttConnectPacket>(await _connection.ReceivePacketAsync(Ct)).ClientId);
@@ -66,13 +62,10 @@ public sealed class DeviceConnectionUnitTests : IAsyncLifetime
     [Fact(Timeout = 60_000)]
     public async Task A_malformed_packet_arriving_while_nobody_waits_fails_the_next_wait()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
-        Assert.Null(await _connection.ReceivePacketAsync(timeout.Token).WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        await AWaitEndedByItsTokenAsync();
 
         byte[] malformed = [0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]; // a remaining length of five bytes
-        await _device.SendAsync(malformed, Ct);
-        var read = Environment.TickCount64;
-        while (_connection.BytesReceived < malformed.Length && Environment.TickCount64 - read < 30_000) await Task.Delay(10, Ct);
+        await SentAndReadAsync(malformed);
 
         await Assert.ThrowsAsync<MQTTnet.Exceptions.MqttProtocolViolationException>(() => _connection.ReceivePacketAsync(Ct));
         Assert.Null(await _connection.ReceivePacketAsync(Ct)); // and the connection is over
@@ -171,4 +164,19 @@ public sealed class DeviceConnectionUnitTests : IAsyncLifetime
     }
 
     private static MqttPublishPacket Publish(ushort id, byte[] payload) => MqttWire.Publish("proximity/v1/devices/A1/position", id, payload);
+
+    // A wait for a packet ended by its token, as by MQTTnet's CONNECT timeout.
+    private async Task AWaitEndedByItsTokenAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        Assert.Null(await _connection.ReceivePacketAsync(timeout.Token).WaitAsync(TimeSpan.FromSeconds(30), Ct));
+    }
+
+    // Sends bytes from the device and waits (at most 30 s) until the connection has read them, nobody waiting.
+    private async Task SentAndReadAsync(byte[] bytes)
+    {
+        await _device.SendAsync(bytes, Ct);
+        var start = Environment.TickCount64;
+        while (_connection.BytesReceived < bytes.Length && Environment.TickCount64 - start < 30_000) await Task.Delay(10, Ct);
+    }
 }
