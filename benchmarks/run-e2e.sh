@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end benchmark (issue 6): the live service against the raw broker and the evaluate-in-PostGIS design,
 # in one run, on a machine with nothing started. Usage: benchmarks/run-e2e.sh [seconds per stage, default 20]
+# Each of the three is first warmed up with E2E_WARMUP seconds of the same load, not measured (as run-live.sh does):
+# the sustained rate of a service that has run for a while, not of one whose code is still being compiled and
+# whose grains are still being activated (a cold server's first 10 s run at less than half its rate).
 #
 #   a. proximity run --case <gen-case output> (embedded broker, free ports), driven by
 #      proximity-sim load --devices N --duration S: a1 at a target rate above capacity (the acknowledged rate is
@@ -18,7 +21,8 @@
 #      fed by no broker, for comparison (the summary's "postgis query alone").
 #
 # Environment: E2E_DEVICES (default 2000), E2E_RATE (saturation target, fixes/s over all devices, default
-# 30000), E2E_LATENCY_RATE (rate of a2, default half of a1's measured rate),
+# 30000), E2E_RAW_RATE (the raw broker's saturation target, default twice E2E_RATE: a broker that delivers the
+# whole target is not saturated), E2E_WARMUP (seconds, default 10), E2E_LATENCY_RATE (rate of a2, default half of a1's measured rate),
 # E2E_OUT (where results go, default benchmarks/results/e2e). Everything started here is stopped on exit.
 # Ends with exactly one line: fixes_per_s=... p50_ms=... p99_ms=... broker_msgs_per_s=... postgis_fixes_per_s=...
 set -euo pipefail
@@ -26,6 +30,8 @@ set -euo pipefail
 STAGE_SECONDS=${1:-20}
 DEVICES=${E2E_DEVICES:-2000}
 RATE=${E2E_RATE:-30000}
+RAW_RATE=${E2E_RAW_RATE:-$((RATE * 2))}
+WARMUP=${E2E_WARMUP:-10}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${E2E_OUT:-$ROOT/benchmarks/results/e2e}
 WORK=$(mktemp -d /tmp/proximity-e2e.XXXXXX)
@@ -85,7 +91,7 @@ EOF
 json_field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"; }
 
 mkdir -p "$OUT"
-log "work dir $WORK, results in $OUT; $DEVICES devices, target $RATE fixes/s, $STAGE_SECONDS s per stage"
+log "work dir $WORK, results in $OUT; $DEVICES devices, target $RATE fixes/s, $WARMUP s of warm-up and $STAGE_SECONDS s per stage"
 if ! [ -x /usr/sbin/mosquitto ] || ! [ -x /usr/lib/postgresql/15/bin/initdb ]; then bash "$ROOT/tests/install-services.sh"; fi
 # One socket per device on each side: raise the open-file limit as far as allowed.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -98,6 +104,9 @@ SIM="$ROOT/simulators/Proximity.Simulator/bin/Release/net10.0/proximity-sim"
 EVAL="$ROOT/benchmarks/Proximity.PostgisEval/bin/Release/net10.0/proximity-postgis-eval"
 
 "$SIM" gen-case --devices "$DEVICES" --out "$WORK/case.json" 2>/dev/null
+# The generator runs at a lower CPU priority (nice 10), as in run-live.sh: real devices do not take the cores of
+# the system they report to; here they share them, in every stage alike.
+GEN=(nice -n 10 "$SIM")
 # --keep-alive 0: the generator's devices publish all the time, and MQTTnet's client would otherwise wake every
 # 250 ms per connection to check its keep-alive, costing the shared cores more than the service's work.
 LOAD=(load --devices "$DEVICES" --duration "$STAGE_SECONDS" --json --quiet --broker 127.0.0.1 --credentials-file "$WORK/case.json" --keep-alive 0)
@@ -109,19 +118,22 @@ start_server "$SERVER" "$WORK/case.json" "$MQTT_PORT" "$HTTP_PORT" "$OUT/server.
 wait_healthy "$HTTP_PORT" "$SERVER_PID" "$OUT/server.log" || exit 1
 sample "$SERVER_PID" "$WORK/server.samples" & SAMPLER_PID=$!
 sleep 2 # two samples before the load starts: the baseline RSS
+BASE_MS=$(date +%s%3N)
+log "a0. warm-up: target $RATE fixes/s for $WARMUP s"
+"${GEN[@]}" "${LOAD[@]}" --rate "$RATE" --port "$MQTT_PORT" --linger 1 --max-inflight 4000 --duration "$WARMUP" >"$WORK/server-warm-up.json" \
+  || log "the warm-up reported errors (see the next stage)"
 # a1. Saturation: the target rate is above what the machine sustains; the acknowledged rate is the capacity.
 # (Latency at saturation only measures the generator's in-flight queue, so it is taken in a2.)
 log "a1. saturation: target $RATE fixes/s for $STAGE_SECONDS s"
-BASE_MS=$(date +%s%3N)
-LOAD_START=$BASE_MS
-"$SIM" "${LOAD[@]}" --rate "$RATE" --port "$MQTT_PORT" --linger 3 --max-inflight 4000 >"$OUT/server-load.json" \
+LOAD_START=$(date +%s%3N)
+"${GEN[@]}" "${LOAD[@]}" --rate "$RATE" --port "$MQTT_PORT" --linger 3 --max-inflight 4000 >"$OUT/server-load.json" \
   || log "the load run reported errors (see $OUT/server-load.json)"
 window_stats "$WORK/server.samples" "$BASE_MS" "$LOAD_START" "$OUT/server-load.json" "$DEVICES" >"$OUT/server-process.json"
 # a2. Latency at a sustainable rate: half the measured capacity unless E2E_LATENCY_RATE says otherwise.
 LAT_RATE=${E2E_LATENCY_RATE:-$(python3 -c 'import json,sys; print(max(1, int(json.load(open(sys.argv[1]))["fixesPerSecond"] * 0.5)))' "$OUT/server-load.json")}
 log "a2. latency: $LAT_RATE fixes/s for $STAGE_SECONDS s"
 LOAD_START=$(date +%s%3N)
-"$SIM" "${LOAD[@]}" --rate "$LAT_RATE" --port "$MQTT_PORT" --linger 3 \
+"${GEN[@]}" "${LOAD[@]}" --rate "$LAT_RATE" --port "$MQTT_PORT" --linger 3 \
   --histogram-out "$OUT/alert-latency.hgrm" --fix-histogram-out "$OUT/fix-latency.hgrm" >"$OUT/server-latency.json" \
   || log "the load run reported errors (see $OUT/server-latency.json)"
 window_stats "$WORK/server.samples" "$BASE_MS" "$LOAD_START" "$OUT/server-latency.json" "$DEVICES" >"$OUT/server-process-latency.json"
@@ -137,17 +149,19 @@ BROKER_PID=$!
 wait_listening "$BROKER_PORT" "$BROKER_PID" "$OUT/mosquitto.log" || exit 1
 sample "$BROKER_PID" "$WORK/broker.samples" & SAMPLER_PID=$!
 sleep 1
+"${GEN[@]}" "${LOAD[@]}" --mqtt 3.1.1 --rate "$RAW_RATE" --max-inflight 4000 --port "$BROKER_PORT" --raw-subscribe --linger 1 --duration "$WARMUP" >"$WORK/broker-warm-up.json" \
+  || log "the raw-broker warm-up reported errors (see the next stage)"
 LOAD_START=$(date +%s%3N)
 # MQTT 3.1.1 here: with MQTT 5, Mosquitto answers "no keep-alive" with its own maximum and MQTTnet's client then
 # drops the connection.
-"$SIM" "${LOAD[@]}" --mqtt 3.1.1 --rate "$RATE" --max-inflight 4000 --port "$BROKER_PORT" --raw-subscribe --linger 10 --histogram-out "$OUT/raw-latency.hgrm" >"$OUT/broker-load.json" \
+"${GEN[@]}" "${LOAD[@]}" --mqtt 3.1.1 --rate "$RAW_RATE" --max-inflight 4000 --port "$BROKER_PORT" --raw-subscribe --linger 10 --histogram-out "$OUT/raw-latency.hgrm" >"$OUT/broker-load.json" \
   || log "the raw-broker run reported errors (see $OUT/broker-load.json)"
 window_stats "$WORK/broker.samples" "$LOAD_START" "$LOAD_START" "$OUT/broker-load.json" "$DEVICES" >"$OUT/broker-process.json"
 stop_pid "$SAMPLER_PID"; SAMPLER_PID=""
 
 # --- c. evaluate in PostGIS ------------------------------------------------------------------------------
 log "c. the evaluate-in-PostGIS design through mosquitto, 2 connections"
-"$EVAL" --case "$WORK/case.json" --seconds "$STAGE_SECONDS" --connections 2 --work-dir "$WORK/pg-design" \
+"$EVAL" --case "$WORK/case.json" --seconds "$STAGE_SECONDS" --warm-up "$WARMUP" --connections 2 --work-dir "$WORK/pg-design" \
   --mqtt-port "$BROKER_PORT" --subscribers 8 >"$OUT/postgis-design.json" 2>"$WORK/postgis-design.log" &
 EVAL_PID=$!
 ready=""
@@ -157,28 +171,30 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 [ -n "$ready" ] || { cat "$WORK/postgis-design.log" >&2; log "proximity-postgis-eval did not subscribe"; exit 1; }
-"$SIM" "${LOAD[@]}" --mqtt 3.1.1 --rate "$RATE" --max-inflight 4000 --port "$BROKER_PORT" --linger 0 >"$OUT/postgis-design-load.json" \
+# One load run of warm-up + stage: the design counts from the end of its warm-up.
+"${GEN[@]}" "${LOAD[@]}" --mqtt 3.1.1 --rate "$RATE" --max-inflight 4000 --port "$BROKER_PORT" --linger 0 \
+  --duration "$(python3 -c "print($WARMUP + $STAGE_SECONDS)")" >"$OUT/postgis-design-load.json" \
   || log "the PostGIS-design run reported errors (see $OUT/postgis-design-load.json)"
 # It ends by itself: once what arrived within the stage is checked, or 120 s after subscribing when nothing came.
 wait "$EVAL_PID" || { cat "$WORK/postgis-design.log" >&2; log "proximity-postgis-eval failed"; exit 1; }
 EVAL_PID=""
 stop_pid "$BROKER_PID"; BROKER_PID=""
 log "c. the PostGIS query alone, 2 connections"
-"$EVAL" --case "$WORK/case.json" --seconds "$STAGE_SECONDS" --connections 2 --work-dir "$WORK/pg" >"$OUT/postgis.json"
+"$EVAL" --case "$WORK/case.json" --seconds "$STAGE_SECONDS" --warm-up "$WARMUP" --connections 2 --work-dir "$WORK/pg" >"$OUT/postgis.json"
 
 # --- results ---------------------------------------------------------------------------------------------
 F() { json_field "$@"; }
 S="$OUT/server-load.json" L="$OUT/server-latency.json" B="$OUT/broker-load.json" P="$OUT/postgis.json" D="$OUT/postgis-design.json"
 SP="$OUT/server-process.json" LP="$OUT/server-process-latency.json" BP="$OUT/broker-process.json"
 {
-  echo "E2E $(date -u +%FT%TZ) $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (shared machine); $DEVICES devices, $STAGE_SECONDS s per stage"
+  echo "E2E $(date -u +%FT%TZ) $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (shared machine); $DEVICES devices, $WARMUP s of warm-up and $STAGE_SECONDS s per stage"
   echo "service, saturation (target $RATE/s): $(F $S connected)/$DEVICES connected; $(F $S fixesAcked) fixes in $(F $S durationSeconds) s = $(F $S fixesPerSecond) fixes/s; errors $(F $S errors)"
   echo "          server CPU $(F $SP cpuPercent) % (100 = one core), RSS $(F $SP rssBeforeMiB) -> $(F $SP rssPeakMiB) MiB"
   echo "service, latency at $LAT_RATE fixes/s: $(F $L fixesPerSecond) fixes/s acked; errors $(F $L errors)"
   echo "          publish -> decision (PUBACK after the grains judged the fix and recorded any alert): p50 $(F $L ackP50Ms) ms, p99 $(F $L ackP99Ms) ms, p99.9 $(F $L ackP999Ms) ms"
   echo "          publish -> alert at a control-room MQTT client: $(F $L alerts) alerts, p50 $(F $L p50Ms) ms, p99 $(F $L p99Ms) ms, p99.9 $(F $L p999Ms) ms"
   echo "          server CPU $(F $LP cpuPercent) %, RSS $(F $LP rssBeforeMiB) -> $(F $LP rssPeakMiB) MiB: +$(F $LP rssPerDeviceKiB) KiB per tracked device over the idle server ($(F $LP rssTotalPerDeviceKiB) KiB of RSS per device in all)"
-  echo "broker, saturation (target $RATE/s): $(F $B fixesPerSecond) fixes/s published, $(F $B rawPerSecond) msgs/s delivered ($(F $B rawReceived) of $(F $B fixesAcked)); publish -> delivery p50 $(F $B rawP50Ms) ms, p99 $(F $B rawP99Ms) ms; mosquitto CPU $(F $BP cpuPercent) %"
+  echo "broker, saturation (target $RAW_RATE/s): $(F $B fixesPerSecond) fixes/s published, $(F $B rawPerSecond) msgs/s delivered ($(F $B rawReceived) of $(F $B fixesAcked)); publish -> delivery p50 $(F $B rawP50Ms) ms, p99 $(F $B rawP99Ms) ms; mosquitto CPU $(F $BP cpuPercent) %"
   echo "postgis design through mosquitto: $(F $D fixesPerSecond) fixes/s ($(F $D offenderFixes) offender and $(F $D victimFixes) victim fixes checked, $(F $D unreadable) unreadable, in $(F $D seconds) s; $(F $D source); at most $(F $D peakBacklog) waiting for a query) on $(F $D connections) connections, query p50 $(F $D p50Ms) ms, p99 $(F $D p99Ms) ms"
   echo "postgis query alone: $(F $P fixesPerSecond) fixes/s on $(F $P connections) connections ($(F $P zones) zones), query p50 $(F $P p50Ms) ms, p99 $(F $P p99Ms) ms"
 } | tee "$OUT/summary.txt" >&2

@@ -12,7 +12,7 @@ using Proximity.Simulator.Mqtt;
 // The evaluate-in-PostGIS design, for comparison with the live service: every offender fix is checked against
 // that offender's exclusion zones with one PostGIS query, on a few connections, as fast as they go.
 const string Usage = """
-    proximity-postgis-eval --case case.json [--seconds 20] [--connections 2] [--margin 100]
+    proximity-postgis-eval --case case.json [--seconds 20] [--warm-up 0] [--connections 2] [--margin 100]
                            [--connection "Host=...;Database=..."] [--work-dir DIR]
                            [--mqtt-port PORT [--subscribers 8]]
 
@@ -27,6 +27,9 @@ const string Usage = """
     statement, an offender's against its zones and its victims' last positions, a victim's against its
     offenders'; it prints "ready" on stderr once subscribed and ends when what arrived in time is checked (or 5 s
     after the last fix; it fails when none came within 120 s).
+    --warm-up S: the first S seconds (from the first fix) are checked as fast as the connections go but not
+    counted, as the live service is warmed up before it is measured; fixes that would wait for a connection then
+    are skipped, so that the measured seconds start with no backlog.
     Without --connection it starts a private PostgreSQL 15 + PostGIS cluster in --work-dir (default: a new
     temporary directory) on a free loopback port and stops it at the end. Prints one JSON object.
     """;
@@ -48,6 +51,7 @@ try
 {
     string casePath = Opt("case") ?? throw new ArgumentException("missing --case");
     double seconds = Num("seconds", 20, 0.1);
+    var warmUp = TimeSpan.FromSeconds(Num("warm-up", 0, 0));
     int connections = (int)Num("connections", 2, 1);
     double margin = Num("margin", 100, 0);
     string? connection = Opt("connection");
@@ -72,17 +76,16 @@ try
     var latency = new LongHistogram(60_000_000, 3);
     long next = -1, inside = 0, near = 0, victimFixes = 0, unreadable = 0;
     var clock = Stopwatch.StartNew();
-    var deadline = TimeSpan.FromSeconds(seconds);
+    var deadline = warmUp + TimeSpan.FromSeconds(seconds);
     double worldStart = (DateTimeOffset.UtcNow - LoadLayout.Epoch).TotalSeconds;
 
     // With a broker: fixes as they arrive, received by several subscribers sharing one subscription (so that
     // receiving is not what limits the design), the offender's ones queued for the connections. The stage is timed
-    // from the first fix; what arrives after --seconds is neither counted nor checked, what is queued by then is.
-    var arrived = Channel.CreateUnbounded<(string Person, bool Offender, double Lon, double Lat)>();
+    // from the end of the warm-up; what arrives after --seconds is neither counted nor checked, what is queued by then is.
+    var arrived = Channel.CreateUnbounded<(string Person, bool Offender, double Lon, double Lat, bool Counted)>();
     long firstArrival = 0, lastArrival = 0, peakBacklog = 0;
     bool noFixes = false;
-    bool Measuring(long now) => Interlocked.Read(ref firstArrival) is var first && first != 0
-        && Stopwatch.GetElapsedTime(first, now) < deadline;
+    TimeSpan SinceFirst(long now) => Stopwatch.GetElapsedTime(Interlocked.Read(ref firstArrival), now);
     var subscribers = Enumerable.Range(0, mqttPort == 0 ? 0 : subscriberCount).Select(k => new AlertListener(
         new BrokerOptions { Host = "127.0.0.1", Port = mqttPort, MqttV5 = false, KeepAlive = TimeSpan.Zero },
         $"postgis-eval-{Environment.ProcessId}-{k}", null, (topic, payload) =>
@@ -91,9 +94,11 @@ try
             Interlocked.CompareExchange(ref firstArrival, now, 0);
             Interlocked.Exchange(ref lastArrival, now);
             if (ParseFix(topic, payload) is not var (device, lon, lat)) { Interlocked.Increment(ref unreadable); return; }
-            if (!Measuring(now)) return;
+            var since = SinceFirst(now);
+            bool counted = since >= warmUp;
+            if (since >= deadline || !counted && arrived.Reader.Count >= connections) return;
             bool offender = device.StartsWith("sim-o-", StringComparison.Ordinal);
-            arrived.Writer.TryWrite(((offender ? "off-" : "vic-") + device[6..], offender, lon, lat));
+            arrived.Writer.TryWrite(((offender ? "off-" : "vic-") + device[6..], offender, lon, lat, counted));
         }, "$share/postgis-eval/proximity/v1/devices/+/position")).ToList();
     if (subscribers.Count > 0)
     {
@@ -146,18 +151,21 @@ try
         while (!stop.IsCancellationRequested)
         {
             NpgsqlCommand cmd;
+            bool counted;
             if (subscribers.Count > 0)
             {
                 try { if (!await arrived.Reader.WaitToReadAsync(stop.Token)) break; }
                 catch (OperationCanceledException) { break; }
                 if (!arrived.Reader.TryRead(out var fix)) continue;
                 cmd = fix.Offender ? offenderFix : victimFix;
-                if (!fix.Offender) localVictims++;
+                counted = fix.Counted;
+                if (!fix.Offender && counted) localVictims++;
                 (cmd.Parameters[0].Value, cmd.Parameters[1].Value, cmd.Parameters[2].Value) = (fix.Person, fix.Lon, fix.Lat);
             }
             else
             {
                 if (clock.Elapsed >= deadline) break;
+                counted = clock.Elapsed >= warmUp;
                 // The same round-robin over offenders as load mode; positions on the load world's paths.
                 long i = Interlocked.Increment(ref next);
                 int pair = (int)(i % pairs);
@@ -167,12 +175,15 @@ try
                 (cmd.Parameters[0].Value, cmd.Parameters[1].Value, cmd.Parameters[2].Value) = (LoadLayout.OffenderId(pair), geo.Longitude, geo.Latitude);
             }
             long t0 = Stopwatch.GetTimestamp();
+            long fixNear = 0, fixInside = 0;
             await using (var reader = await cmd.ExecuteReaderAsync(stop.Token))
                 while (await reader.ReadAsync(stop.Token))
                 {
-                    localNear++;
-                    if (reader.GetBoolean(1)) localInside++;
+                    fixNear++;
+                    if (reader.GetBoolean(1)) fixInside++;
                 }
+            if (!counted) continue;
+            (localNear, localInside) = (localNear + fixNear, localInside + fixInside);
             local.RecordValue(Math.Max(1, (Stopwatch.GetTimestamp() - t0) * 1_000_000 / Stopwatch.Frequency));
         }
         lock (latency) latency.Add(local);
@@ -180,7 +191,7 @@ try
         Interlocked.Add(ref near, localNear);
         Interlocked.Add(ref victimFixes, localVictims);
     }));
-    double elapsed = subscribers.Count > 0 ? Stopwatch.GetElapsedTime(firstArrival).TotalSeconds : clock.Elapsed.TotalSeconds;
+    double elapsed = ((subscribers.Count > 0 ? Stopwatch.GetElapsedTime(firstArrival) : clock.Elapsed) - warmUp).TotalSeconds;
     foreach (var subscriber in subscribers) await subscriber.DisposeAsync();
     if (noFixes) throw new InvalidOperationException("no fix arrived within 120 s of subscribing");
     long fixes = latency.TotalCount, victimsChecked = Interlocked.Read(ref victimFixes);
