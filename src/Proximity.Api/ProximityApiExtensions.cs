@@ -13,6 +13,7 @@ using Proximity.Api.Alerts;
 using Proximity.Api.Audit;
 using Proximity.Api.Auth;
 using Proximity.Api.Endpoints;
+using Proximity.Api.Monitoring;
 using Proximity.Api.Positions;
 using Proximity.Api.Problems;
 using Proximity.Api.Registry;
@@ -49,6 +50,7 @@ public static class ProximityApiExtensions
         }
         services.TryAddSingleton<IRegistry, InMemoryRegistry>();
         services.TryAddSingleton<IDeviceHealth, NoDeviceHealth>();
+        services.TryAddSingleton<IMonitoringStatus, UnknownMonitoringStatus>();
         services.TryAddSingleton(sp => new InMemoryAlertDirectory(sp.GetRequiredService<TimeProvider>(), sp.GetService<IAlertHandling>()));
         services.TryAddSingleton<IAlertDirectory>(sp => sp.GetRequiredService<InMemoryAlertDirectory>());
         services.TryAddSingleton<InMemoryPositionStore>(_ => new InMemoryPositionStore());
@@ -129,6 +131,7 @@ public static class ProximityApiExtensions
         DeviceEndpoints.Map(api);
         BanEndpoints.Map(api);
         AlertEndpoints.Map(api);
+        MonitoringEndpoints.Map(api);
         LookupEndpoints.Map(api);
         AuditEndpoints.Map(api);
         EmbeddedPages.Map(app);

@@ -184,6 +184,17 @@ public sealed class DeviceFeed(TimeSpan? staleAfter = null, TimeSpan? longestSup
         }
     }
 
+    /// <summary>The cluster's last word on the feed, for people (however long an outage lasts), or null when this node
+    /// has not had it lately (it cannot reach the feed grain).</summary>
+    public DeviceFeedStatus? Known
+    {
+        get
+        {
+            var c = _copy;
+            return Environment.TickCount64 - c.AtTicks < StaleAfter.TotalMilliseconds ? c.Status : null;
+        }
+    }
+
     /// <summary>How much of the time since <paramref name="from"/> nobody heard the devices (the last outage).</summary>
     public TimeSpan DeafSince(DateTimeOffset from) => _copy.Status is { LostAt: { } lost, HeardAgainAt: { } back } && back > from
         ? back - (lost > from ? lost : from)

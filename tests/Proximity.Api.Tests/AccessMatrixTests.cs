@@ -63,6 +63,7 @@ public sealed class AccessMatrixTests(CaseFixture fixture) : IClassFixture<CaseF
         ["alerts.resolve"] = new("POST", "/api/alerts/{alert}/resolve", Roles.HandleAlerts, HttpStatusCode.OK,
             _ => Task.FromResult<object?>(new { reason = "offender left; victim safe" })),
         ["alerts.stream"] = new("GET", "/api/alerts/stream", Roles.HandleAlerts, HttpStatusCode.OK),
+        ["monitoring"] = new("GET", "/api/monitoring", Roles.ReadAlerts, HttpStatusCode.OK),
         ["lookup.person"] = new("GET", "/api/lookup/person/off-1", Roles.StreetLookup, HttpStatusCode.OK),
         ["lookup.place"] = new("GET", "/api/lookup/place?lat=52.37&lon=4.89", Roles.StreetLookup, HttpStatusCode.OK),
         ["audit"] = new("GET", "/api/audit", Roles.ReadAudit, HttpStatusCode.OK),

@@ -50,23 +50,14 @@ public sealed class AlertFlowTests : IAsyncLifetime
         using var centre = _host.Client(Roles.MonitoringCentre, "op1");
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         cts.CancelAfter(TimeSpan.FromSeconds(60));
-        using var response = await centre.GetAsync("/api/alerts/stream", HttpCompletionOption.ResponseHeadersRead, cts.Token);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
-
-        async Task<(string Event, JsonElement Data)> Next()
-        {
-            string? ev = null;
-            while (await reader.ReadLineAsync(cts.Token) is { } line)
-            {
-                if (line.StartsWith("event: ", StringComparison.Ordinal)) ev = line[7..];
-                else if (line.StartsWith("data: ", StringComparison.Ordinal)) return (ev!, JsonDocument.Parse(line[6..]).RootElement.Clone());
-            }
-            throw new EndOfStreamException();
-        }
+        using var stream = await EventStream.OpenAsync(centre, cts.Token);
+        Func<Task<(string Event, JsonElement Data)>> Next = stream.NextAsync;
 
         var first = await Next();
         Assert.Equal(("snapshot", "seed-alert"), (first.Event, first.Data.GetProperty("id").GetString()));
         Assert.Equal("ready", (await Next()).Event);
+        var monitoring = await Next(); // a node without the live pipeline does not know whether devices are heard
+        Assert.Equal(("monitoring", "Unknown"), (monitoring.Event, monitoring.Data.GetProperty("deviceFeed").GetString()));
 
         await Seed.RaiseAsync(_host, "live-1", police: false);
         var raised = await Next();

@@ -33,7 +33,8 @@ public sealed class ApiHost : IAsyncDisposable
     public InMemoryPositionStore Positions => App.Services.GetRequiredService<InMemoryPositionStore>();
     public IAuditLog Audit => App.Services.GetRequiredService<IAuditLog>();
 
-    public static async Task<ApiHost> StartAsync(IDictionary<string, string?>? settings = null)
+    /// <param name="services">Replaces services after the API's own (what the live pipeline would provide).</param>
+    public static async Task<ApiHost> StartAsync(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -42,6 +43,7 @@ public sealed class ApiHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         if (Environment.GetEnvironmentVariable("API_TEST_LOG") == "1") builder.Logging.AddConsole();
         builder.AddProximityApi();
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapProximityApi();
         await app.StartAsync();

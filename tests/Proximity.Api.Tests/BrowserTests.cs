@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
 using Proximity.Api.Auth;
+using Proximity.Api.Monitoring;
 
 namespace Proximity.Api.Tests;
 
@@ -11,6 +12,7 @@ public sealed class BrowserTests : IAsyncLifetime
     public const string ChromiumPath = "/usr/bin/chromium";
     private const float Timeout = 60_000;
 
+    private readonly FeedSwitch _feed = new();
     private ApiHost _host = null!;
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
@@ -26,7 +28,7 @@ public sealed class BrowserTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run tests/install-services.sh (apt-get install chromium)");
-        _host = await ApiHost.StartAsync();
+        _host = await ApiHost.StartAsync(services: _feed.Register);
         await Seed.CaseAsync(_host);
         _playwright = await Playwright.CreateAsync();
         // Playwright gives each launch a fresh temporary profile (--user-data-dir) and removes it on close.
@@ -59,6 +61,29 @@ public sealed class BrowserTests : IAsyncLifetime
         p.PageError += (_, e) => errors.Add(e);
         await p.GotoAsync(new Uri(_host.Address, $"{page}#token={ApiHost.Token(role, user)}").ToString());
         return p;
+    }
+
+    [Fact]
+    public async Task The_control_room_page_says_when_no_device_is_heard_and_when_they_are_again()
+    {
+        var page = await OpenAsync("control-room.html", Roles.PoliceControlRoom, "operator-9");
+        await page.Locator("#feed-status[data-status=live]").WaitForAsync();
+        var banner = page.Locator("#monitoring");
+        Assert.True(await banner.IsHiddenAsync());
+
+        var lostAt = DateTimeOffset.UtcNow.AddMinutes(-3);
+        _feed.Current = new MonitoringStatus(DeviceFeedCondition.Lost, lostAt, null);
+        await page.Locator("#monitoring[data-feed=Lost]").WaitForAsync();
+        Assert.StartsWith("No device has been heard since", await banner.InnerTextAsync(), StringComparison.Ordinal);
+        await ScreenshotAsync(page, "control-room-feed-lost");
+
+        _feed.Current = new MonitoringStatus(DeviceFeedCondition.Heard, lostAt, DateTimeOffset.UtcNow);
+        await page.Locator("#monitoring[data-feed=Heard]").WaitForAsync();
+        Assert.StartsWith("Devices heard again since", await banner.InnerTextAsync(), StringComparison.Ordinal);
+
+        // An outage that ended long ago is history, not news.
+        _feed.Current = new MonitoringStatus(DeviceFeedCondition.Heard, lostAt.AddHours(-5), lostAt.AddHours(-4));
+        await page.Locator("#monitoring.hidden").WaitForAsync(new() { State = WaitForSelectorState.Attached });
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -9,6 +10,7 @@ using Microsoft.Extensions.Options;
 using Proximity.Api.Alerts;
 using Proximity.Api.Audit;
 using Proximity.Api.Auth;
+using Proximity.Api.Monitoring;
 using Proximity.Api.Positions;
 using Proximity.Api.Problems;
 using Proximity.Api.Registry;
@@ -36,6 +38,9 @@ public sealed record AlertMap(
 public static class AlertEndpoints
 {
     public static readonly TimeSpan StreamHeartbeat = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often the stream looks whether monitoring works (<see cref="IMonitoringStatus"/>).</summary>
+    public static readonly TimeSpan MonitoringCheck = TimeSpan.FromSeconds(1);
 
     public static void Map(IEndpointRouteBuilder api)
     {
@@ -149,9 +154,11 @@ public static class AlertEndpoints
     /// <summary>
     /// Server-sent events: first every open alert the caller may see (event <c>snapshot</c>), then each change
     /// (<c>raised</c>, <c>updated</c>, <c>cleared</c>, <c>acknowledged</c>, <c>dispatched</c>, <c>resolved</c>) as an
-    /// alert summary; a comment line every 15 s keeps proxies from closing an idle stream.
+    /// alert summary; <c>monitoring</c> (a <see cref="MonitoringStatus"/>) after <c>ready</c> and whenever it changes;
+    /// a comment line every 15 s keeps proxies from closing an idle stream.
     /// </summary>
-    private static async Task Stream(HttpContext http, IAlertDirectory alerts, Access access, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    private static async Task Stream(HttpContext http, IAlertDirectory alerts, Access access, IMonitoringStatus monitoring,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         var caller = Caller.From(http);
         var ct = http.RequestAborted;
@@ -169,21 +176,37 @@ public static class AlertEndpoints
             foreach (var r in (await alerts.ListAsync(new AlertFilter { Open = true, Limit = 5000 })).Reverse())
                 if (await access.MaySeeAlertAsync(caller, r)) await WriteAsync(http, "snapshot", AlertSummary.Of(r), options, ct);
             await WriteAsync(http, "ready", new { }, options, ct);
+            var shown = monitoring.Current;
+            await WriteAsync(http, "monitoring", shown, options, ct);
+            long lastWrite = Stopwatch.GetTimestamp();
 
             next = changes.MoveNextAsync().AsTask();
             while (!ct.IsCancellationRequested)
             {
-                var done = await Task.WhenAny(next, Task.Delay(StreamHeartbeat, ct));
+                var done = await Task.WhenAny(next, Task.Delay(MonitoringCheck, ct));
                 if (done != next)
                 {
-                    await http.Response.WriteAsync(": keep-alive\n\n", ct);
-                    await http.Response.Body.FlushAsync(ct);
+                    if (monitoring.Current is var now && now != shown)
+                    {
+                        shown = now;
+                        await WriteAsync(http, "monitoring", shown, options, ct);
+                    }
+                    else if (Stopwatch.GetElapsedTime(lastWrite) < StreamHeartbeat) continue;
+                    else
+                    {
+                        await http.Response.WriteAsync(": keep-alive\n\n", ct);
+                        await http.Response.Body.FlushAsync(ct);
+                    }
+                    lastWrite = Stopwatch.GetTimestamp();
                     continue;
                 }
                 if (!await next) break;
                 var change = changes.Current;
                 if (await access.MaySeeAlertAsync(caller, change.Record))
+                {
                     await WriteAsync(http, change.Kind, AlertSummary.Of(change.Record), options, ct);
+                    lastWrite = Stopwatch.GetTimestamp();
+                }
                 next = changes.MoveNextAsync().AsTask();
             }
         }

@@ -36,8 +36,22 @@
     });
   }
 
+  // Whether devices are heard at all: while not, no alert can come, so the operators must see it in place of alerts.
+  // An outage that ended is shown for half an hour.
+  let monitoring = null;
+  function showMonitoring() {
+    const m = monitoring, el = $('monitoring');
+    const recent = m?.heardAgainAt && Date.now() - Date.parse(m.heardAgainAt) < 30 * 60_000;
+    const show = m?.deviceFeed === 'Lost' || (m?.deviceFeed === 'Heard' && recent);
+    el.classList.toggle('hidden', !show);
+    el.dataset.feed = show ? m.deviceFeed : '';
+    if (show) el.textContent = P.t(m.deviceFeed === 'Lost' ? 'feedLost' : 'feedBack')
+      .replace('{lost}', P.time(m.lostSince)).replace('{back}', P.time(m.heardAgainAt));
+  }
+
   function onEvent(kind, a) {
     if (kind === 'ready') return;
+    if (kind === 'monitoring') { monitoring = a; showMonitoring(); return; }
     const known = alerts.get(a.id);
     if (known && known.revision > a.revision) return;
     alerts.set(a.id, a);
@@ -179,7 +193,7 @@
       $('sound').dataset.i18n = soundOn ? 'soundOn' : 'soundOff';
       P.applyTranslations();
     });
-    P.onLang(() => { renderList(); if (selected) select(selected); });
+    P.onLang(() => { renderList(); showMonitoring(); if (selected) select(selected); });
     // The list: everything recent, then live changes (the stream starts with a snapshot of the open alerts).
     for (const a of await P.api('/api/alerts?limit=200')) alerts.set(a.id, a);
     renderList();

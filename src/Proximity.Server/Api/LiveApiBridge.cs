@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Proximity.Api.Alerts;
 using Proximity.Api.Auth;
+using Proximity.Api.Monitoring;
 using Proximity.Api.Problems;
 using Proximity.Api.Registry;
 using Proximity.Grains;
@@ -9,6 +10,7 @@ using Proximity.Grains.Durability;
 using Proximity.Grains.Outputs;
 using Proximity.Spatial.Decisions;
 using Proximity.Grains.Registry;
+using Proximity.Ingest;
 using Proximity.Spatial.Bans;
 using Proximity.Spatial.Monitoring;
 
@@ -40,6 +42,18 @@ public sealed class GrainDeviceHealth(IGrainFactory grains) : IDeviceHealth
         return new DeviceHealth(s.DeviceId, s.LastSeq, s.LastMessageAt, s.LastFixAt, s.BatteryPercent, s.StrapOpen, s.BodyContactLost,
             s.Offline, s.NoFix, s.Messages);
     }
+}
+
+/// <summary>
+/// Whether the cluster hears its devices: with an external broker, as this node last heard from the feed grain;
+/// with the embedded one, the devices connect to this node itself, which hears them once its listener is up.
+/// </summary>
+public sealed class FeedMonitoringStatus(DeviceFeed feed, IIngestStatus ingest, IngestOptions options) : IMonitoringStatus
+{
+    public MonitoringStatus Current =>
+        options.Mode != IngestMode.External ? ingest.IsReady ? new MonitoringStatus(DeviceFeedCondition.Heard, null, null) : MonitoringStatus.Unknown
+        : feed.Known is { } s ? new MonitoringStatus(s.Lost ? DeviceFeedCondition.Lost : DeviceFeedCondition.Heard, s.LostAt, s.HeardAgainAt)
+        : MonitoringStatus.Unknown;
 }
 
 /// <summary>Every alert the grains publish (raised, cleared, escalated) also reaches the API's directory: list and live stream.</summary>
@@ -102,6 +116,7 @@ public static class LiveApiBridge
     {
         builder.Services.AddSingleton<IAlertHandling, GrainAlertHandling>();
         builder.Services.AddSingleton<IDeviceHealth, GrainDeviceHealth>();
+        builder.Services.AddSingleton<IMonitoringStatus, FeedMonitoringStatus>();
         builder.Services.AddHostedService<BanChangeForwarder>();
         builder.Services.AddSingleton<LiveDevices>();
         // With PostgreSQL the API reads the position history the storage writes; in memory it reads what this records.
