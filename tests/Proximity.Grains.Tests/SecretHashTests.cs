@@ -1,0 +1,34 @@
+using Proximity.Grains.Registry;
+
+namespace Proximity.Grains.Tests;
+
+/// <summary>Device and integration secrets: only the right one is accepted, first time or again.</summary>
+public sealed class SecretHashTests
+{
+    [Fact]
+    public void The_right_secret_is_accepted_again_and_a_wrong_one_never_even_after_it()
+    {
+        var hash = SecretHash.Create("ankle-secret", 1000);
+        Assert.False(hash.Verify("ankle-secreT")); // before any success
+        Assert.True(hash.Verify("ankle-secret"));
+        Assert.True(hash.Verify("ankle-secret")); // again: from the remembered digest
+        foreach (string? wrong in new[] { "ankle-secreT", "ankle-secret ", "ankle-secre", "", null, "other" })
+            Assert.False(hash.Verify(wrong));
+        Assert.True(hash.Verify("ankle-secret"));
+    }
+
+    [Fact]
+    public void A_hash_read_back_from_storage_accepts_the_same_secret_and_remembers_nothing_of_the_original()
+    {
+        var original = SecretHash.Create("s3cr3t", 1000);
+        Assert.True(original.Verify("s3cr3t"));
+        var stored = SecretHash.Parse(original.ToString());
+        Assert.Equal(original, stored);
+        Assert.False(stored.Verify("wrong"));
+        Assert.True(stored.Verify("s3cr3t"));
+        // A new secret for the device is a new hash: the old secret, remembered by the old one, is refused.
+        var rekeyed = SecretHash.Create("n3w", 1000);
+        Assert.False(rekeyed.Verify("s3cr3t"));
+        Assert.True(rekeyed.Verify("n3w"));
+    }
+}
