@@ -194,6 +194,7 @@ try
     double elapsed = ((subscribers.Count > 0 ? Stopwatch.GetElapsedTime(firstArrival) : clock.Elapsed) - warmUp).TotalSeconds;
     foreach (var subscriber in subscribers) await subscriber.DisposeAsync();
     if (noFixes) throw new InvalidOperationException("no fix arrived within 120 s of subscribing");
+    if (latency.TotalCount == 0 || elapsed <= 0) throw new InvalidOperationException("no fix was checked in the measured seconds (did the fixes stop during the warm-up?)");
     long fixes = latency.TotalCount, victimsChecked = Interlocked.Read(ref victimFixes);
     static double Ms(long us) => Math.Round(us / 1000.0, 3);
     Console.WriteLine(JsonSerializer.Serialize(new

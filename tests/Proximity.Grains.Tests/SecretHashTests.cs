@@ -18,7 +18,7 @@ public sealed class SecretHashTests
     }
 
     [Fact]
-    public void A_hash_read_back_from_storage_accepts_the_same_secret_and_remembers_nothing_of_the_original()
+    public void A_hash_read_back_from_storage_accepts_the_same_secret_and_a_new_hash_refuses_the_old_one()
     {
         var original = SecretHash.Create("s3cr3t", 1000);
         Assert.True(original.Verify("s3cr3t"));

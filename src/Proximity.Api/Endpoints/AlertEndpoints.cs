@@ -178,36 +178,42 @@ public static class AlertEndpoints
             await WriteAsync(http, "ready", new { }, options, ct);
             var shown = monitoring.Current;
             await WriteAsync(http, "monitoring", shown, options, ct);
-            long lastWrite = Stopwatch.GetTimestamp();
+            long lastWrite = Stopwatch.GetTimestamp(), lastCheck = lastWrite;
 
+            // One timer across turns: a stream busy with alert changes still looks at monitoring and sends keep-alives.
             next = changes.MoveNextAsync().AsTask();
+            var tick = Task.Delay(MonitoringCheck, ct);
             while (!ct.IsCancellationRequested)
             {
-                var done = await Task.WhenAny(next, Task.Delay(MonitoringCheck, ct));
-                if (done != next)
+                var done = await Task.WhenAny(next, tick);
+                if (done == tick) tick = Task.Delay(MonitoringCheck, ct);
+                if (Stopwatch.GetElapsedTime(lastCheck) >= MonitoringCheck)
                 {
+                    lastCheck = Stopwatch.GetTimestamp();
                     if (monitoring.Current is var now && now != shown)
                     {
                         shown = now;
                         await WriteAsync(http, "monitoring", shown, options, ct);
+                        lastWrite = Stopwatch.GetTimestamp();
                     }
-                    else if (Stopwatch.GetElapsedTime(lastWrite) < StreamHeartbeat) continue;
-                    else
-                    {
-                        await http.Response.WriteAsync(": keep-alive\n\n", ct);
-                        await http.Response.Body.FlushAsync(ct);
-                    }
-                    lastWrite = Stopwatch.GetTimestamp();
-                    continue;
                 }
-                if (!await next) break;
-                var change = changes.Current;
-                if (await access.MaySeeAlertAsync(caller, change.Record))
+                if (done == next)
                 {
-                    await WriteAsync(http, change.Kind, AlertSummary.Of(change.Record), options, ct);
+                    if (!await next) break;
+                    var change = changes.Current;
+                    if (await access.MaySeeAlertAsync(caller, change.Record))
+                    {
+                        await WriteAsync(http, change.Kind, AlertSummary.Of(change.Record), options, ct);
+                        lastWrite = Stopwatch.GetTimestamp();
+                    }
+                    next = changes.MoveNextAsync().AsTask();
+                }
+                if (Stopwatch.GetElapsedTime(lastWrite) >= StreamHeartbeat)
+                {
+                    await http.Response.WriteAsync(": keep-alive\n\n", ct);
+                    await http.Response.Body.FlushAsync(ct);
                     lastWrite = Stopwatch.GetTimestamp();
                 }
-                next = changes.MoveNextAsync().AsTask();
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

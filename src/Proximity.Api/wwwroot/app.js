@@ -26,6 +26,7 @@ const Proximity = (() => {
       offline: 'offline', noFix: 'no position fix', strapOpen: 'strap opened', noContact: 'no skin contact', unknown: 'not known on this server',
       feedLost: 'No device has been heard since {lost}: breaches, SOS calls and silent devices cannot be detected until the devices are heard again.',
       feedBack: 'Devices heard again since {back} (not heard from {lost}); what they stored meanwhile is judged as it arrives, marked late.',
+      feedUnconfirmed: ' Not confirmed since {at}: this server cannot reach the cluster\'s device feed.',
     },
     nl: {
       appTitle: 'Proximity', controlRoom: 'Meldkamer', probation: 'Reclassering', signOut: 'Afmelden',
@@ -48,8 +49,9 @@ const Proximity = (() => {
       accuracy: 'nauwkeurigheid', position: 'positie', track: 'spoor', zone: 'gebied',
       devices: 'Apparaten', device: 'Apparaat', battery: 'Batterij', lastReport: 'Laatste melding', reporting: 'meldt zich',
       offline: 'offline', noFix: 'geen positie', strapOpen: 'band geopend', noContact: 'geen huidcontact', unknown: 'onbekend op deze server',
-      feedLost: 'Sinds {lost} wordt geen enkel apparaat gehoord: overtredingen, SOS-meldingen en stille apparaten worden niet gedetecteerd tot de apparaten weer gehoord worden.',
-      feedBack: 'Apparaten weer gehoord sinds {back} (niet gehoord vanaf {lost}); wat ze intussen opsloegen wordt beoordeeld zodra het binnenkomt, als te laat gemeld.',
+      feedLost: 'Sinds {lost} komt van geen enkel apparaat iets binnen: overtredingen, SOS-meldingen en stille apparaten kunnen niet worden gedetecteerd totdat de apparaten weer doorkomen.',
+      feedBack: 'Apparaten komen weer door sinds {back} (niets ontvangen vanaf {lost}); wat ze intussen hebben opgeslagen wordt beoordeeld zodra het binnenkomt, gemarkeerd als laat.',
+      feedUnconfirmed: ' Niet bevestigd sinds {at}: deze server bereikt de apparaatstatus van het cluster niet.',
     },
   };
   const names = {

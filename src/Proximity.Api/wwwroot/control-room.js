@@ -37,21 +37,30 @@
   }
 
   // Whether devices are heard at all: while not, no alert can come, so the operators must see it in place of alerts.
-  // An outage that ended is shown for half an hour.
-  let monitoring = null;
+  // An outage that ended is shown for half an hour. When this server stops knowing (it cannot reach the cluster's
+  // device feed) during an outage, the outage stays shown, marked as not confirmed since then.
+  let monitoring = null, unconfirmedSince = null;
+  function onMonitoring(m) {
+    if (m.deviceFeed === 'Unknown' && monitoring?.deviceFeed === 'Lost') unconfirmedSince ??= new Date().toISOString();
+    else { monitoring = m; unconfirmedSince = null; }
+    showMonitoring();
+  }
+
   function showMonitoring() {
     const m = monitoring, el = $('monitoring');
     const recent = m?.heardAgainAt && Date.now() - Date.parse(m.heardAgainAt) < 30 * 60_000;
     const show = m?.deviceFeed === 'Lost' || (m?.deviceFeed === 'Heard' && recent);
+    el.dataset.feed = m?.deviceFeed ?? '';
     el.classList.toggle('hidden', !show);
-    el.dataset.feed = show ? m.deviceFeed : '';
-    if (show) el.textContent = P.t(m.deviceFeed === 'Lost' ? 'feedLost' : 'feedBack')
-      .replace('{lost}', P.time(m.lostSince)).replace('{back}', P.time(m.heardAgainAt));
+    if (!show) return;
+    el.textContent = P.t(m.deviceFeed === 'Lost' ? 'feedLost' : 'feedBack')
+      .replace('{lost}', P.time(m.lostSince)).replace('{back}', P.time(m.heardAgainAt))
+      + (unconfirmedSince ? P.t('feedUnconfirmed').replace('{at}', P.time(unconfirmedSince)) : '');
   }
 
   function onEvent(kind, a) {
     if (kind === 'ready') return;
-    if (kind === 'monitoring') { monitoring = a; showMonitoring(); return; }
+    if (kind === 'monitoring') { onMonitoring(a); return; }
     const known = alerts.get(a.id);
     if (known && known.revision > a.revision) return;
     alerts.set(a.id, a);
@@ -194,6 +203,7 @@
       P.applyTranslations();
     });
     P.onLang(() => { renderList(); showMonitoring(); if (selected) select(selected); });
+    setInterval(showMonitoring, 60_000); // the notice of an ended outage goes after half an hour
     // The list: everything recent, then live changes (the stream starts with a snapshot of the open alerts).
     for (const a of await P.api('/api/alerts?limit=200')) alerts.set(a.id, a);
     renderList();

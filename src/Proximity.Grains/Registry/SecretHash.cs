@@ -12,7 +12,9 @@ public sealed class SecretHash : IEquatable<SecretHash>
 
     // The secret last verified, as a keyed digest that takes microseconds to check: a device logging in again (mobile
     // networks drop connections often) does not pay the derivation (about 5 ms of CPU at 20 000 iterations) each
-    // time. The key lives only in this object, in memory; a wrong secret is always derived in full.
+    // time. The key lives only in this object, in memory; a wrong secret is always derived in full. A memory dump of
+    // the node holds key and digest together, so the secret could be guessed at HMAC speed from it: device secrets
+    // are long and random, and a node's memory dumps are kept like its database.
     private readonly byte[] _verifiedKey = RandomNumberGenerator.GetBytes(32);
     private byte[]? _verified;
 
@@ -29,13 +31,15 @@ public sealed class SecretHash : IEquatable<SecretHash>
     {
         ArgumentException.ThrowIfNullOrEmpty(secret);
         var salt = RandomNumberGenerator.GetBytes(16);
-        return new SecretHash(salt, Derive(secret, salt, iterations), iterations);
+        var hash = new SecretHash(salt, Derive(secret, salt, iterations), iterations);
+        hash._verified = hash.Digest(secret); // the secret is at hand: its first login need not derive again
+        return hash;
     }
 
     public bool Verify(string? secret)
     {
         if (string.IsNullOrEmpty(secret)) return false;
-        var digest = HMACSHA256.HashData(_verifiedKey, Encoding.UTF8.GetBytes(secret));
+        var digest = Digest(secret);
         if (Volatile.Read(ref _verified) is { } verified && CryptographicOperations.FixedTimeEquals(verified, digest)) return true;
         if (!CryptographicOperations.FixedTimeEquals(Derive(secret, _salt, Iterations), _hash)) return false;
         Volatile.Write(ref _verified, digest);
@@ -61,6 +65,8 @@ public sealed class SecretHash : IEquatable<SecretHash>
     public override bool Equals(object? obj) => Equals(obj as SecretHash);
 
     public override int GetHashCode() => HashCode.Combine(Iterations, BitConverter.ToInt32(_hash));
+
+    private byte[] Digest(string secret) => HMACSHA256.HashData(_verifiedKey, Encoding.UTF8.GetBytes(secret));
 
     private static byte[] Derive(string secret, byte[] salt, int iterations) =>
         Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(secret), salt, iterations, HashAlgorithmName.SHA256, 32);
