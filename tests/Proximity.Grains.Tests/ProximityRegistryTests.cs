@@ -74,4 +74,27 @@ public sealed class ProximityRegistryTests
     [InlineData("")]
     public void A_device_id_that_cannot_be_a_topic_level_is_refused(string id) =>
         Assert.Throws<CaseFileException>(() => Registry().ApplyDevice(new DeviceUpdate(id, "O1", PersonRole.Offender, false, SecretHash.Create("s", 1000))));
+
+    [Fact]
+    public void Each_device_of_a_case_file_logs_in_with_its_own_secret_only()
+    {
+        var offenders = Enumerable.Range(0, 40).Select(i => new PersonSpec($"O{i}", [new DeviceSpec($"a{i}", $"secret-{i}")])).ToList();
+        var victims = Enumerable.Range(0, 40).Select(i => new PersonSpec($"V{i}", [new DeviceSpec($"p{i}", $"phone-{i}")])).ToList();
+        var stored = SecretHash.Create("kept", 1000).ToString();
+        offenders.Add(new PersonSpec("O-stored", [new DeviceSpec("a-stored", null) { SecretHash = stored }]));
+        var registry = new ProximityRegistry(new CaseFile(offenders, victims, [], []), 1000);
+        for (int i = 0; i < 40; i++)
+        {
+            Assert.Equal($"O{i}", registry.Authenticate($"a{i}", $"secret-{i}")?.PersonId);
+            Assert.Equal($"V{i}", registry.Authenticate($"p{i}", $"phone-{i}")?.PersonId);
+            Assert.Null(registry.Authenticate($"a{i}", $"secret-{(i + 1) % 40}"));
+            Assert.Null(registry.Authenticate($"a{i}", $"phone-{i}"));
+        }
+        Assert.NotNull(registry.Authenticate("a-stored", "kept"));
+    }
+
+    [Fact]
+    public void A_case_file_with_an_unreadable_stored_hash_is_refused_as_such() =>
+        Assert.Throws<FormatException>(() => new ProximityRegistry(new CaseFile(
+            [new PersonSpec("O1", [new DeviceSpec("a1", null) { SecretHash = "md5$x" }])], [], [], []), 1000));
 }
