@@ -42,7 +42,10 @@
   let monitoring = null, unconfirmedSince = null;
   function onMonitoring(m) {
     if (m.deviceFeed === 'Unknown' && monitoring?.deviceFeed === 'Lost') unconfirmedSince ??= new Date().toISOString();
-    else { monitoring = m; unconfirmedSince = null; }
+    else {
+      if (m.deviceFeed === 'Lost' && monitoring?.deviceFeed !== 'Lost') beep(); // as loud as a critical alert
+      monitoring = m; unconfirmedSince = null;
+    }
     showMonitoring();
   }
 
