@@ -37,6 +37,10 @@ public sealed class AlertGrainTests(ClusterFixture f)
         Assert.Equal(["raised", "acknowledged", "dispatched", "resolved"], resolved.History.Select(h => h.What));
         Assert.Equal("unit 12-34", resolved.History[2].Note);
         await Assert.ThrowsAsync<InvalidOperationException>(() => grain.Dispatch("unit 1", "operator-7"));
+        // Published in the background, in order per route: once a later alert of the same route is out, a second
+        // copy of this one would have been too.
+        await f.Grains.AlertGrain("lifecycle-1-after").Raise(NewAlert("lifecycle-1-after", AlertSeverity.High));
+        await f.Mqtt.WaitFor(m => m.Payload.Contains("\"id\":\"lifecycle-1-after\"", StringComparison.Ordinal), "the later alert");
         Assert.Single(f.Mqtt.Messages, m => m.Payload.Contains("\"id\":\"lifecycle-1\"", StringComparison.Ordinal));
     }
 
