@@ -51,20 +51,19 @@ public sealed class AlertFlowTests : IAsyncLifetime
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         cts.CancelAfter(TimeSpan.FromSeconds(60));
         using var stream = await EventStream.OpenAsync(centre, cts.Token);
-        Func<Task<(string Event, JsonElement Data)>> Next = stream.NextAsync;
 
-        var first = await Next();
+        var first = await stream.NextAsync();
         Assert.Equal(("snapshot", "seed-alert"), (first.Event, first.Data.GetProperty("id").GetString()));
-        Assert.Equal("ready", (await Next()).Event);
-        var monitoring = await Next(); // a node without the live pipeline does not know whether devices are heard
+        Assert.Equal("ready", (await stream.NextAsync()).Event);
+        var monitoring = await stream.NextAsync(); // a node without the live pipeline does not know whether devices are heard
         Assert.Equal(("monitoring", "Unknown"), (monitoring.Event, monitoring.Data.GetProperty("deviceFeed").GetString()));
 
         await Seed.RaiseAsync(_host, "live-1", police: false);
-        var raised = await Next();
+        var raised = await stream.NextAsync();
         Assert.Equal(("raised", "live-1", "Critical"), (raised.Event, raised.Data.GetProperty("id").GetString(), raised.Data.GetProperty("severity").GetString()));
 
         await centre.PostAsync("/api/alerts/live-1/acknowledge", null, cts.Token);
-        var ack = await Next();
+        var ack = await stream.NextAsync();
         Assert.Equal(("acknowledged", "Acknowledged"), (ack.Event, ack.Data.GetProperty("state").GetString()));
     }
 
@@ -74,18 +73,12 @@ public sealed class AlertFlowTests : IAsyncLifetime
         using var police = _host.Client(Roles.PoliceControlRoom);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         cts.CancelAfter(TimeSpan.FromSeconds(60));
-        using var response = await police.GetAsync("/api/alerts/stream", HttpCompletionOption.ResponseHeadersRead, cts.Token);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
+        using var stream = await EventStream.OpenAsync(police, cts.Token);
         var ids = new List<string>();
         await Seed.RaiseAsync(_host, "not-for-police", police: false);
         await Seed.RaiseAsync(_host, "for-police", police: true);
-        while (await reader.ReadLineAsync(cts.Token) is { } line)
-        {
-            if (!line.StartsWith("data: {\"id\"", StringComparison.Ordinal)) continue;
-            string id = JsonDocument.Parse(line[6..]).RootElement.GetProperty("id").GetString()!;
-            ids.Add(id);
-            if (id == "for-police") break;
-        }
+        while (ids.LastOrDefault() != "for-police")
+            if ((await stream.NextAsync()).Data.TryGetProperty("id", out var id)) ids.Add(id.GetString()!);
         Assert.Equal(["seed-alert", "for-police"], ids);
     }
 }

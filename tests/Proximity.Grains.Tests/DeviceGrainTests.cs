@@ -259,7 +259,6 @@ public sealed class DeviceGrainTests(ClusterFixture f)
             && m.Payload.Contains("DeviceOffline", StringComparison.Ordinal) && !m.Payload.Contains("clearedAt", StringComparison.Ordinal)));
     }
 
-
     // A marker notice to the victim's device: notices to one device go out in order, so once it is out, every notice
     // sent before it is too.
     private async Task AllSentTo(string victimId, string deviceId)

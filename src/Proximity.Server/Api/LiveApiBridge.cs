@@ -50,10 +50,17 @@ public sealed class GrainDeviceHealth(IGrainFactory grains) : IDeviceHealth
 /// </summary>
 public sealed class FeedMonitoringStatus(DeviceFeed feed, IIngestStatus ingest, IngestOptions options) : IMonitoringStatus
 {
-    public MonitoringStatus Current =>
-        options.Mode != IngestMode.External ? ingest.IsReady ? new MonitoringStatus(DeviceFeedCondition.Heard, null, null) : MonitoringStatus.Unknown
-        : feed.Known is { } s ? new MonitoringStatus(s.Lost ? DeviceFeedCondition.Lost : DeviceFeedCondition.Heard, s.LostAt, s.HeardAgainAt)
-        : MonitoringStatus.Unknown;
+    private static readonly MonitoringStatus ListenerUp = new(DeviceFeedCondition.Heard, null, null);
+
+    public MonitoringStatus Current
+    {
+        get
+        {
+            if (options.Mode != IngestMode.External) return ingest.IsReady ? ListenerUp : MonitoringStatus.Unknown;
+            if (feed.Known is not { } s) return MonitoringStatus.Unknown;
+            return new MonitoringStatus(s.Lost ? DeviceFeedCondition.Lost : DeviceFeedCondition.Heard, s.LostAt, s.HeardAgainAt);
+        }
+    }
 }
 
 /// <summary>Every alert the grains publish (raised, cleared, escalated) also reaches the API's directory: list and live stream.</summary>
