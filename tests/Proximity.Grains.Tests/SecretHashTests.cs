@@ -31,4 +31,16 @@ public sealed class SecretHashTests
         Assert.False(rekeyed.Verify("s3cr3t"));
         Assert.True(rekeyed.Verify("n3w"));
     }
+
+    [Fact]
+    public void Only_the_first_login_with_a_stored_hash_pays_the_derivation_and_a_wrong_secret_always_does()
+    {
+        var stored = SecretHash.Parse(SecretHash.Create("s3cr3t", 1000).ToString()); // as read from the database
+        Assert.Equal(SecretCheck.Derived, stored.Check("s3cr3t"));
+        Assert.Equal(SecretCheck.Remembered, stored.Check("s3cr3t"));
+        Assert.Equal(SecretCheck.Wrong, stored.Check("s3cr3T"));
+        Assert.Equal(SecretCheck.Remembered, stored.Check("s3cr3t")); // a wrong try does not make it forget
+        // Made from the secret (case file, registration): remembered from the start.
+        Assert.Equal(SecretCheck.Remembered, SecretHash.Create("n3w", 1000).Check("n3w"));
+    }
 }
