@@ -83,8 +83,20 @@ public sealed class InMemoryPositionStore(int maxPerPerson = 20_000) : IPosition
 
         private sealed class Chunk(int capacity)
         {
-            public Stored[] Items = new Stored[capacity];
+            public Stored[] Items = NewItems(capacity);
             public int Count;
+
+            public void Grow()
+            {
+                var larger = NewItems(Items.Length * 2);
+                Array.Copy(Items, larger, Count);
+                Items = larger;
+            }
+
+            // A full-size chunk lives as long as the person's history: it goes to the pinned object heap, which only
+            // full collections visit. Allocated young, each person's current chunk was copied by a young collection
+            // and again by a gen-1 one (25 MB of them at 2 000 devices, a 40-55 ms pause: README, "End to end").
+            private static Stored[] NewItems(int capacity) => GC.AllocateArray<Stored>(capacity, pinned: capacity >= ChunkSize);
         }
 
         public Stored? Last()
@@ -112,7 +124,7 @@ public sealed class InMemoryPositionStore(int maxPerPerson = 20_000) : IPosition
 
             if (chunk.Count == chunk.Items.Length)
             {
-                if (chunk.Items.Length < ChunkSize) Array.Resize(ref chunk.Items, chunk.Items.Length * 2);
+                if (chunk.Items.Length < ChunkSize) chunk.Grow();
                 else if (i == chunk.Count && c == _chunks.Count - 1)
                 {
                     chunk = new Chunk(ChunkSize);
