@@ -62,6 +62,29 @@ public sealed class DurableTests(PostgresFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_node_stopped_with_a_device_alert_open_starts_again_with_the_alert_still_open()
+    {
+        var mqtt1 = new RecordingMqtt();
+        var silo1 = await DurableSilo.StartAsync(_cs, _time, mqtt1, Ct);
+        var now = _time.GetUtcNow();
+        await silo1.Report("a2", At("a2", 1, now, 0)); // its last fix goes into the alert's evidence
+        await silo1.Grains.DeviceGrain("a2").OnEvent(new DeviceEvent(2, now, DeviceEventType.StrapOpen, 80));
+        var strap = AlertJson.Deserialize((await mqtt1.WaitFor(m => m.Topic.StartsWith(Topics.AlertsPrefix, StringComparison.Ordinal), "strap tamper")).Payload)!;
+        Assert.Equal(AlertType.StrapTamper, strap.Type);
+        Assert.Equal(1, Assert.Single(strap.Evidence.Fixes).Seq);
+        await silo1.DisposeAsync();
+
+        // Every device's grain is activated at start: one whose stored alert could not be read stopped the node.
+        await using var silo2 = await DurableSilo.StartAsync(_cs, _time, new RecordingMqtt(), Ct, sameEndpointAs: silo1);
+        Assert.True((await silo2.Grains.DeviceGrain("a2").GetStatus()).StrapOpen);
+        var stored = (await silo2.Grains.AlertGrain(strap.Id).Get())!;
+        Assert.Equal(AlertStatus.Open, stored.Status);
+        Assert.Equal(1, Assert.Single(stored.Alert.Evidence.Fixes).Seq);
+        await silo2.Grains.DeviceGrain("a2").OnEvent(new DeviceEvent(3, _time.GetUtcNow(), DeviceEventType.StrapClosed, 80));
+        Assert.False((await silo2.Grains.DeviceGrain("a2").GetStatus()).StrapOpen);
+    }
+
+    [Fact]
     public async Task A_message_redelivered_after_a_silo_crash_is_not_judged_again()
     {
         var mqtt1 = new RecordingMqtt();

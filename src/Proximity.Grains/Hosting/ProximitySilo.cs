@@ -124,14 +124,28 @@ public static class ProximitySilo
     }
 }
 
-/// <summary>Activates every registered device's grain at startup, so a device that never reports is reported offline.</summary>
+/// <summary>
+/// Activates every registered device's grain at startup, so a device that never reports is reported offline. A grain
+/// that cannot activate (its stored state unreadable) is logged and left to its next call: the node and every other
+/// device's watch still start.
+/// </summary>
 public sealed class DeviceWatchStarter(IGrainFactory grains, ProximityRegistry registry, ILogger<DeviceWatchStarter> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        int failed = 0;
         foreach (var chunk in registry.AllDevices.Chunk(256))
-            await Task.WhenAll(chunk.Select(d => grains.DeviceGrain(d.DeviceId).Watch()));
-        logger.LogInformation("watching {Count} registered devices", registry.DeviceCount);
+            await Task.WhenAll(chunk.Select(async d =>
+            {
+                try { await grains.DeviceGrain(d.DeviceId).Watch(); }
+                catch (Exception x) when (x is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref failed);
+                    logger.LogError(x, "device {Device}: its grain could not start watching; it is tried again with the device's next message", d.DeviceId);
+                }
+            }));
+        if (failed > 0) logger.LogError("watching {Count} registered devices; {Failed} could not start", registry.DeviceCount - failed, failed);
+        else logger.LogInformation("watching {Count} registered devices", registry.DeviceCount);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -48,7 +48,10 @@ public sealed record AlertEvidence
 {
     public required string Rule { get; init; }
     public required string Summary { get; init; }
-    public required IReadOnlyList<FixEvidence> Fixes { get; init; }
+    /// <summary>Always an array: grain state is stored as JSON naming each value's type, and the list types the
+    /// compiler makes for a collection expression (<c>[fix]</c>) are not types the reader may create.</summary>
+    public required IReadOnlyList<FixEvidence> Fixes { get => _fixes; init => _fixes = value as FixEvidence[] ?? [.. value]; }
+    private readonly FixEvidence[] _fixes = [];
     public string? Certainty { get; init; }
     /// <summary>Offender–victim distance between the best estimates (contact bans).</summary>
     public double? DistanceMeters { get; init; }
