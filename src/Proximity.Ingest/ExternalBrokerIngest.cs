@@ -25,6 +25,7 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
 {
     private readonly IngestOptions _options;
     private readonly ILogger _logger;
+    private readonly IngestMetrics _metrics;
     private readonly IMqttClient _client;
     private readonly ResiliencePipeline _connect;
     private readonly CancellationTokenSource _stop = new();
@@ -35,10 +36,11 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
 
     public Task WhenReady => _ready.Task;
 
-    public ExternalBrokerIngest(IngestOptions options, BrokerDeliveries deliveries, ILogger<ExternalBrokerIngest> logger, TimeProvider time)
+    public ExternalBrokerIngest(IngestOptions options, BrokerDeliveries deliveries, IngestMetrics metrics, ILogger<ExternalBrokerIngest> logger, TimeProvider time)
     {
         _options = options;
         _logger = logger;
+        _metrics = metrics;
         _client = new MqttClientFactory().CreateMqttClient();
         _deliveries = deliveries.Attach(_client, _stop.Token);
         _client.DisconnectedAsync += e =>
@@ -116,15 +118,34 @@ public sealed class ExternalBrokerIngest : IHostedService, IMqttPublisher, IInge
     {
         while (!ct.IsCancellationRequested)
         {
-            _disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             await _connect.ExecuteAsync(ConnectAsync, ct);
-            await _disconnected.Task.WaitAsync(ct);
+            await WhileConnectedAsync(ct);
+        }
+    }
+
+    // MQTTnet also reports each failed attempt as a disconnection, perhaps only after a later attempt succeeded: only
+    // a client no longer connected ends the wait (it once went on connecting, and failing, every few seconds).
+    private async Task WhileConnectedAsync(CancellationToken ct)
+    {
+        while (_client.IsConnected)
+        {
+            var disconnected = _disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_client.IsConnected) return;
+            await Task.WhenAny(disconnected.Task, Task.Delay(TimeSpan.FromSeconds(5), ct)); // looked at again now and then
+            ct.ThrowIfCancellationRequested();
         }
     }
 
     private async ValueTask ConnectAsync(CancellationToken ct)
     {
-        var result = await BrokerSession.ConnectAsync(_client, _options, _options.ClientId, ct);
+        MqttClientConnectResult result;
+        try { result = await BrokerSession.ConnectAsync(_client, _options, _options.ClientId, ct); }
+        catch
+        {
+            _metrics.BrokerConnect(connected: false);
+            throw;
+        }
+        _metrics.BrokerConnect(connected: true);
         // A broker that kept the session also kept the subscriptions; subscribing again is harmless.
         var filters = _options.DeviceFilters;
         var subscribe = new MqttClientSubscribeOptionsBuilder();

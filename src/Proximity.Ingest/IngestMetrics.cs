@@ -15,6 +15,7 @@ public sealed class IngestMetrics
 {
     public const string MeterName = "Proximity.Ingest";
     public const string RejectedCounter = "proximity.ingest.rejected";
+    public const string BrokerConnectsCounter = "proximity.ingest.broker_connects";
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
     private readonly Counter<long> _accepted;
     private readonly Counter<long> _fixes;
@@ -23,6 +24,7 @@ public sealed class IngestMetrics
     private readonly Counter<long> _retried;
     private readonly Counter<long> _unacknowledged;
     private readonly Counter<long> _outboundDropped;
+    private readonly Counter<long> _brokerConnects;
     private readonly Histogram<double> _handled;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -41,6 +43,8 @@ public sealed class IngestMetrics
             description: "device messages left unacknowledged so that they come again (history full, grains failing), by reason");
         _outboundDropped = meter.CreateCounter<long>("proximity.mqtt.outbound_dropped",
             description: "messages for a broker client dropped because its queue of pending messages was full");
+        _brokerConnects = meter.CreateCounter<long>(BrokerConnectsCounter,
+            description: "attempts to connect to the external MQTT broker, by outcome (connected, failed)");
         _handled = meter.CreateHistogram("proximity.ingest.duration", unit: "s",
             description: "device message received → judged, alerts recorded, fixes stored: when it is acknowledged",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HandledBuckets });
@@ -93,6 +97,8 @@ public sealed class IngestMetrics
 
     /// <summary>A valid message the service could not fully take this time (<c>history_full</c>, <c>grain_failure</c>).</summary>
     public void Unacknowledged(string reason) => _unacknowledged.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void BrokerConnect(bool connected) => _brokerConnects.Add(1, new KeyValuePair<string, object?>("outcome", connected ? "connected" : "failed"));
 
     public void OutboundDropped(string clientId)
     {

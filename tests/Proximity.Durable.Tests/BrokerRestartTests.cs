@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Proximity.Ingest;
 using Proximity.Ingest.Tests;
@@ -34,6 +35,7 @@ public sealed class BrokerRestartTests(PostgresFixture fixture) : IAsyncLifetime
         await using var broker = await MosquittoBroker.StartAsync(Users(Pairs), persistent: true);
         await using var service = await LiveService.StartAsync(ServiceHost.Case(Pairs), _cs, broker.ServiceIngest("proximity-fault-test"));
         var ingest = service.Services.GetRequiredService<IIngestStatus>();
+        using var connects = new CounterReader(service.Services.GetRequiredService<IMeterFactory>(), IngestMetrics.BrokerConnectsCounter, "outcome");
         await using var controlRoom = await ControlRoomAsync(broker.Port);
         await using var devices = await DeviceFleet.ConnectAsync(broker.Port, Pairs);
 
@@ -64,6 +66,13 @@ public sealed class BrokerRestartTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.True(ingest.IsReady, "the service is not connected to the broker again");
         await WaitUntilHandledAsync(service, devices.All.ToDictionary(d => d.Key, _ => (long)Steps), TimeSpan.FromSeconds(90));
         Assert.All(devices.All.Values, d => Assert.True(d.Connects >= 2, "a device did not have to reconnect: the broker was not restarted under it"));
+        // Connected again, it stays so: the attempts that failed during the outage once made it go on connecting (and
+        // failing, on a connected client) every few seconds.
+        long attempts = connects.Total;
+        await Task.Delay(TimeSpan.FromSeconds(4), Ct);
+        Assert.Equal(attempts, connects.Total);
+        Assert.Equal(1, connects["connected"]); // once, after the restart (it connected before the counting began)
+        Assert.True(connects["failed"] > 0, "no attempt failed: the service never saw the broker gone");
 
         // Every fix the broker acknowledged to a device is in the position history.
         await FlushHistoryAsync(service, Ct);

@@ -6,14 +6,14 @@ namespace Proximity.Ingest.Tests;
 public sealed class EmbeddedFixture : IAsyncLifetime
 {
     public ServiceHost Host { get; private set; } = null!;
-    public RejectCounter Rejects { get; private set; } = null!;
+    public CounterReader Rejects { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
         // Traces are carried through the grains only where they are exported (nothing listens on this endpoint).
         Host = await ServiceHost.StartAsync(ServiceHost.Case("1", "2", "3", "4", "5", "6", "7", "8", "9"),
             settings: new Dictionary<string, string?> { [Grains.ProximityTracing.OtlpEndpointVariable] = "http://127.0.0.1:9" });
-        Rejects = new RejectCounter(Host.Meters);
+        Rejects = CounterReader.Rejects(Host.Meters);
     }
 
     /// <summary>Waits until the device's grain has counted <paramref name="expected"/> messages (it hears of each one

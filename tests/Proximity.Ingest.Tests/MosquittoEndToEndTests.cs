@@ -19,7 +19,7 @@ public sealed class MosquittoEndToEndTests
     {
         await using var broker = await MosquittoBroker.StartAsync(Users);
         await using var service = await StartServiceAsync(broker, "proximity-test-" + Guid.NewGuid().ToString("N")[..6]);
-        using var rejects = new RejectCounter(service.Meters);
+        using var rejects = CounterReader.Rejects(service.Meters);
         await using var meldkamer = await MqttTestClient.ConnectAsync(broker.Port, "meldkamer-1", "meldkamer-secret");
         Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await meldkamer.SubscribeAsync("proximity/v1/alerts/#"));
         await using var phone = await MqttTestClient.ConnectAsync(broker.Port, "P6", "phone-secret");
