@@ -90,6 +90,10 @@ public static class ProximityApiExtensions
             throw new InvalidOperationException(
                 "No way to validate tokens: set Proximity:Auth:SigningKey (at least 32 characters) or Proximity:Auth:Authority " +
                 "(the development key is used only when ASPNETCORE_ENVIRONMENT=Development).");
+        // Checked now: the token handler would find a short key only at the first request, and answer every one with 500.
+        if (key is { Length: < DevTokens.MinKeyLength })
+            throw new InvalidOperationException(
+                $"Proximity:Auth:SigningKey has {key.Length} characters; at least {DevTokens.MinKeyLength} are needed (HMAC-SHA256).");
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
         {
             o.MapInboundClaims = false;

@@ -78,6 +78,15 @@ public sealed class HostTests(CaseFixture fixture) : IClassFixture<CaseFixture>
     }
 
     [Fact]
+    public void A_signing_key_too_short_to_check_tokens_with_stops_the_host_at_start()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        builder.Configuration["Proximity:Auth:SigningKey"] = "short";
+        var e = Assert.Throws<InvalidOperationException>(() => builder.AddProximityApi());
+        Assert.Contains("has 5 characters; at least 32", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Token_command_prints_a_token_the_api_accepts()
     {
         var output = new StringWriter();
