@@ -75,6 +75,7 @@ public sealed class ComposeTests
             var command = Command(Service(node));
             Assert.Equal("run", command[0]);
             Assert.Equal("postgres", command[command.IndexOf("--storage") + 1]);
+            Assert.Contains("--migrate", command); // under a lock: three nodes starting at once on a new database is safe
             Assert.Equal("external", command[command.IndexOf("--mqtt") + 1]);
             Assert.Equal("mosquitto", command[command.IndexOf("--mqtt-host") + 1]);
             Assert.Equal("1883", command[command.IndexOf("--mqtt-port") + 1]);

@@ -79,6 +79,7 @@ public sealed class KubernetesTests
         var args = Container(Silos, "proximity").L("args").Cast<string>().ToList();
         Assert.Equal("run", args[0]);
         Assert.Equal("postgres", args[args.IndexOf("--storage") + 1]);
+        Assert.Contains("--migrate", args); // under a lock: silos starting at once on a new database is safe
         Assert.Equal("external", args[args.IndexOf("--mqtt") + 1]);
         Assert.Equal("mosquitto", ConfigValue("Proximity__Mqtt__Host"));
         Assert.Equal(ConfigValue("Proximity__Mqtt__Port"),
