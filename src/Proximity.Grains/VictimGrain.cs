@@ -29,6 +29,7 @@ public sealed class VictimGrain(
     IDeviceMessenger messenger,
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time,
     IOptions<ProximityOptions> options,
+    StorageChoice storage,
     ILogger<VictimGrain> logger) : Grain, IVictimGrain
 {
     private const int KeepNotices = 50;
@@ -49,7 +50,8 @@ public sealed class VictimGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_dirty) await SaveAsync();
+        // In memory, state does not outlive the silo: nothing to keep while it shuts down.
+        if (_dirty && (storage.OutlivesSilo || reason.ReasonCode != DeactivationReasonCode.ShuttingDown)) await SaveAsync();
     }
 
     public async Task<FixOutcome> OnVictimFixes(PositionFix[] fixes)
