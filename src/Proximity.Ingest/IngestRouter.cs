@@ -117,9 +117,29 @@ public sealed class IngestRouter(
             return Reject(RejectReason.OutOfRange, string.Create(CultureInfo.InvariantCulture,
                 $"fix seq {ahead.Seq} is stamped {ahead.Timestamp:O}, more than {MaxClockAhead.TotalMinutes:F0} min ahead of the server's clock"));
 
-        if (fixes is not null) return new IngestResult(null, null, await routes.OnPositionsAsync(device, fixes));
+        if (fixes is not null)
+        {
+            if (HasNoFix(fixes)) fixes = await HeardWithoutFix(device, fixes);
+            return new IngestResult(null, null, fixes.Length > 0 ? await routes.OnPositionsAsync(device, fixes) : FixOutcome.None);
+        }
         await routes.Device(device.DeviceId).OnEvent(deviceEvent!);
         return new IngestResult(null, null);
+    }
+
+    // A report without a fix ("src":"none") tells only that the device is alive and where its battery stands: its grain
+    // hears it as a heartbeat (towards NoPositionFix, not DeviceOffline). Returns the usable fixes.
+    private async Task<PositionFix[]> HeardWithoutFix(DeviceEntry device, PositionFix[] fixes)
+    {
+        foreach (var f in fixes)
+            if (f.Source == FixSource.None)
+                await routes.Device(device.DeviceId).OnEvent(new DeviceEvent(f.Seq, f.Timestamp, DeviceEventType.Heartbeat, f.BatteryPercent));
+        return [.. fixes.Where(f => f.Source != FixSource.None)];
+    }
+
+    private static bool HasNoFix(PositionFix[] fixes)
+    {
+        foreach (var fix in fixes) if (fix.Source == FixSource.None) return true;
+        return false;
     }
 
     /// <summary>Completes when the fixes judged so far on this node are in the position history (at once in memory mode).</summary>

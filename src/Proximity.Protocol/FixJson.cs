@@ -29,7 +29,11 @@ public static class FixJson
 {
     public const int MaxBatch = 10_000;
 
-    /// <summary>Parses one fix; the device id comes from the topic (or, in replay files, a "device" field).</summary>
+    /// <summary>
+    /// Parses one fix; the device id comes from the topic (or, in replay files, a "device" field). A report without a
+    /// fix (<c>"src":"none"</c>) comes back with <see cref="FixSource.None"/>: the device was heard, but what it sends as
+    /// coordinates is no position (never judged or stored; <see cref="PositionFix.Problem"/> says so).
+    /// </summary>
     public static PositionFix Parse(JsonElement o, string? deviceId)
     {
         if (o.ValueKind != JsonValueKind.Object) throw Reject(RejectReason.InvalidValue, "a fix must be a JSON object");
@@ -37,6 +41,13 @@ public static class FixJson
         if (string.IsNullOrWhiteSpace(deviceId)) throw Reject(RejectReason.MissingField, "missing \"device\"");
         long seq = RequiredLong(o, "seq");
         var ts = Timestamp(Required(o, "ts"), "ts");
+        if (Source(o) == FixSource.None)
+        {
+            if (seq < 0) throw Reject(RejectReason.OutOfRange, $"seq {seq} is negative");
+            int? battery = OptionalNumber(o, "bat") is { } level ? (int)Math.Round(level) : null;
+            if (battery is < 0 or > 100) throw Reject(RejectReason.OutOfRange, $"battery {battery} is outside 0..100");
+            return new PositionFix(deviceId, seq, ts, 0, 0, PositionFix.MaxAccuracyMeters, null, null, battery, FixSource.None);
+        }
         double lat = RequiredNumber(o, "lat");
         double lon = RequiredNumber(o, "lon");
         double acc = RequiredNumber(o, "acc");

@@ -7,7 +7,7 @@ using Proximity.Spatial.Monitoring;
 namespace Proximity.Replay;
 
 /// <summary>What a replay read and decided.</summary>
-public sealed record ReplaySummary(int Lines, int FixesEvaluated, int Duplicates, int Stale, int Rejected, int Alerts);
+public sealed record ReplaySummary(int Lines, int FixesEvaluated, int Duplicates, int Stale, int Rejected, int Alerts, int WithoutFix = 0);
 
 /// <summary>
 /// Replays recorded fixes (NDJSON, arrival order) through the same decision code as the live service and
@@ -44,7 +44,7 @@ public sealed class ReplayRunner
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         var events = new List<MonitorEvent>();
         var clock = DateTimeOffset.MinValue;
-        int lines = 0, evaluated = 0, duplicates = 0, stale = 0, rejected = 0;
+        int lines = 0, evaluated = 0, duplicates = 0, stale = 0, rejected = 0, withoutFix = 0;
 
         string? line;
         while ((line = fixes.ReadLine()) is not null)
@@ -69,6 +69,11 @@ public sealed class ReplayRunner
                 {
                     rejected++;
                     errors.WriteLine($"line {lines}: unknown device {fix.DeviceId}");
+                    continue;
+                }
+                if (fix.Source == FixSource.None)
+                {
+                    withoutFix++; // the device was heard without a position: nothing to judge
                     continue;
                 }
                 if (fix.Timestamp > clock) clock = fix.Timestamp;
@@ -100,7 +105,7 @@ public sealed class ReplayRunner
         }
 
         foreach (var alert in alerts) alertsOut.WriteLine(AlertJson.Serialize(alert));
-        return new ReplaySummary(lines, evaluated, duplicates, stale, rejected, alerts.Count);
+        return new ReplaySummary(lines, evaluated, duplicates, stale, rejected, alerts.Count, withoutFix);
     }
 
     private static void Collect(List<MonitorEvent> events, List<Alert> alerts, Dictionary<string, int> index)

@@ -91,4 +91,26 @@ public sealed class EmbeddedEndToEndTests(EmbeddedFixture f)
         Assert.True(status.BodyContactLost);
         Assert.Equal(7, status.LastSeq);
     }
+
+    [Fact]
+    public async Task A_report_without_a_fix_is_acknowledged_and_heard_but_neither_judged_nor_recorded()
+    {
+        using var judged = new CounterReader(f.Host.Meters, "proximity.ingest.fixes", "");
+        await using var ankle = await MqttTestClient.ConnectAsync(f.Host.MqttPort, "A10", "ankle-secret");
+        var now = DateTimeOffset.UtcNow;
+        Assert.True((await ankle.PublishAsync("proximity/v1/devices/A10/position", MqttTestClient.Fix(1, now, 0))).IsSuccess);
+        var before = await f.Host.Grains.DeviceGrain("A10").GetStatus();
+        Assert.Equal(1, judged.Total);
+
+        // What a tracker without satellites sends: no usable coordinates, "src":"none" (device-protocol.md).
+        var ts = now.AddSeconds(5).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        var result = await ankle.PublishAsync("proximity/v1/devices/A10/position", $"{{\"seq\":2,\"ts\":\"{ts}\",\"lat\":0,\"lon\":0,\"acc\":0,\"bat\":57,\"src\":\"none\"}}");
+        Assert.True(result.IsSuccess, result.ReasonCode.ToString());
+        var after = await f.Host.Grains.DeviceGrain("A10").GetStatus();
+        Assert.Equal(2, after.LastSeq);
+        Assert.Equal(before.Messages + 1, after.Messages);
+        Assert.Equal(57, after.BatteryPercent);
+        Assert.Equal(before.LastFixAt, after.LastFixAt); // heard, but no fix: towards NoPositionFix, not DeviceOffline
+        Assert.Equal(1, judged.Total);
+    }
 }

@@ -11,7 +11,7 @@ public sealed class EmbeddedFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         // Traces are carried through the grains only where they are exported (nothing listens on this endpoint).
-        Host = await ServiceHost.StartAsync(ServiceHost.Case("1", "2", "3", "4", "5", "6", "7", "8", "9"),
+        Host = await ServiceHost.StartAsync(ServiceHost.Case("1", "2", "3", "4", "5", "6", "7", "8", "9", "10"),
             settings: new Dictionary<string, string?> { [Grains.ProximityTracing.OtlpEndpointVariable] = "http://127.0.0.1:9" });
         Rejects = CounterReader.Rejects(Host.Meters);
     }

@@ -48,6 +48,24 @@ public class ReplayRunnerTests
     }
 
     [Fact]
+    public void Reports_without_a_fix_are_counted_and_judge_nothing()
+    {
+        var walk = WalkThroughTheZone().ToList();
+        var (expected, _, _) = Replay(walk);
+        // Between the fixes, reports of a receiver without satellites: their coordinates are no position.
+        var withGaps = walk.SelectMany((line, i) => i % 10 != 5 ? [line] : new[]
+        {
+            line,
+            $$"""{"device":"dev-o1","seq":{{1000 + i}},"ts":"2026-03-10T21:00:{{i % 60:00}}.500Z","lat":0,"lon":0,"acc":0,"src":"none"}""",
+        }).ToList();
+        var (alerts, errors, summary) = Replay(withGaps);
+        Assert.Equal("", errors);
+        Assert.Equal(expected, alerts);
+        Assert.Equal(walk.Count / 10 + (walk.Count % 10 > 5 ? 1 : 0), summary.WithoutFix);
+        Assert.Equal(walk.Count, summary.FixesEvaluated);
+    }
+
+    [Fact]
     public void One_line_per_episode_with_the_required_fields()
     {
         var (alerts, errors, summary) = Replay(WalkThroughTheZone());

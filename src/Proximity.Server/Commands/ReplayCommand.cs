@@ -33,7 +33,7 @@ public static class ReplayCommand
         await output.FlushAsync();
         Console.Error.WriteLine(
             $"replay: {summary.Lines} lines, {summary.FixesEvaluated} fixes evaluated, {summary.Duplicates} duplicates, " +
-            $"{summary.Stale} out of order, {summary.Rejected} rejected, {summary.Alerts} alerts");
+            $"{summary.Stale} out of order, {summary.WithoutFix} without a fix, {summary.Rejected} rejected, {summary.Alerts} alerts");
         return 0;
     }
 }
