@@ -74,6 +74,10 @@ public sealed class ExportCommandTests(PostgresFixture fixture) : DatabaseTest(f
         await audit.AppendAsync(new AuditEntry("officer-1", "read", "off-1"), Ct);
         await audit.AppendAsync(new AuditEntry("officer-1", "read", "off-2"), Ct);
         await audit.AppendAsync(new AuditEntry("judge-2", "ban-changed", "ban-1", "appeal"), Ct);
+        // As the API names its subjects.
+        await audit.AppendAsync(new AuditEntry("officer-3", "read-track", "offender/off-1", "breach review"), Ct);
+        await audit.AppendAsync(new AuditEntry("officer-3", "read-position", "victim/vic-1", "breach review"), Ct);
+        await audit.AppendAsync(new AuditEntry("officer-3", "read-track", "offender/off-2", "other case"), Ct);
     }
 
     private string[] Lines(string file) => File.ReadAllLines(Path.Combine(_out, file));
@@ -83,7 +87,7 @@ public sealed class ExportCommandTests(PostgresFixture fixture) : DatabaseTest(f
     {
         await SeedAsync();
 
-        var export = await RunAsync("export", "--offender", "off-1", "--out", _out, "--connection", ConnectionString);
+        var export = await RunAsync("export", "--offender", "off-1", "--out", _out, "--reason", "court order 13/1", "--by", "clerk-4", "--connection", ConnectionString);
         Assert.True(export.Code == 0, export.Err);
         Assert.Equal(["off-1", "vic-1"], Lines("people.ndjson").Select(l => JsonDocument.Parse(l).RootElement.GetProperty("id").GetString()));
         Assert.Equal(["dev-a", "dev-p"], Lines("devices.ndjson").Select(l => JsonDocument.Parse(l).RootElement.GetProperty("id").GetString()));
@@ -98,7 +102,12 @@ public sealed class ExportCommandTests(PostgresFixture fixture) : DatabaseTest(f
         var alert = JsonDocument.Parse(Assert.Single(Lines("alerts.ndjson"))).RootElement;
         Assert.Equal(2, alert.GetProperty("evidence_fixes").GetArrayLength());
         Assert.Equal("raised", alert.GetProperty("events")[0].GetProperty("kind").GetString());
-        Assert.Equal(["off-1", "ban-1"], Lines("audit.ndjson").Select(l => JsonDocument.Parse(l).RootElement.GetProperty("subject").GetString()));
+        // The records about the case, the export's own (written before it ran) last.
+        var audit = Lines("audit.ndjson").Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["off-1", "ban-1", "offender/off-1", "victim/vic-1", "offender/off-1"], audit.Select(a => a.GetProperty("subject").GetString()));
+        Assert.Equal(("clerk-4", "export", "court order 13/1"),
+            (audit[^1].GetProperty("actor").GetString(), audit[^1].GetProperty("action").GetString(), audit[^1].GetProperty("reason").GetString()));
+        Assert.True((await new AuditLog(Database).VerifyAsync(Ct)).Intact);
 
         var intact = await RunAsync("verify", _out);
         Assert.True(intact.Code == 0, intact.Err);
@@ -123,16 +132,25 @@ public sealed class ExportCommandTests(PostgresFixture fixture) : DatabaseTest(f
     public async Task Export_of_an_unknown_offender_or_into_a_used_directory_is_a_clear_error_and_writes_nothing()
     {
         await SeedAsync();
-        var unknown = await RunAsync("export", "--offender", "nobody", "--out", _out, "--connection", ConnectionString);
+        long audited = await AuditCountAsync();
+        var unknown = await RunAsync("export", "--offender", "nobody", "--out", _out, "--reason", "r", "--connection", ConnectionString);
         Assert.Equal(2, unknown.Code);
         Assert.Contains("no offender 'nobody'", unknown.Err, StringComparison.Ordinal);
         Assert.False(Directory.Exists(_out));
 
         Directory.CreateDirectory(_out);
         File.WriteAllText(Path.Combine(_out, "other.txt"), "x");
-        var used = await RunAsync("export", "--offender", "off-1", "--out", _out, "--connection", ConnectionString);
+        var used = await RunAsync("export", "--offender", "off-1", "--out", _out, "--reason", "r", "--connection", ConnectionString);
         Assert.Equal(2, used.Code);
         Assert.Contains("not empty", used.Err, StringComparison.Ordinal);
         Assert.Equal(["other.txt"], Directory.EnumerateFiles(_out).Select(Path.GetFileName));
+        Assert.Equal(audited, await AuditCountAsync()); // nothing exported, nothing read: nothing to audit
+
+        var noReason = await RunAsync("export", "--offender", "off-1", "--out", _out + "-2", "--connection", ConnectionString);
+        Assert.Equal(2, noReason.Code);
+        Assert.Contains("--reason", noReason.Err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_out + "-2"));
     }
+
+    private async Task<long> AuditCountAsync() => (await new AuditLog(Database).VerifyAsync(Ct)).RecordsChecked;
 }

@@ -1,5 +1,7 @@
+using System.Text.Json;
 using Npgsql;
 using Proximity.Storage;
+using Proximity.Storage.Audit;
 using Proximity.Storage.Export;
 
 namespace Proximity.Server.Commands;
@@ -8,13 +10,15 @@ namespace Proximity.Server.Commands;
 public static class ExportCommands
 {
     public const string ExportHelp = """
-        proximity export --offender ID --out DIR [--connection "Host=...;Database=..."]
+        proximity export --offender ID --out DIR --reason TEXT [--by NAME] [--connection "Host=...;Database=..."]
 
           Writes everything about one offender's case into the new directory DIR, as open formats:
           people.ndjson, devices.ndjson (with assignment history; never secrets), bans.ndjson (every version),
           zones.geojson, positions.ndjson (one GeoJSON Feature per line, evidence kept past retention included),
           alerts.ndjson (with evidence fixes and lifecycle events), audit.ndjson (records about the case, with
           their chain hashes) and manifest.json with the SHA-256 of every file. One database snapshot.
+          The export is a read of location data: it is written to the audit log first (action export, subject
+          offender/ID, the reason, and who: --by, default cli:<user name>), so the export holds its own record.
           --connection defaults to the PROXIMITY_CONNECTION environment variable.
         """;
 
@@ -30,12 +34,18 @@ public static class ExportCommands
         if (options.Has("help")) { Console.Out.WriteLine(ExportHelp); return 0; }
         string offender = options.Required("offender");
         string dir = options.Required("out");
+        string reason = options.Required("reason");
+        string by = options.Get("by") ?? $"cli:{Environment.UserName}";
         string cs = options.Get("connection") ?? Environment.GetEnvironmentVariable(DatabaseCommands.ConnectionEnvironmentVariable)
             ?? throw new UsageException($"missing --connection (or {DatabaseCommands.ConnectionEnvironmentVariable})");
         await using var database = ProximityDatabase.Open(cs);
         try
         {
-            var manifest = await new CaseExporter(database).ExportAsync(offender, dir);
+            var exporter = new CaseExporter(database);
+            await exporter.CheckCanExportAsync(offender, dir);
+            await new AuditLog(database).AppendAsync(new AuditEntry(by, "export", $"offender/{offender}", reason,
+                JsonSerializer.Serialize(new { roles = "cli", text = $"to {Path.GetFullPath(dir)}" }, JsonSerializerOptions.Web)));
+            var manifest = await exporter.ExportAsync(offender, dir);
             foreach (var f in manifest.Files) Console.Out.WriteLine($"{f.Sha256}  {f.Name}  ({f.Records} records)");
             Console.Out.WriteLine($"case of offender {offender} exported to {dir}");
             return 0;

@@ -77,24 +77,31 @@ public sealed class CaseExporter(ProximityDatabase database)
             FROM audit_log l
             WHERE l.subject IN ({People}) OR l.subject IN ({Devices})
                OR l.subject IN (SELECT id FROM ban WHERE offender_id = $1) OR l.subject IN (SELECT id FROM alert WHERE offender_id = $1)
+               -- as the API and the export command name their subjects: kind/id
+               OR l.subject IN (SELECT 'offender/' || p FROM ({People}) people(p)) OR l.subject IN (SELECT 'victim/' || p FROM ({People}) people(p))
+               OR l.subject IN (SELECT 'device/' || d FROM ({Devices}) devices(d))
+               OR l.subject IN (SELECT 'ban/' || id FROM ban WHERE offender_id = $1) OR l.subject IN (SELECT 'alert/' || id FROM alert WHERE offender_id = $1)
             ORDER BY l.seq
             """),
     ];
 
+    /// <summary>Throws what <see cref="ExportAsync"/> would throw before writing anything (the directory is not empty,
+    /// no such offender), so that the export can be audited before it runs.</summary>
+    public async Task CheckCanExportAsync(string offenderId, string directory, CancellationToken cancellationToken = default)
+    {
+        CheckDirectory(offenderId, directory);
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
+        await CheckOffenderAsync(connection, null, offenderId, cancellationToken);
+    }
+
     /// <summary>Writes the case into <paramref name="directory"/> (created; must be empty) and returns the manifest.</summary>
     public async Task<ExportManifest> ExportAsync(string offenderId, string directory, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(offenderId);
-        if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any())
-            throw new IOException($"{directory} is not empty: an export goes into a new directory");
+        CheckDirectory(offenderId, directory);
         await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
         // One snapshot for every file: the export is consistent even while the service writes.
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-        await using (var check = new NpgsqlCommand("SELECT count(*) FROM person WHERE id = $1 AND kind = 'offender'", connection, tx))
-        {
-            check.Parameters.Add(new() { Value = offenderId });
-            if ((long)(await check.ExecuteScalarAsync(cancellationToken))! == 0) throw new KeyNotFoundException($"no offender '{offenderId}' in the database");
-        }
+        await CheckOffenderAsync(connection, tx, offenderId, cancellationToken);
         Directory.CreateDirectory(directory);
         var files = new List<ExportedFile>();
         foreach (var (name, sql) in Files)
@@ -119,6 +126,20 @@ public sealed class CaseExporter(ProximityDatabase database)
         var manifest = new ExportManifest(Format, offenderId, (time ?? TimeProvider.System).GetUtcNow(), files);
         await File.WriteAllTextAsync(Path.Combine(directory, ManifestName), JsonSerializer.Serialize(manifest, ManifestJson) + "\n", cancellationToken);
         return manifest;
+    }
+
+    private static void CheckDirectory(string offenderId, string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(offenderId);
+        if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any())
+            throw new IOException($"{directory} is not empty: an export goes into a new directory");
+    }
+
+    private static async Task CheckOffenderAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string offenderId, CancellationToken cancellationToken)
+    {
+        await using var check = new NpgsqlCommand("SELECT count(*) FROM person WHERE id = $1 AND kind = 'offender'", connection, tx);
+        check.Parameters.Add(new() { Value = offenderId });
+        if ((long)(await check.ExecuteScalarAsync(cancellationToken))! == 0) throw new KeyNotFoundException($"no offender '{offenderId}' in the database");
     }
 
     /// <summary>Checks an export against its manifest: every listed file present with its size and SHA-256, no file
