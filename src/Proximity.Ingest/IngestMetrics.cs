@@ -35,7 +35,7 @@ public sealed class IngestMetrics
     {
         var meter = meters.Create(MeterName);
         _accepted = meter.CreateCounter<long>("proximity.ingest.accepted", description: "device messages accepted");
-        _fixes = meter.CreateCounter<long>("proximity.ingest.fixes", description: "fixes handed to the grains");
+        _fixes = meter.CreateCounter<long>("proximity.ingest.fixes", description: "fixes judged (not duplicates, nor older than the person's newest, nor reports without a fix)");
         _rejected = meter.CreateCounter<long>(RejectedCounter, description: "device messages rejected, by reason");
         _refused = meter.CreateCounter<long>("proximity.ingest.refused", description: "connections and subscriptions refused, by reason");
         _retried = meter.CreateCounter<long>("proximity.ingest.retried", description: "failed attempts to hand a message to the grains (tried again)");

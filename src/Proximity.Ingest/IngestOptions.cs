@@ -28,6 +28,11 @@ public sealed class IngestOptions
     /// <summary>Bigger messages are refused (a store-and-forward array of a day of fixes fits easily).</summary>
     public int MaxPayloadBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>A fix stamped further ahead of the server's clock than this is refused: believed, it would make every
+    /// later fix of the person look older than it and so stop them moving the current position. A rehearsal with
+    /// simulated time running faster than real time (<c>proximity-sim scenario --speed</c>) needs a longer one.</summary>
+    public TimeSpan MaxClockAhead { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>External broker address and the service's own credentials there.</summary>
     public string BrokerHost { get; set; } = "localhost";
     public int BrokerPort { get; set; } = 1883;

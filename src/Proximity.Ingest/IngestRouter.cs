@@ -62,10 +62,6 @@ public sealed class IngestRouter(
     IngestOptionsAccessor options,
     [FromKeyedServices(ProximitySilo.ClockKey)] TimeProvider time)
 {
-    /// <summary>A fix stamped further ahead of the server's clock than this is refused: believed, it would make every
-    /// later fix of the person look older than it and so stop them moving the current position.</summary>
-    public static readonly TimeSpan MaxClockAhead = TimeSpan.FromMinutes(5);
-
     /// <param name="clientId">The authenticated sender (embedded broker), or null when an external broker authenticated it.</param>
     public async Task<IngestResult> HandleAsync(string topic, ReadOnlySequence<byte> payload, string? clientId)
     {
@@ -113,9 +109,10 @@ public sealed class IngestRouter(
         {
             return Reject(x.Reason, x.Message);
         }
-        if (fixes is not null && FirstAhead(fixes, time.GetUtcNow() + MaxClockAhead) is { } ahead)
+        var maxAhead = options.Value.MaxClockAhead;
+        if (fixes is not null && FirstAhead(fixes, time.GetUtcNow() + maxAhead) is { } ahead)
             return Reject(RejectReason.OutOfRange, string.Create(CultureInfo.InvariantCulture,
-                $"fix seq {ahead.Seq} is stamped {ahead.Timestamp:O}, more than {MaxClockAhead.TotalMinutes:F0} min ahead of the server's clock"));
+                $"fix seq {ahead.Seq} is stamped {ahead.Timestamp:O}, more than {maxAhead} ahead of the server's clock (Proximity:Ingest:MaxClockAhead)"));
 
         if (fixes is not null)
         {

@@ -161,6 +161,9 @@ public sealed class ProximityRegistry
 
     public bool IsIntegration(string id) => _integrations.ContainsKey(id);
 
+    /// <summary>Control-room integrations: the case file's and the configured ones.</summary>
+    public int IntegrationCount => _integrations.Count;
+
     public bool VerifyIntegration(string id, string? secret) =>
         _integrations.TryGetValue(id, out var h) && h.Verify(secret);
 

@@ -7,18 +7,19 @@ public static class CommandLine
         proximity — court-ordered contact and location bans enforced with GPS
 
         Commands:
-          run    [--case case.json] [--demo] [--mqtt-port 1883] [--http-port 5080]
+          run    [--case case.json] [--demo] [--mqtt-port 1883] [--http-port 5080] [--silo-port P] [--gateway-port P]
                  [--storage memory|postgres --connection "..." [--migrate]]
-                 Runs the live service: silo, embedded MQTT broker, HTTP host (/health).
+                 [--mqtt embedded|external --mqtt-host HOST [--mqtt-port 1883]]
+                 Runs the live service: silo, MQTT ingest (embedded broker or a client of an external one), HTTP host (/health).
           replay --case case.json --fixes fixes.ndjson --out alerts.ndjson
                  Replays recorded fixes through the decision core; writes one line per alert episode.
           db migrate --connection "..."
                  Creates or upgrades the PostgreSQL/PostGIS schema (idempotent).
           audit verify --connection "..."
                  Checks the audit log's hash chain; exit code 1 when it is broken.
-          health [--ready] [--url URL]
+          health [--ready] [--http-port 5080 | --url URL]
                  Asks a running node's /health/live (or /health/ready); exit 0 when healthy (container checks).
-          export --offender ID --out DIR [--connection "..."]
+          export --offender ID --out DIR --reason TEXT [--by NAME] [--connection "..."]
                  Writes an offender's whole case as NDJSON/GeoJSON with a manifest of SHA-256 checksums.
           verify DIR
                  Checks an export against its manifest; exit code 1 on any mismatch.

@@ -58,7 +58,8 @@ public static class ExportCommands
 
     public static async Task<int> VerifyAsync(string? dir, Options options)
     {
-        if (options.Has("help") || dir is null or "help") { Console.Out.WriteLine(VerifyHelp); return dir is null ? 2 : 0; }
+        if (options.Has("help") || dir is "help") { Console.Out.WriteLine(VerifyHelp); return 0; }
+        if (dir is null) { Console.Error.WriteLine(VerifyHelp); return 2; }
         if (!Directory.Exists(dir)) return CommandLine.Fail($"{dir} is not a directory");
         var problems = await CaseExporter.VerifyAsync(dir);
         foreach (string p in problems) Console.Error.WriteLine($"MISMATCH {p}");

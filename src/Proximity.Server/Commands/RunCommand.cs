@@ -118,7 +118,7 @@ public static class RunCommand
         else
             app.Logger.LogWarning("storage is in memory: nothing is persisted; alerts and device state are lost when the process stops");
         app.Logger.LogInformation("{Offenders} offenders, {Victims} victims, {Bans} bans, {Integrations} integrations loaded; HTTP on port {Http}, health at /health",
-            live.Offenders.Count, live.Victims.Count, live.Bans.Count, live.Integrations.Count, httpPort);
+            live.Offenders.Count, live.Victims.Count, live.Bans.Count, app.Services.GetRequiredService<Proximity.Grains.Registry.ProximityRegistry>().IntegrationCount, httpPort);
         try
         {
             await app.RunAsync();
