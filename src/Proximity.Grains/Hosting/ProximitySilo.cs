@@ -126,27 +126,73 @@ public static class ProximitySilo
 
 /// <summary>
 /// Activates every registered device's grain at startup, so a device that never reports is reported offline. A grain
-/// that cannot activate (its stored state unreadable) is logged and left to its next call: the node and every other
-/// device's watch still start.
+/// that cannot activate (its stored state unreadable, the database away) does not stop the node: it is tried again
+/// every <see cref="RetryEvery"/> until it watches, and the device's next message activates it anyway.
 /// </summary>
-public sealed class DeviceWatchStarter(IGrainFactory grains, ProximityRegistry registry, ILogger<DeviceWatchStarter> logger) : IHostedService
+public sealed class DeviceWatchStarter(Func<string, Task> watch, ProximityRegistry registry, ILogger<DeviceWatchStarter> logger, TimeSpan retryEvery)
+    : IHostedService, IDisposable
 {
+    public static readonly TimeSpan RetryEvery = TimeSpan.FromSeconds(30);
+    private readonly CancellationTokenSource _stop = new();
+    private Task _retrying = Task.CompletedTask;
+
+    public DeviceWatchStarter(IGrainFactory grains, ProximityRegistry registry, ILogger<DeviceWatchStarter> logger)
+        : this(id => grains.DeviceGrain(id).Watch(), registry, logger, RetryEvery) { }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        int failed = 0;
-        foreach (var chunk in registry.AllDevices.Chunk(256))
-            await Task.WhenAll(chunk.Select(async d =>
-            {
-                try { await grains.DeviceGrain(d.DeviceId).Watch(); }
-                catch (Exception x) when (x is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    Interlocked.Increment(ref failed);
-                    logger.LogError(x, "device {Device}: its grain could not start watching; it is tried again with the device's next message", d.DeviceId);
-                }
-            }));
-        if (failed > 0) logger.LogError("watching {Count} registered devices; {Failed} could not start", registry.DeviceCount - failed, failed);
-        else logger.LogInformation("watching {Count} registered devices", registry.DeviceCount);
+        var failed = await WatchAsync([.. registry.AllDevices.Select(d => d.DeviceId)], cancellationToken);
+        if (failed.Count == 0)
+        {
+            logger.LogInformation("watching {Count} registered devices", registry.DeviceCount);
+            return;
+        }
+        logger.LogError("watching {Count} registered devices; {Failed} could not start and are tried again every {Period}",
+            registry.DeviceCount - failed.Count, failed.Count, retryEvery);
+        _retrying = Task.Run(() => RetryAsync(failed, _stop.Token), CancellationToken.None);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stop.CancelAsync();
+        try { await _retrying.WaitAsync(cancellationToken); }
+        catch (OperationCanceledException) { } // stopped while a retry was under way
+    }
+
+    public void Dispose() => _stop.Dispose();
+
+    private async Task RetryAsync(IReadOnlyList<string> failed, CancellationToken ct)
+    {
+        while (failed.Count > 0 && !ct.IsCancellationRequested)
+        {
+            try { await Task.Delay(retryEvery, ct); }
+            catch (OperationCanceledException) { return; }
+            // Retired or given to nobody meanwhile: nothing to watch.
+            failed = await WatchAsync([.. failed.Where(id => registry.Device(id) is not null)], ct);
+            if (failed.Count > 0) logger.LogError("{Failed} registered devices still cannot start watching", failed.Count);
+            else logger.LogInformation("every registered device is watched now");
+        }
+    }
+
+    // The devices whose grain could not start watching; the first few failures are logged with their cause.
+    private async Task<List<string>> WatchAsync(IReadOnlyList<string> deviceIds, CancellationToken ct)
+    {
+        var failed = new List<string>();
+        foreach (var chunk in deviceIds.Chunk(256))
+            await Task.WhenAll(chunk.Select(async id =>
+            {
+                try { await watch(id); }
+                catch (Exception x) when (x is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    int count;
+                    lock (failed)
+                    {
+                        failed.Add(id);
+                        count = failed.Count;
+                    }
+                    if (count <= 5) logger.LogError(x, "device {Device}: its grain could not start watching", id);
+                }
+            }));
+        return failed;
+    }
 }
