@@ -101,7 +101,7 @@ public sealed class PartyTrack
         if (_lastTrusted >= 0 && Judge(_ring[_lastTrusted], fix, position) is var jump && jump != Jump.None)
         {
             suspect = true;
-            if (_chainLength > 0 && _count > 0 && _ring[Index(0)].Suspect && Judge(_ring[Index(0)], fix, position) != Jump.Implausible)
+            if (_chainLength > 0 && _count > 0 && _ring[Index(0)].Suspect && ContinuesChain(fix, position))
             {
                 _chainLength++;
             }
@@ -242,6 +242,28 @@ public sealed class PartyTrack
         double manoeuvre = Math.Min(dt, 10);
         double allowed = 10 + 0.5 * TypicalSpeed() * dt + 0.5 * _options.TurnAccelerationMetersPerSecondSquared * manoeuvre * manoeuvre;
         return deviation > allowed ? Jump.Abrupt : Jump.None;
+    }
+
+    /// <summary>
+    /// Whether a fix suspect against the last trusted one continues the run of suspect fixes before it: it stays near
+    /// the newest of them at the person's usual pace (a relocation that stops), or it goes on along the run's own
+    /// motion (a car pulling away from where it was parked outruns the parked person's pace at every fix, and each of
+    /// its fixes follows from the one before at the car's speed). Reflections jump about and do neither for long.
+    /// </summary>
+    private bool ContinuesChain(in PositionFix fix, PlanePoint position)
+    {
+        ref readonly var newest = ref _ring[Index(0)];
+        if (Judge(newest, fix, position) != Jump.Implausible) return true;
+        ref readonly var before = ref _chainLength >= 2 && _count >= 2 ? ref _ring[Index(1)] : ref _ring[_lastTrusted];
+        double legSeconds = (newest.At - before.At).TotalSeconds, dt = (fix.Timestamp - newest.At).TotalSeconds;
+        if (legSeconds <= 0 || dt <= 0) return false;
+        double accuracies = newest.AccuracyMeters + fix.AccuracyMeters;
+        if ((_plane.DistanceMeters(newest.Position, position) - accuracies) / dt > _options.ImpossibleSpeedMetersPerSecond) return false;
+        double vx = (newest.Position.X - before.Position.X) / legSeconds, vy = (newest.Position.Y - before.Position.Y) / legSeconds;
+        var predicted = new PlanePoint(newest.Position.X + vx * dt, newest.Position.Y + vy * dt);
+        double speedError = (newest.AccuracyMeters + before.AccuracyMeters) / legSeconds;
+        double deviation = _plane.DistanceMeters(predicted, position) - accuracies - speedError * dt;
+        return deviation <= 10 + 0.5 * _options.PlausibleAccelerationMetersPerSecondSquared * dt * dt;
     }
 
     /// <summary>Ring index of the i-th newest point (0 = newest).</summary>

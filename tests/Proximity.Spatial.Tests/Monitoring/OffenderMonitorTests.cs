@@ -138,6 +138,25 @@ public class OffenderMonitorTests
     }
 
     [Fact]
+    public void A_car_pulling_away_from_where_it_was_parked_is_followed_into_a_zone()
+    {
+        // Parked for ten minutes (the person's pace: nothing), then 2 m/s² up to 72 km/h, due east into a zone whose
+        // edge is 1.5 km away. Every fix outruns the parked pace; each follows from the one before at the car's speed.
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        for (int t = 0; t <= 600; t += 10) events.AddRange(monitor.Offender(track.At(t, -1800 + (t / 10 % 3 - 1) * 3, 0)));
+        for (int t = 10; t <= 150; t += 10)
+        {
+            double moved = t <= 10 ? t * t : 100 + 20 * (t - 10); // 2 m/s² for 10 s, then 20 m/s
+            events.AddRange(monitor.Offender(track.At(600 + t, -1800 + moved, 0)));
+        }
+        var breach = Assert.Single(events, e => e.Alert.Type == AlertType.ExclusionZoneBreach).Alert;
+        // The zone's edge (1 500 m on) is passed at about 84 s after pulling away: raised at the first fix inside.
+        Assert.InRange((breach.RaisedAt - Track.T0).TotalSeconds, 680, 700);
+    }
+
+    [Fact]
     public void A_shallow_chord_across_a_corner_is_not_enough()
     {
         var monitor = new OffenderMonitor("off-1", [Circle(300)]);
