@@ -63,6 +63,11 @@ public sealed class ReplayRunner
                 errors.WriteLine($"line {lines}: {(e is JsonException ? "not valid JSON: " : "")}{e.Message}");
                 continue;
             }
+            // An upload of several fixes (store-and-forward) was sent after the newest of them: that is the earliest it
+            // can have arrived, so all of them are judged as arrived then (late, as the live service would see them).
+            if (parsed.Count > 1)
+                foreach (var (fix, receivedAt) in parsed)
+                    if (receivedAt is null && fix.Source != FixSource.None && _devices.ContainsKey(fix.DeviceId) && fix.Timestamp > clock) clock = fix.Timestamp;
             foreach (var (fix, receivedAt) in parsed)
             {
                 if (!_devices.TryGetValue(fix.DeviceId, out var owner))
@@ -122,10 +127,13 @@ public sealed class ReplayRunner
     private static List<(PositionFix, DateTimeOffset?)> ParseLine(JsonElement root)
     {
         var result = new List<(PositionFix, DateTimeOffset?)>();
-        if (root.ValueKind == JsonValueKind.Array)
-            foreach (var e in root.EnumerateArray()) result.Add((FixJson.Parse(e, null), ReceivedAt(e)));
-        else result.Add((FixJson.Parse(root, null), ReceivedAt(root)));
-        return result;
+        if (root.ValueKind != JsonValueKind.Array)
+        {
+            result.Add((FixJson.Parse(root, null), ReceivedAt(root)));
+            return result;
+        }
+        foreach (var e in root.EnumerateArray()) result.Add((FixJson.Parse(e, null), ReceivedAt(e)));
+        return [.. result.OrderBy(p => p.Item1.Timestamp)]; // oldest first, as the live service takes an upload
     }
 
     private static DateTimeOffset? ReceivedAt(JsonElement fix)

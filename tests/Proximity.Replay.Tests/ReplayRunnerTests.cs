@@ -177,6 +177,24 @@ public class ReplayRunnerTests
     }
 
     [Fact]
+    public void An_upload_of_several_fixes_in_one_line_is_late_for_all_of_them_and_warns_of_nothing()
+    {
+        // Coverage lost for 500 s on the way into the zone; the backlog comes as one array line (out of order inside:
+        // an upload is taken oldest first), then the device reports live from inside.
+        var lines = new List<string> { Fix("dev-o1", 1, 0, 1500) };
+        var backlog = Enumerable.Range(1, 50).Select(i => Fix("dev-o1", 1 + i, 10 * i, 1500 - 30 * i)).Reverse();
+        lines.Add("[" + string.Join(",", backlog) + "]");
+        lines.Add(Fix("dev-o1", 52, 520, 0));
+        var (alerts, errors, _) = Replay(lines);
+        Assert.Equal("", errors);
+        var all = Parse(alerts);
+        var breach = Assert.Single(all);
+        Assert.Equal("ExclusionZoneBreach", breach.GetProperty("type").GetString());
+        Assert.True(breach.GetProperty("late").GetBoolean());
+        Assert.Equal("2026-03-10T21:06:50.000Z", breach.GetProperty("raisedAt").GetString()); // t = 410 s, 30 m inside
+    }
+
+    [Fact]
     public void A_device_clock_running_behind_does_not_make_live_alerts_late()
     {
         // The ankle monitor's clock runs 90 s behind the victim phone's: every live fix looks 90 s old.

@@ -371,10 +371,12 @@ public sealed class OffenderMonitor
             if (location.BoundaryDistanceMeters < allowed) continue;
 
             var entered = from.At + TimeSpan.FromSeconds(dt * entryU);
-            var observation = new Observation(Certainty.Certain, location.BoundaryDistanceMeters, allowed, allowed * K, to.At, false);
+            // The search above looks no farther than the allowance: the evidence says how deep the path ran there.
+            double depth = state.Zone.Locate(PlanePoint.Lerp(from.Position, to.Position, u), 100_000).BoundaryDistanceMeters;
+            var observation = new Observation(Certainty.Certain, depth, allowed, allowed * K, to.At, false);
             state.Breach.ForceOpen(entered);
             Raise(state, AlertType.ExclusionZoneBreach, RaiseRule.Path, observation, entered, to.At, late,
-                [Evidence("offender", from, to.At), Evidence("offender", to, to.At)], true, location.BoundaryDistanceMeters, null, null, events);
+                [Evidence("offender", from, to.At), Evidence("offender", to, to.At)], true, depth, null, null, events);
             state.Warning.ForceOpen(entered);
             return;
         }

@@ -133,6 +133,10 @@ public class OffenderMonitorTests
         var alert = Assert.Single(events).Alert;
         Assert.Equal(AlertType.ExclusionZoneBreach, alert.Type);
         Assert.Equal("Path", alert.Evidence.Rule);
+        // How deep the path ran where it first went beyond its uncertainty (98 m): at most the chord's 150 m.
+        Assert.InRange(alert.Evidence.DepthMeters, 98, 150);
+        Assert.Equal(alert.Evidence.DepthMeters, alert.Evidence.BoundaryDistanceMeters);
+        Assert.DoesNotContain("Infinity", alert.Evidence.Summary, StringComparison.Ordinal);
         Assert.InRange((alert.RaisedAt - Track.T0).TotalSeconds, 40, 80);
         Assert.Equal(Track.T0.AddSeconds(120), alert.DecidedAt);
     }
