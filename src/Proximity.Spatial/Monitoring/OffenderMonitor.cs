@@ -121,9 +121,11 @@ public sealed class OffenderMonitor
     {
         EnsurePlane(fix);
         bool hasLeg = _offender!.TryGetLastTrusted(out var legStart);
+        // The pace along the way: the receiver's own speed over ground when it reports one, else the pace before.
+        double pace = fix.SpeedMetersPerSecond ?? _offender.TypicalSpeed();
         var point = _offender.Add(fix);
         // The path from the last trusted fix is the same for every ban: measure it once.
-        var leg = hasLeg && !point.Suspect ? MeasureLeg(legStart, point) : default;
+        var leg = hasLeg && !point.Suspect ? MeasureLeg(legStart, point, pace) : default;
         if (_offender.StartedImpossibleJump) NoteSuspect(point, late, events);
         else if (!point.Suspect) ExpireJamming(point.At, events);
 
@@ -364,7 +366,7 @@ public sealed class OffenderMonitor
         for (int i = 1; i <= samples; i++)
         {
             double u = (double)i / (samples + 1);
-            double allowed = from.AccuracyMeters + (to.AccuracyMeters - from.AccuracyMeters) * u + _options.PathDeviationPerMeter * length;
+            double allowed = from.AccuracyMeters + (to.AccuracyMeters - from.AccuracyMeters) * u + leg.Detour;
             var location = state.Zone!.Locate(PlanePoint.Lerp(from.Position, to.Position, u), allowed + 1);
             if (!location.Inside) { entryU = -1; continue; }
             if (entryU < 0) entryU = u;
@@ -440,7 +442,7 @@ public sealed class OffenderMonitor
             double victimAge = Math.Abs((at - victim.At).TotalSeconds);
             if (victimAge > _maxPartnerAgeSeconds) continue;
             double allowed = from.AccuracyMeters + (to.AccuracyMeters - from.AccuracyMeters) * u
-                             + _options.PathDeviationPerMeter * length
+                             + leg.Detour
                              + victim.AccuracyMeters + _options.AgingSpeedMetersPerSecond * victimAge;
             double distance = _plane!.DistanceMeters(PlanePoint.Lerp(from.Position, to.Position, u), victim.Position);
             double depth = ban.MinDistanceMeters - distance;
@@ -456,16 +458,23 @@ public sealed class OffenderMonitor
     }
 
     /// <summary>The move between two trusted fixes; worth judging when it is recent and longer than their accuracies.</summary>
-    private Leg MeasureLeg(in TrackPoint from, in TrackPoint to)
+    private Leg MeasureLeg(in TrackPoint from, in TrackPoint to, double pace)
     {
         if (PlaneProjection.SurelyWithin(from.Position, to.Position, from.AccuracyMeters + to.AccuracyMeters)) return default; // not worth judging
         double seconds = (to.At - from.At).TotalSeconds;
         double length = _plane!.DistanceMeters(from.Position, to.Position);
         bool worth = seconds > 0 && seconds <= _maxPathGapSeconds && length > from.AccuracyMeters + to.AccuracyMeters;
-        return new Leg(worth, length, seconds);
+        // How far the way taken can have strayed from the straight line: a route of length S between points L apart
+        // stays within the ellipse around them, at most √(S² − L²) / 2 off the line (a road turning a corner or
+        // curving round a zone at the same pace; a car that cuts straight across covers no more than L). The pace is
+        // taken half a metre per second slower than measured: at walking pace its error alone would open the ellipse.
+        double route = Math.Clamp(pace - 0.5, 0, _options.AgingSpeedMetersPerSecond) * seconds;
+        double detour = route > length ? 0.5 * Math.Sqrt(route * route - length * length) : 0;
+        return new Leg(worth, length, seconds, Math.Max(_options.PathDeviationPerMeter * length, detour));
     }
 
-    private readonly record struct Leg(bool WorthJudging, double Length, double Seconds);
+    /// <summary>The move between two trusted fixes, and how far off the straight line between them the way taken may have run.</summary>
+    private readonly record struct Leg(bool WorthJudging, double Length, double Seconds, double Detour);
 
     /// <summary>Feeds the warning tracker and clears its episode when it ends; a raise is left to the caller, which
     /// gathers the evidence only then.</summary>

@@ -161,6 +161,28 @@ public class OffenderMonitorTests
     }
 
     [Fact]
+    public void A_car_on_a_ring_road_round_a_zone_is_not_taken_for_one_cutting_across_it()
+    {
+        // 25 m outside a 300 m circle at 14 m/s, a fix every 30 s: each chord runs 40 m into the zone, but the
+        // receiver's speed says the way was the longer arc. The same car driving across it raises the breach.
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        for (int t = 0; t <= 600; t += 30)
+        {
+            double angle = 14.0 * t / 325;
+            events.AddRange(monitor.Offender(track.At(t, 325 * Math.Cos(angle), 325 * Math.Sin(angle)) with { SpeedMetersPerSecond = 14 }));
+        }
+        Assert.DoesNotContain(events, e => e.Alert.Type == AlertType.ExclusionZoneBreach);
+
+        var across = new OffenderMonitor("off-1", [Circle(300)]);
+        var straight = new Track("dev-o", Home);
+        across.Offender(straight.At(0, -480, 150) with { SpeedMetersPerSecond = 14 });
+        var breach = Assert.Single(across.Offender(straight.At(60, 360, 150) with { SpeedMetersPerSecond = 14 })).Alert;
+        Assert.Equal(("ExclusionZoneBreach", "Path"), (breach.Type.ToString(), breach.Evidence.Rule));
+    }
+
+    [Fact]
     public void A_shallow_chord_across_a_corner_is_not_enough()
     {
         var monitor = new OffenderMonitor("off-1", [Circle(300)]);
