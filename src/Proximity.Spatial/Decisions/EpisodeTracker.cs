@@ -131,7 +131,11 @@ public sealed class EpisodeTracker
     private EpisodeStep ObserveClosed(in Observation o)
     {
         if (o.Suspect) return EpisodeStep.Nothing; // a suspect fix is no evidence either way until confirmed
-        if (o.Certainty == Certainty.None)
+        // A possible fix clearly on the safe side, weighed as an open episode's end is, ends the run as one that cannot
+        // violate does: a partner's aged position makes every fix for kilometres around "possible", and a run counted
+        // from far away would weigh the approach against the moment of the breach. (A certain one outside is the
+        // closing-speed warning: it raises.)
+        if (o.Certainty == Certainty.None || (o.Certainty == Certainty.Possible && o.DepthMeters <= -_options.ClearZ * o.SigmaMeters))
         {
             ResetRun();
             return EpisodeStep.Nothing;

@@ -23,6 +23,25 @@ public class OffenderMonitorTests
     };
 
     [Fact]
+    public void A_car_driving_past_the_victims_home_is_a_breach_though_her_phone_reports_once_a_minute()
+    {
+        // Her phone at home every 60 s (the victim default); he drives by at 50 km/h, 300 m from the house at the
+        // closest (the limit is 500 m): 57 s inside the limit, up to 200 m too close. The aged position makes every fix
+        // for kilometres around possible; only the fixes near her may be weighed, not the whole approach.
+        var monitor = new OffenderMonitor("off-1", [Contact()]);
+        var victim = new Track("dev-v", Home);
+        var offender = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        for (int t = 0; t <= 420; t += 10)
+        {
+            if (t % 60 == 0) events.AddRange(monitor.Victim("vic-1", victim.At(t, 0, 0, acc: 15)));
+            events.AddRange(monitor.Offender(offender.At(t + 5, -2900 + 14 * t, 300)));
+        }
+        var breach = Assert.Single(events, e => e.Kind == MonitorEventKind.Raised && e.Alert.Type == AlertType.ContactBanBreach).Alert;
+        Assert.InRange(breach.Evidence.DistanceMeters!.Value, 250, 500);
+    }
+
+    [Fact]
     public void An_approach_to_the_victim_gives_one_warning_one_breach_and_both_clear_after_leaving()
     {
         var monitor = new OffenderMonitor("off-1", [Contact()]);
