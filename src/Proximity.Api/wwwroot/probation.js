@@ -68,8 +68,7 @@
     $('editor-title').textContent = ban ? `${P.t('editBan')} ${ban.id} (v${ban.version})` : P.t('newBan');
     $('feasibility').innerHTML = '';
     $('editor-error').textContent = '';
-    const victims = await P.api('/api/victims');
-    $('f-victim').innerHTML = '<option value=""></option>' + victims.map(v => `<option value="${P.escape(v.id)}">${P.escape(v.name)} (${P.escape(v.id)})</option>`).join('');
+    // The form is filled before the victims are fetched: what the officer types meanwhile is not wiped out.
     const b = ban ?? {};
     $('f-type').value = b.type ?? 'exclusion';
     $('f-type').disabled = !!ban;
@@ -86,6 +85,10 @@
     $('f-schedule').value = (b.schedule ?? []).map(w => `${w.days.join(',')} ${w.from}-${w.to}`).join('\n');
     $('f-area').value = b.area ? JSON.stringify(b.area) : '';
     $('f-note').value = '';
+    const victims = await P.api('/api/victims');
+    const chosen = $('f-victim').value; // picked meanwhile, or the ban's when it was already listed
+    $('f-victim').innerHTML = '<option value=""></option>' + victims.map(v => `<option value="${P.escape(v.id)}">${P.escape(v.name)} (${P.escape(v.id)})</option>`).join('');
+    $('f-victim').value = b.victimId ?? chosen;
   }
 
   const local = iso => iso ? new Date(iso).toISOString().slice(0, 16) : '';
