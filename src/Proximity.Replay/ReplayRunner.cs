@@ -43,7 +43,7 @@ public sealed class ReplayRunner
         var alerts = new List<Alert>();
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         var events = new List<MonitorEvent>();
-        var clock = DateTimeOffset.MinValue;
+        var clock = new ArrivalClock();
         int lines = 0, evaluated = 0, duplicates = 0, stale = 0, rejected = 0, withoutFix = 0;
 
         string? line;
@@ -66,8 +66,9 @@ public sealed class ReplayRunner
             // An upload of several fixes (store-and-forward) was sent after the newest of them: that is the earliest it
             // can have arrived, so all of them are judged as arrived then (late, as the live service would see them).
             if (parsed.Count > 1)
-                foreach (var (fix, receivedAt) in parsed)
-                    if (receivedAt is null && fix.Source != FixSource.None && _devices.ContainsKey(fix.DeviceId) && fix.Timestamp > clock) clock = fix.Timestamp;
+                foreach (var newest in parsed.Where(p => p.ReceivedAt is null && p.Fix.Source != FixSource.None && _devices.ContainsKey(p.Fix.DeviceId))
+                             .GroupBy(p => p.Fix.DeviceId, p => p.Fix.Timestamp).Select(g => (Device: g.Key, At: g.Max())))
+                    clock.Arrive(newest.Device, newest.At);
             foreach (var (fix, receivedAt) in parsed)
             {
                 if (!_devices.TryGetValue(fix.DeviceId, out var owner))
@@ -81,8 +82,7 @@ public sealed class ReplayRunner
                     withoutFix++; // the device was heard without a position: nothing to judge
                     continue;
                 }
-                if (fix.Timestamp > clock) clock = fix.Timestamp;
-                if (receivedAt > clock) clock = receivedAt.Value;
+                var arrived = receivedAt is { } at ? clock.Received(at) : clock.Arrive(fix.DeviceId, fix.Timestamp);
                 if (!_gates.TryGetValue(owner.PersonId, out var gate)) _gates[owner.PersonId] = gate = new FixGate();
                 switch (gate.Admit(fix.DeviceId, fix.Seq, fix.Timestamp))
                 {
@@ -95,7 +95,7 @@ public sealed class ReplayRunner
                         continue;
                 }
                 evaluated++;
-                bool late = _lateness.IsLate(fix, receivedAt ?? clock);
+                bool late = _lateness.IsLate(fix, arrived);
                 events.Clear();
                 if (owner.IsOffender)
                 {
@@ -123,7 +123,7 @@ public sealed class ReplayRunner
     }
 
     /// <summary>A line holds one fix, or an array of fixes (a store-and-forward upload). A recording may add the
-    /// server's receive time ("receivedAt"); without it, lateness is judged against the newest time seen.</summary>
+    /// server's receive time ("receivedAt"); without it, the arrival is estimated (<see cref="ArrivalClock"/>).</summary>
     private static List<(PositionFix, DateTimeOffset?)> ParseLine(JsonElement root)
     {
         var result = new List<(PositionFix, DateTimeOffset?)>();

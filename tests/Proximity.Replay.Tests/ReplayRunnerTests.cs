@@ -210,6 +210,25 @@ public class ReplayRunnerTests
     }
 
     [Fact]
+    public void A_victim_phone_clock_running_ahead_does_not_make_the_offenders_live_fixes_late()
+    {
+        // Her phone's clock runs 2 min ahead; she is at home 3 km west of the zone. He walks towards her and stays
+        // 300 m away: the warning and the breach come as live alerts (the newest time of any device is not "now").
+        var lines = new List<string>();
+        long o = 0, v = 0;
+        for (int t = 0; t <= 1800; t += 10)
+        {
+            lines.Add(Fix("dev-o1", ++o, t, Math.Min(-7000 + 3 * t, -3300)));
+            if (t % 30 == 0) lines.Add(Fix("dev-v1", ++v, t + 120, -3000));
+        }
+        var (alerts, errors, _) = Replay(lines);
+        Assert.Equal("", errors);
+        var raised = Parse(alerts);
+        Assert.Equal(["ProximityWarning", "ContactBanBreach"], raised.Select(a => a.GetProperty("type").GetString()));
+        Assert.All(raised, a => Assert.False(a.GetProperty("late").GetBoolean()));
+    }
+
+    [Fact]
     public void A_recorded_receive_time_marks_a_buffered_upload_late_even_without_other_devices()
     {
         var lines = new List<string>
