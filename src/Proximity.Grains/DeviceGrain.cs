@@ -141,8 +141,7 @@ public sealed class DeviceGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         if (S.Open.ContainsKey(Offline)) metrics.DeviceOffline(false); // counted wherever it activates next
-        // In memory, state does not outlive the silo: nothing to keep while it shuts down.
-        if (_dirty && (storage.OutlivesSilo || reason.ReasonCode != DeactivationReasonCode.ShuttingDown)) await Save();
+        if (_dirty && storage.KeepsStateOn(reason)) await Save();
     }
 
     // Health (last sequence, last seen) is written at a bounded rate; alert conditions are written when they change.

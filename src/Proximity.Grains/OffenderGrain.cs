@@ -69,8 +69,7 @@ public sealed class OffenderGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // In memory, state does not outlive the silo: nothing to keep while it shuts down.
-        if (_dirty && (storage.OutlivesSilo || reason.ReasonCode != DeactivationReasonCode.ShuttingDown)) await SaveAsync();
+        if (_dirty && storage.KeepsStateOn(reason)) await SaveAsync();
     }
 
     public Task RefreshBans()

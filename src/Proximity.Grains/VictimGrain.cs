@@ -50,8 +50,7 @@ public sealed class VictimGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // In memory, state does not outlive the silo: nothing to keep while it shuts down.
-        if (_dirty && (storage.OutlivesSilo || reason.ReasonCode != DeactivationReasonCode.ShuttingDown)) await SaveAsync();
+        if (_dirty && storage.KeepsStateOn(reason)) await SaveAsync();
     }
 
     public async Task<FixOutcome> OnVictimFixes(PositionFix[] fixes)

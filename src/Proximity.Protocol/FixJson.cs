@@ -41,21 +41,18 @@ public static class FixJson
         if (string.IsNullOrWhiteSpace(deviceId)) throw Reject(RejectReason.MissingField, "missing \"device\"");
         long seq = RequiredLong(o, "seq");
         var ts = Timestamp(Required(o, "ts"), "ts");
-        if (Source(o) == FixSource.None)
+        if (seq < 0) throw Reject(RejectReason.OutOfRange, $"seq {seq} is negative");
+        int? battery = OptionalNumber(o, "bat") is { } level ? (int)Math.Round(level) : null;
+        var source = Source(o);
+        if (source == FixSource.None)
         {
-            if (seq < 0) throw Reject(RejectReason.OutOfRange, $"seq {seq} is negative");
-            int? battery = OptionalNumber(o, "bat") is { } level ? (int)Math.Round(level) : null;
             if (battery is < 0 or > 100) throw Reject(RejectReason.OutOfRange, $"battery {battery} is outside 0..100");
             return new PositionFix(deviceId, seq, ts, 0, 0, PositionFix.MaxAccuracyMeters, null, null, battery, FixSource.None);
         }
         double lat = RequiredNumber(o, "lat");
         double lon = RequiredNumber(o, "lon");
         double acc = RequiredNumber(o, "acc");
-        var fix = new PositionFix(deviceId, seq, ts, lat, lon, acc,
-            OptionalNumber(o, "spd"), OptionalNumber(o, "hdg"),
-            OptionalNumber(o, "bat") is { } b ? (int)Math.Round(b) : null,
-            Source(o));
-        if (seq < 0) throw Reject(RejectReason.OutOfRange, $"seq {seq} is negative");
+        var fix = new PositionFix(deviceId, seq, ts, lat, lon, acc, OptionalNumber(o, "spd"), OptionalNumber(o, "hdg"), battery, source);
         if (fix.Problem() is { } problem) throw Reject(RejectReason.OutOfRange, problem);
         return fix;
     }

@@ -16,12 +16,12 @@ internal sealed class ArrivalClock
     /// <summary>The arrival of a fix the device stamped <paramref name="deviceTime"/>.</summary>
     public DateTimeOffset Arrive(string deviceId, DateTimeOffset deviceTime)
     {
-        DateTimeOffset arrived;
-        if (_newest.TryGetValue(deviceId, out var newest))
-            arrived = deviceTime > newest.DeviceTime ? newest.Arrived + (deviceTime - newest.DeviceTime) : Now;
-        else arrived = Now == DateTimeOffset.MinValue ? deviceTime : Now; // a device's first fix: now
+        bool known = _newest.TryGetValue(deviceId, out var newest), newer = !known || deviceTime > newest.DeviceTime;
+        // A device's first fix, or one older than its newest: now (the very first of all: its own time).
+        var arrived = known && newer ? newest.Arrived + (deviceTime - newest.DeviceTime)
+            : Now == DateTimeOffset.MinValue ? deviceTime : Now;
         if (arrived > Now) Now = arrived;
-        if (!_newest.TryGetValue(deviceId, out newest) || deviceTime > newest.DeviceTime) _newest[deviceId] = (deviceTime, Now);
+        if (newer) _newest[deviceId] = (deviceTime, Now);
         return Now;
     }
 

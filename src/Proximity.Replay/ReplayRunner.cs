@@ -7,7 +7,7 @@ using Proximity.Spatial.Monitoring;
 namespace Proximity.Replay;
 
 /// <summary>What a replay read and decided.</summary>
-public sealed record ReplaySummary(int Lines, int FixesEvaluated, int Duplicates, int Stale, int Rejected, int Alerts, int WithoutFix = 0);
+public sealed record ReplaySummary(int Lines, int FixesEvaluated, int Duplicates, int Stale, int Rejected, int Alerts, int WithoutFix);
 
 /// <summary>
 /// Replays recorded fixes (NDJSON, arrival order) through the same decision code as the live service and

@@ -21,6 +21,10 @@ public sealed record StorageChoice(bool Postgres, string? ConnectionString, bool
     /// <summary>Whether grain state outlives this silo (worth writing while the silo shuts down).</summary>
     public bool OutlivesSilo => Postgres;
 
+    /// <summary>Whether a grain going away for <paramref name="reason"/> should write what it has not written yet: not in
+    /// memory while the silo shuts down (the state goes with it, and the storage may already be gone).</summary>
+    public bool KeepsStateOn(Orleans.DeactivationReason reason) => OutlivesSilo || reason.ReasonCode != Orleans.DeactivationReasonCode.ShuttingDown;
+
     /// <summary>Reads the choice; a bad value is a clear error before anything starts.</summary>
     public static StorageChoice From(IConfiguration configuration)
     {

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Npgsql;
+using Proximity.Api.Storage;
 using Proximity.Storage;
 using Proximity.Storage.Audit;
 using Proximity.Storage.Export;
@@ -43,8 +43,8 @@ public static class ExportCommands
         {
             var exporter = new CaseExporter(database);
             await exporter.CheckCanExportAsync(offender, dir);
-            await new AuditLog(database).AppendAsync(new AuditEntry(by, "export", $"offender/{offender}", reason,
-                JsonSerializer.Serialize(new { roles = "cli", text = $"to {Path.GetFullPath(dir)}" }, JsonSerializerOptions.Web)));
+            await new PostgresAuditLog(new AuditLog(database), database)
+                .WriteAsync(by, "cli", "export", $"offender/{offender}", reason, $"to {Path.GetFullPath(dir)}");
             var manifest = await exporter.ExportAsync(offender, dir);
             foreach (var f in manifest.Files) Console.Out.WriteLine($"{f.Sha256}  {f.Name}  ({f.Records} records)");
             Console.Out.WriteLine($"case of offender {offender} exported to {dir}");
