@@ -48,7 +48,7 @@ public sealed class EpisodeTracker
 
     private readonly int _certainFixes;
 
-    /// <param name="certainFixesToRaise">How many consecutive violating fixes, the last certain, raise at once
+    /// <param name="certainFixesToRaise">How many consecutive fixes centred on the violating side, the last certain, raise at once
     /// (2 where a one-fix delay costs nothing, as for a curfew).</param>
     public EpisodeTracker(DecisionOptions options, int certainFixesToRaise = 1)
     {
@@ -142,12 +142,16 @@ public sealed class EpisodeTracker
         }
         if (_runLength == 0) _runStart = o.At;
         _runLength++;
+        bool confirmedBefore = LastDepthsViolate(_certainFixes - 1);
         Add(o);
-        if (o.Certainty == Certainty.Certain && _runLength >= _certainFixes) return Open(o.At);
+        if (o.Certainty == Certainty.Certain && confirmedBefore) return Open(o.At);
 
         bool persisted = _runLength >= _options.PossibleFixes ||
                          (_runLength >= 2 && o.At - _runStart >= _options.PossibleDuration);
         if (!persisted) return EpisodeStep.Nothing;
+        // Raised on a fix that itself leans to the violating side: one precise reflection can outweigh a run of poor
+        // fixes in the weighed mean, and a fix centred on the safe side shows no breach now.
+        if (!(o.DepthMeters > 0)) return EpisodeStep.Nothing;
         var (mean, se) = RunEvidence(o.At);
         return mean > _options.PersistenceZ * se ? Open(o.At) : EpisodeStep.Nothing;
     }
@@ -177,6 +181,16 @@ public sealed class EpisodeTracker
         OpenedAt = at;
         _clearCount = 0;
         return EpisodeStep.Raised;
+    }
+
+    /// <summary>Whether the last <paramref name="fixes"/> fixes of the run put the best estimate on the violating side:
+    /// a possible fix centred on the safe side does not confirm a certain one (a reflection after it would raise).</summary>
+    private bool LastDepthsViolate(int fixes)
+    {
+        if (fixes > _count) return false;
+        for (int i = 1; i <= fixes; i++)
+            if (!(_depth[(_head - i + Window) % Window] > 0)) return false;
+        return true;
     }
 
     private void Add(in Observation o)

@@ -166,11 +166,15 @@ public sealed class OffenderMonitor
     public void OnOffenderBackfill(in PositionFix fix, List<MonitorEvent> events)
     {
         if (_plane is null || _offender is null) return;
-        if (_backfill is null || fix.Timestamp <= _backfillNewest || fix.Timestamp - _backfillNewest > _options.MaxPathGap)
+        // The backlog's track goes on from its own newest fix unless the live track knows the person later than
+        // that: a fix that merely arrived out of order among live ones is judged against the live fixes before it,
+        // with their motion, or a reflection among them would pass for a move.
+        var anchors = _offender.TrustedBefore(fix.Timestamp, 3);
+        if (_backfill is null || fix.Timestamp <= _backfillNewest || fix.Timestamp - _backfillNewest > _options.MaxPathGap ||
+            (anchors.Count > 0 && anchors[^1].Fix.Timestamp > _backfillNewest))
         {
             _backfill = new PartyTrack(_plane, _options);
-            if (_offender.TryGetNearestTrusted(fix.Timestamp, out var anchor) && anchor.At < fix.Timestamp)
-                _backfill.Restore([new TrackedFix(anchor.ToFix(), false)]);
+            _backfill.Restore(anchors);
         }
         _backfillNewest = fix.Timestamp;
         var point = _backfill.Add(fix);

@@ -98,10 +98,15 @@ public sealed class PartyTrack
         var position = _plane.Project(fix.Latitude, fix.Longitude);
         bool suspect = false, confirmedChain = false;
         StartedImpossibleJump = false;
-        if (_lastTrusted >= 0 && Judge(_ring[_lastTrusted], fix, position) is var jump && jump != Jump.None)
+        bool chainOpen = _chainLength > 0 && _count > 0 && _ring[Index(0)].Suspect;
+        var jump = _lastTrusted >= 0 ? Judge(_ring[_lastTrusted], fix, position) : Jump.None;
+        // A fix that stays with a run of suspect fixes shares their doubt, even when the time passed since the last
+        // trusted fix would let the person reach it: three reflections alike are still reflections.
+        bool staysWithChain = chainOpen && jump == Jump.None && Judge(_ring[Index(0)], fix, position) == Jump.None;
+        if (jump != Jump.None || staysWithChain)
         {
             suspect = true;
-            if (_chainLength > 0 && _count > 0 && _ring[Index(0)].Suspect && ContinuesChain(fix, position))
+            if (chainOpen && (staysWithChain || ContinuesChain(fix, position)))
             {
                 _chainLength++;
             }
@@ -167,6 +172,19 @@ public sealed class PartyTrack
             if (!p.Suspect) _lastTrusted = _head;
         }
         _typicalSpeed = MeasureTypicalSpeed();
+    }
+
+    /// <summary>Up to <paramref name="max"/> trusted points from before an instant, oldest first.</summary>
+    public IReadOnlyList<TrackedFix> TrustedBefore(DateTimeOffset at, int max)
+    {
+        var found = new List<TrackedFix>(max);
+        for (int i = 0; i < _count && found.Count < max; i++)
+        {
+            ref readonly var p = ref _ring[Index(i)];
+            if (!p.Suspect && p.At < at) found.Add(new TrackedFix(p.ToFix(), false));
+        }
+        found.Reverse();
+        return found;
     }
 
     /// <summary>The trusted point nearest in time to an instant, preferring the latest one at or before it.</summary>

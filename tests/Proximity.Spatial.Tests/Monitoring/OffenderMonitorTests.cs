@@ -130,6 +130,55 @@ public class OffenderMonitorTests
     }
 
     [Fact]
+    public void A_reflection_still_there_when_the_last_trusted_fix_could_have_reached_it_raises_no_breach()
+    {
+        // Standing 100 m outside with poor fixes every 5 s; three reflections 60 m inside. By the third, 15 s on, a car
+        // could have covered the distance from the last trusted fix, but it only agrees with the two suspect ones.
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        for (int t = 0; t <= 180; t += 5)
+        {
+            bool reflected = t is 60 or 65 or 70;
+            events.AddRange(monitor.Offender(reflected ? track.At(t, 240 + t % 2, 0, acc: 8) : track.At(t, 400, 0, acc: 30)));
+        }
+        Assert.Empty(events);
+    }
+
+    [Fact]
+    public void One_precise_fix_just_inside_does_not_outweigh_poor_fixes_centred_outside()
+    {
+        // Walking up to a zone indoors (60 m accuracy) and stopping 50 m outside it: every fix is possibly inside.
+        // The first such fix claims 6 m accuracy 5 m inside; weighed by accuracy it outweighs the poor fix after
+        // it, but that fix, and every one after, is centred outside.
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        double[] east = [500, 450, 400, 362, 295, .. Enumerable.Repeat(350.0, 25)];
+        for (int i = 0; i < east.Length; i++)
+            events.AddRange(monitor.Offender(track.At(i * 30, east[i], 0, acc: east[i] == 295 ? 6 : 60)));
+        Assert.Empty(events);
+    }
+
+    [Fact]
+    public void A_reflection_arriving_out_of_order_among_live_fixes_raises_no_breach()
+    {
+        // Standing 60 m outside, a fix a second; now and then one arrives after the next. The late one at 60 s is a
+        // reflection 50 m inside: judged against the live fixes around it, not the earlier out-of-order ones alone.
+        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
+        var track = new Track("dev-o", Home);
+        var fixes = Enumerable.Range(0, 90).Select(t => t == 60 ? track.At(t, 250, 0, acc: 8) : track.At(t, 360, 0, acc: 25)).ToArray();
+        var events = new List<MonitorEvent>();
+        for (int t = 0; t < 90; t++)
+        {
+            if (t is 20 or 40 or 60) continue;
+            events.AddRange(monitor.Offender(fixes[t]));
+            if (t is 21 or 41 or 61) events.AddRange(monitor.OffenderBackfill(fixes[t - 1]));
+        }
+        Assert.Empty(events);
+    }
+
+    [Fact]
     public void A_jump_far_beyond_the_recent_walking_speed_cannot_raise_on_its_own()
     {
         // 250 m in 10 s is possible for a car, not for someone who was standing still: one such fix is no proof.
@@ -278,6 +327,27 @@ public class OffenderMonitorTests
         var events = monitor.Offender(track.At(9.5 * 3600 + 30, 1000, 0));
         Assert.Equal(AlertType.InclusionZoneBreach, Assert.Single(events).Alert.Type);
         Assert.Equal(AlertSeverity.High, events[0].Alert.Severity);
+    }
+
+    [Fact]
+    public void A_curfew_breach_needs_two_fixes_centred_outside_home_not_a_reflection_after_a_poor_fix_inside()
+    {
+        var nights = new WeeklySchedule([ScheduleWindow.Create(Enum.GetValues<DayOfWeek>(), new TimeSpan(22, 0, 0), new TimeSpan(6, 0, 0))]);
+        var monitor = new OffenderMonitor("off-1", [Circle(200, kind: ZoneKind.Inclusion, schedule: nights)]);
+        var track = new Track("dev-o", Home);
+        double night = 9.5 * 3600; // 22:30 in Amsterdam
+        var events = new List<MonitorEvent>();
+        // At home, 50 m from the edge, indoors (60 m accuracy: every fix possibly outside); one reflection 100 m out.
+        for (int t = 0; t <= 600; t += 10)
+            events.AddRange(monitor.Offender(t == 300 ? track.At(night + t, 300, 0, acc: 10) : track.At(night + t, 150, 0, acc: 60)));
+        Assert.Empty(events);
+
+        // Leaving for real: the first certain fix outside follows one centred at home, so the next one confirms it.
+        var leaving = new OffenderMonitor("off-1", [Circle(200, kind: ZoneKind.Inclusion, schedule: nights)]);
+        for (int t = 0; t <= 300; t += 10) Assert.Empty(leaving.Offender(track.At(night + t, 150, 0, acc: 60)));
+        Assert.Empty(leaving.Offender(track.At(night + 310, 300, 0, acc: 10)));
+        var breach = Assert.Single(leaving.Offender(track.At(night + 320, 320, 0, acc: 10))).Alert;
+        Assert.Equal((AlertType.InclusionZoneBreach, "Certain"), (breach.Type, breach.Evidence.Rule));
     }
 
     [Fact]

@@ -30,6 +30,14 @@ internal static class MonitorExtensions
         return events;
     }
 
+    /// <summary>A fix older than one already judged (out of order, or a backlog), as the gate passes it on.</summary>
+    public static List<MonitorEvent> OffenderBackfill(this OffenderMonitor m, PositionFix f)
+    {
+        var events = new List<MonitorEvent>();
+        m.OnOffenderBackfill(f, events);
+        return events;
+    }
+
     public static List<MonitorEvent> Victim(this OffenderMonitor m, string victimId, PositionFix f)
     {
         var events = new List<MonitorEvent>();
