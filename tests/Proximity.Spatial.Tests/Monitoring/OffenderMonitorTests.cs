@@ -115,32 +115,21 @@ public class OffenderMonitorTests
         Assert.Equal(AlertType.ExclusionZoneBreach, Assert.Single(events).Alert.Type);
     }
 
-    [Fact]
-    public void A_reflection_lasting_three_fixes_raises_no_breach()
+    // Standing 100 m outside; three reflections inside, agreeing with each other. A fix a second: impossible to reach
+    // from the last trusted fix. A poor fix every 5 s: by the third reflection, 15 s on, a car could have covered the
+    // distance from the last trusted fix, but that fix only agrees with the two suspect ones.
+    [Theory]
+    [InlineData(1, 20, 6, 6)]
+    [InlineData(5, 240, 8, 30)]
+    public void A_reflection_lasting_three_fixes_raises_no_breach(int interval, double reflectedEast, double reflectedAcc, double acc)
     {
         var monitor = new OffenderMonitor("off-1", [Circle(300)]);
         var track = new Track("dev-o", Home);
         var events = new List<MonitorEvent>();
-        for (int t = 0; t < 120; t++)
+        for (int i = 0; i < 40; i++)
         {
-            bool reflected = t is >= 60 and < 63;
-            events.AddRange(monitor.Offender(reflected ? track.At(t, 20 + t % 2, 0, acc: 6) : track.At(t, 400, 0, acc: 6)));
-        }
-        Assert.Empty(events);
-    }
-
-    [Fact]
-    public void A_reflection_still_there_when_the_last_trusted_fix_could_have_reached_it_raises_no_breach()
-    {
-        // Standing 100 m outside with poor fixes every 5 s; three reflections 60 m inside. By the third, 15 s on, a car
-        // could have covered the distance from the last trusted fix, but it only agrees with the two suspect ones.
-        var monitor = new OffenderMonitor("off-1", [Circle(300)]);
-        var track = new Track("dev-o", Home);
-        var events = new List<MonitorEvent>();
-        for (int t = 0; t <= 180; t += 5)
-        {
-            bool reflected = t is 60 or 65 or 70;
-            events.AddRange(monitor.Offender(reflected ? track.At(t, 240 + t % 2, 0, acc: 8) : track.At(t, 400, 0, acc: 30)));
+            bool reflected = i is 12 or 13 or 14;
+            events.AddRange(monitor.Offender(reflected ? track.At(i * interval, reflectedEast + i % 2, 0, acc: reflectedAcc) : track.At(i * interval, 400, 0, acc: acc)));
         }
         Assert.Empty(events);
     }
