@@ -578,14 +578,19 @@ public sealed class OffenderMonitor
         return rule switch
         {
             RaiseRule.Certain => string.Format(ic, "{0}: {1}; the whole uncertainty (±{2:F0} m) is on the violating side.", type, where, o.RadiusMeters),
-            RaiseRule.Persistent => string.Format(ic, "{0}: {1}; {2} consecutive fixes were possible breaches, on average {3:F0} m on the violating side (standard error {4:F0} m, uncertainty ±{5:F0} m).",
-                type, where, runFixes, mean, se, o.RadiusMeters),
+            RaiseRule.Persistent => string.Format(ic, "{0}: {1}; {2} consecutive fixes were possibly {3}, on average {4:F0} m on the violating side (standard error {5:F0} m; the latest fix ±{6:F0} m{7}).",
+                type, where, runFixes, type == AlertType.ProximityWarning ? (ban is ContactBan ? "within the warning distance" : "within the warning buffer") : "in breach",
+                mean, se, Likely95(o), o.RadiusMeters > 1.5 * Likely95(o) ? string.Format(ic, ", at worst ±{0:F0} m if the other party moved at car speed", o.RadiusMeters) : ""),
             RaiseRule.Path => string.Format(ic, "{0}: the straight path between the fixes at {1:HH:mm:ss} and {2:HH:mm:ss} UTC ran {3:F0} m into the violation, more than its uncertainty of {4:F0} m.",
                 type, fixes[0].Timestamp, fixes[1].Timestamp, o.DepthMeters, o.RadiusMeters),
             _ => string.Format(ic, "{0}: {1}; closing at {2:F1} m/s, the minimum distance would be reached within {3:F0} s.",
                 type, where, closing, closing > 0 ? (distance - ((ContactBan)ban).MinDistanceMeters) / closing : 0),
         };
     }
+
+    /// <summary>The 95 % radius behind the weighing of evidence (the worst-case radius ages the other party's old fix at
+    /// car speed, which decides certainty but says little about where the person likely is).</summary>
+    private static double Likely95(in Observation o) => o.SigmaMeters / Observation.SigmaPer95Radius;
 
     private void Clear(BanState state, bool isWarning, DateTimeOffset at, string reason, List<MonitorEvent> events)
     {

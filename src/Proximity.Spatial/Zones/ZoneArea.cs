@@ -89,9 +89,27 @@ public sealed class ZoneArea
         if (vertices > MaxVertices)
             throw new InvalidZoneException($"the geometry has {vertices} positions; at most {MaxVertices} are accepted");
 
-        var area = new ZoneArea(polygons, null, 0);
+        var area = new ZoneArea(polygons, null, 0).MergedIfPartsMeet();
         area.CheckTopologyAndSize();
         return area;
+    }
+
+    /// <summary>
+    /// Parts of a MultiPolygon that share an edge or overlap (two neighbourhoods drawn side by side, as the CBS
+    /// boundaries are) make one area: their union. Each part must be valid on its own; a shared edge left in place
+    /// would count as a boundary in the middle of the zone.
+    /// </summary>
+    private ZoneArea MergedIfPartsMeet()
+    {
+        if (Polygons.Count < 2) return this;
+        var geometry = ToPlaneGeometry(HomePlane);
+        if (geometry.IsValid || Enumerable.Range(0, geometry.NumGeometries).Any(i => !geometry.GetGeometryN(i).IsValid)) return this;
+        var union = NetTopologySuite.Operation.Union.UnaryUnionOp.Union(geometry);
+        if (union is not (Polygon or MultiPolygon) || !union.IsValid) return this;
+        GeoPoint[] Ring(LineString ring) => ring.Coordinates.Select(c => HomePlane.Unproject(new PlanePoint(c.X, c.Y))).ToArray();
+        var merged = Enumerable.Range(0, union.NumGeometries).Select(i => (Polygon)union.GetGeometryN(i))
+            .Select(p => new[] { Ring(p.ExteriorRing) }.Concat(p.InteriorRings.Select(Ring)).ToArray()).ToList();
+        return new ZoneArea(merged, null, 0);
     }
 
     /// <summary>The area prepared for fast decisions in a plane; built once per plane and shared.</summary>

@@ -1,3 +1,4 @@
+using Proximity.Spatial.Geodesy;
 using Proximity.Spatial.Zones;
 
 namespace Proximity.Spatial.Tests.Zones;
@@ -36,5 +37,27 @@ public class GeoJsonZoneTests
         var circle = GeoJsonZone.Parse("""{"type":"Circle","center":[5.12,52.09],"radiusMeters":300}""");
         Assert.True(circle.IsCircle);
         Assert.Equal(300, circle.CircleRadiusMeters);
+    }
+
+    [Theory]
+    [InlineData("[[[5.10,52.10],[5.11,52.10],[5.11,52.11],[5.10,52.11],[5.10,52.10]]],[[[5.11,52.10],[5.12,52.10],[5.12,52.11],[5.11,52.11],[5.11,52.10]]]")] // a shared edge
+    [InlineData("[[[5.10,52.10],[5.112,52.10],[5.112,52.11],[5.10,52.11],[5.10,52.10]]],[[[5.108,52.10],[5.12,52.10],[5.12,52.11],[5.108,52.11],[5.108,52.10]]]")] // overlapping
+    public void Multipolygon_parts_that_meet_are_one_area_without_a_boundary_between_them(string parts)
+    {
+        var area = GeoJsonZone.Parse($$"""{"type":"MultiPolygon","coordinates":[{{parts}}]}""");
+        Assert.Single(area.Polygons);
+        // On the line where the parts meet, in the middle of the union (0.02° wide, 0.01° high): 556 m from its edge.
+        var plane = area.HomePlane;
+        var at = area.PreparedIn(plane).Locate(plane.Project(new GeoPoint(52.105, 5.11)), 2000);
+        Assert.True(at.Inside);
+        Assert.InRange(at.BoundaryDistanceMeters, 545, 565);
+    }
+
+    [Fact]
+    public void A_multipolygon_with_a_self_intersecting_part_is_still_rejected()
+    {
+        var e = Assert.Throws<InvalidZoneException>(() => GeoJsonZone.Parse(
+            """{"type":"MultiPolygon","coordinates":[[[[5.1,52.1],[5.11,52.11],[5.11,52.1],[5.1,52.11],[5.1,52.1]]],[[[5.11,52.1],[5.12,52.1],[5.12,52.11],[5.11,52.11],[5.11,52.1]]]]}"""));
+        Assert.Contains("Self-intersection", e.Message, StringComparison.OrdinalIgnoreCase);
     }
 }
