@@ -125,7 +125,7 @@ public sealed class OffenderMonitor
         double pace = fix.SpeedMetersPerSecond ?? _offender.TypicalSpeed();
         var point = _offender.Add(fix);
         // The path from the last trusted fix is the same for every ban: measure it once.
-        var leg = hasLeg && !point.Suspect ? MeasureLeg(legStart, point, pace) : default;
+        var leg = hasLeg && !point.Suspect && !_offender.ReturnedFromReflection ? MeasureLeg(legStart, point, pace) : default;
         if (_offender.StartedImpossibleJump) NoteSuspect(point, late, events);
         else if (!point.Suspect) ExpireJamming(point.At, events);
 

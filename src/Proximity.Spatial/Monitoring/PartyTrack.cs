@@ -48,6 +48,7 @@ public sealed class PartyTrack
     private bool _chainNeedsLong;
     private bool _lastJumpImpossible;
     private DateTimeOffset _chainStart;
+    private int _justConfirmed, _beforeChain = -1;
 
     public PartyTrack(PlaneProjection plane, DecisionOptions options)
     {
@@ -85,6 +86,10 @@ public sealed class PartyTrack
         return -1;
     }
 
+    /// <summary>True when the last fix added went back to where the person was before a run of fixes just believed,
+    /// which is doubted again (a reflection that lasted): no path leads from that run to this fix.</summary>
+    public bool ReturnedFromReflection { get; private set; }
+
     /// <summary>True when the last fix added began a new run of physically impossible jumps.</summary>
     public bool StartedImpossibleJump { get; private set; }
 
@@ -100,6 +105,19 @@ public sealed class PartyTrack
         StartedImpossibleJump = false;
         bool chainOpen = _chainLength > 0 && _count > 0 && _ring[Index(0)].Suspect;
         var jump = _lastTrusted >= 0 ? Judge(_ring[_lastTrusted], fix, position) : Jump.None;
+        int justConfirmed = _justConfirmed;
+        _justConfirmed = 0;
+        ReturnedFromReflection = false;
+        // Away and straight back to where the person was before (A, B, B, A): the run just believed was a reflection
+        // that lasted. Doubt it again and go on from the return, so the reflection is not the latest position.
+        if (justConfirmed > 0 && jump != Jump.None && _beforeChain >= 0 && ReturnsTo(_ring[_beforeChain], fix, position))
+        {
+            for (int i = 0; i < justConfirmed && i < _count; i++) _ring[Index(i)] = _ring[Index(i)] with { Suspect = true };
+            _lastTrusted = _beforeChain;
+            _previousTrusted = -1;
+            jump = Jump.None;
+            ReturnedFromReflection = true;
+        }
         // A fix that stays with a run of suspect fixes shares their doubt, even when the time passed since the last
         // trusted fix would let the person reach it: three reflections alike are still reflections.
         bool staysWithChain = chainOpen && jump == Jump.None && Judge(_ring[Index(0)], fix, position) == Jump.None;
@@ -126,6 +144,8 @@ public sealed class PartyTrack
                 for (int i = 0; i < _chainLength - 1 && i < _count; i++) _ring[Index(i)] = _ring[Index(i)] with { Suspect = false };
                 suspect = false;
                 confirmedChain = true;
+                _justConfirmed = _chainLength;
+                _beforeChain = _lastTrusted;
                 _chainLength = 0;
             }
         }
@@ -146,6 +166,11 @@ public sealed class PartyTrack
         return point;
     }
 
+    /// <summary>Whether a fix is back where an earlier one was, give or take the accuracies and a walk since.</summary>
+    private bool ReturnsTo(in TrackPoint earlier, in PositionFix fix, PlanePoint position) =>
+        PlaneProjection.SurelyWithin(earlier.Position, position, earlier.AccuracyMeters + fix.AccuracyMeters +
+            _options.TypicalSpeedFloorMetersPerSecond * (fix.Timestamp - earlier.At).TotalSeconds);
+
     /// <summary>The kept points, oldest first (to save and restore the track).</summary>
     public IReadOnlyList<TrackedFix> Save()
     {
@@ -164,6 +189,7 @@ public sealed class PartyTrack
         _lastTrusted = -1;
         _previousTrusted = -1;
         _chainLength = 0;
+        _justConfirmed = 0;
         foreach (var p in points)
         {
             _head = (_head + 1) % Capacity;

@@ -134,6 +134,27 @@ public class OffenderMonitorTests
         Assert.Empty(events);
     }
 
+    [Theory]
+    [InlineData(30, 400, 20)]
+    [InlineData(60, 290, 5)] // the way back from the reflection is no path through the limit either
+    public void A_reflection_of_two_fixes_is_doubted_again_when_the_next_fix_is_back_where_he_was(int interval, double reflectedEast, int victimAfter)
+    {
+        // He stands 800 m from her (limit 500 m), a fix every 30 or 60 s; two alike reflections towards her are believed
+        // at the second (a move that stopped), but the next fix is back where he stood: her next fix must not be judged
+        // against the reflection, nor the way back from it as a path through the limit.
+        var monitor = new OffenderMonitor("off-1", [Contact()]);
+        var victim = new Track("dev-v", Home);
+        var offender = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        for (int t = 0; t <= 20 * interval; t += interval)
+        {
+            bool reflected = t == 10 * interval || t == 11 * interval;
+            events.AddRange(monitor.Offender(offender.At(t, reflected ? reflectedEast : 800, 0)));
+            if (t % 60 == 0) events.AddRange(monitor.Victim("vic-1", victim.At(t + victimAfter, 0, 0, acc: 30)));
+        }
+        Assert.DoesNotContain(events, e => e.Alert.Type == AlertType.ContactBanBreach);
+    }
+
     [Fact]
     public void One_precise_fix_just_inside_does_not_outweigh_poor_fixes_centred_outside()
     {
