@@ -46,27 +46,31 @@ public sealed class ReplayRunner
         var clock = new ArrivalClock();
         int lines = 0, evaluated = 0, duplicates = 0, stale = 0, rejected = 0, withoutFix = 0;
 
-        var recording = Read(fixes);
-        var ahead = StampedAhead(recording);
-        foreach (var (number, text, read, problem) in recording)
+        string? line;
+        while ((line = fixes.ReadLine()) is not null)
         {
-            lines = number;
-            if (text.Length == 0) continue;
-            if (problem is not null)
+            lines++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            List<(PositionFix Fix, DateTimeOffset? ReceivedAt)> parsed;
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                parsed = ParseLine(doc.RootElement);
+            }
+            catch (Exception e) when (e is JsonException or MessageRejectedException)
             {
                 rejected++;
-                errors.WriteLine($"line {number}: {problem}");
+                errors.WriteLine($"line {lines}: {(e is JsonException ? "not valid JSON: " : "")}{e.Message}");
                 continue;
             }
-            var parsed = read!;
-            if (ahead.Count > 0 && parsed.Any(p => ahead.ContainsKey(p)))
+            // A live node refuses a message (a whole upload) holding a fix stamped too far ahead of its clock; where the
+            // recording gives the receive time, replay does the same. Taken as the newest, such a fix would make every
+            // real fix after it "out of order".
+            if (parsed.FirstOrDefault(p => p.ReceivedAt is { } at && p.Fix.Timestamp - at > MaxClockAhead) is { ReceivedAt: { } received } ahead)
             {
-                foreach (var p in parsed.Where(ahead.ContainsKey))
-                {
-                    rejected++;
-                    errors.WriteLine($"line {number}: {ahead[p]}");
-                }
-                parsed = [.. parsed.Where(p => !ahead.ContainsKey(p))];
+                rejected++;
+                errors.WriteLine($"line {lines}: fix seq {ahead.Fix.Seq} is stamped {ahead.Fix.Timestamp:O}, more than {MaxClockAhead} ahead of its receive time {received:O}");
+                continue;
             }
             // An upload of several fixes (store-and-forward) was sent after the newest of them: that is the earliest it
             // can have arrived, so all of them are judged as arrived then (late, as the live service would see them).
@@ -121,65 +125,6 @@ public sealed class ReplayRunner
     /// <summary>A live node refuses a fix stamped further ahead of its clock than this (Proximity:Ingest:MaxClockAhead's
     /// default); replay applies the same limit.</summary>
     public static readonly TimeSpan MaxClockAhead = TimeSpan.FromMinutes(5);
-
-    private sealed record RecordedLine(int Number, string Text, List<(PositionFix Fix, DateTimeOffset? ReceivedAt)>? Fixes, string? Problem);
-
-    private static List<RecordedLine> Read(TextReader fixes)
-    {
-        var recording = new List<RecordedLine>();
-        string? line;
-        for (int number = 1; (line = fixes.ReadLine()) is not null; number++)
-        {
-            if (string.IsNullOrWhiteSpace(line)) { recording.Add(new RecordedLine(number, "", null, null)); continue; }
-            try
-            {
-                using var doc = JsonDocument.Parse(line);
-                recording.Add(new RecordedLine(number, line, ParseLine(doc.RootElement), null));
-            }
-            catch (Exception e) when (e is JsonException or MessageRejectedException)
-            {
-                recording.Add(new RecordedLine(number, line, null, $"{(e is JsonException ? "not valid JSON: " : "")}{e.Message}"));
-            }
-        }
-        return recording;
-    }
-
-    /// <summary>
-    /// Fixes whose device clock ran more than <see cref="MaxClockAhead"/> ahead, with why: ahead of the receive time the
-    /// recording gives (the live node's rule), or ahead of a fix the device made after it (a higher sequence number).
-    /// A live node never accepts such a fix; taken as the newest, it would make every real fix after it "out of order".
-    /// </summary>
-    private static Dictionary<(PositionFix, DateTimeOffset?), string> StampedAhead(List<RecordedLine> recording)
-    {
-        var ahead = new Dictionary<(PositionFix, DateTimeOffset?), string>();
-        var byDevice = new Dictionary<string, List<(PositionFix Fix, DateTimeOffset? ReceivedAt)>>(StringComparer.Ordinal);
-        foreach (var line in recording)
-            foreach (var p in line.Fixes ?? [])
-            {
-                if (p.ReceivedAt is { } received && p.Fix.Timestamp - received > MaxClockAhead)
-                    ahead[p] = $"fix seq {p.Fix.Seq} of {p.Fix.DeviceId} is stamped {p.Fix.Timestamp:O}, more than {MaxClockAhead} ahead of its receive time {received:O}";
-                else if (p.Fix.Source != FixSource.None)
-                    (byDevice.TryGetValue(p.Fix.DeviceId, out var list) ? list : byDevice[p.Fix.DeviceId] = []).Add(p);
-            }
-        foreach (var fixes in byDevice.Values)
-        {
-            // Back from the device's last arrival, against the earliest stamp that arrived after, if the device made it
-            // later (a higher sequence number: not a backlog it uploaded afterwards, nor a restart of its numbering).
-            PositionFix? earliest = null;
-            for (int i = fixes.Count - 1; i >= 0; i--)
-            {
-                var fix = fixes[i].Fix;
-                if (earliest is { } next && next.Seq > fix.Seq && fix.Timestamp - next.Timestamp > MaxClockAhead)
-                {
-                    ahead[fixes[i]] = $"fix seq {fix.Seq} of {fix.DeviceId} is stamped {fix.Timestamp:O}, more than {MaxClockAhead} after " +
-                                      $"its later fix seq {next.Seq} ({next.Timestamp:O}): the device's clock was wrong";
-                    continue;
-                }
-                if (earliest is null || fix.Timestamp < earliest.Value.Timestamp) earliest = fix;
-            }
-        }
-        return ahead;
-    }
 
     private static void Collect(List<MonitorEvent> events, List<Alert> alerts, Dictionary<string, int> index)
     {

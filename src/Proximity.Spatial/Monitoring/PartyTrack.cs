@@ -110,7 +110,7 @@ public sealed class PartyTrack
         ReturnedFromReflection = false;
         // Away and straight back to where the person was before (A, B, B, A): the run just believed was a reflection
         // that lasted. Doubt it again and go on from the return, so the reflection is not the latest position.
-        if (justConfirmed > 0 && jump != Jump.None && _beforeChain >= 0 && ReturnsTo(_ring[_beforeChain], fix, position))
+        if (justConfirmed > 0 && jump != Jump.None && _beforeChain >= 0 && ReturnsTo(_ring[_beforeChain], _ring[_lastTrusted], fix, position))
         {
             for (int i = 0; i < justConfirmed && i < _count; i++) _ring[Index(i)] = _ring[Index(i)] with { Suspect = true };
             _lastTrusted = _beforeChain;
@@ -118,9 +118,10 @@ public sealed class PartyTrack
             jump = Jump.None;
             ReturnedFromReflection = true;
         }
-        // A fix that stays with a run of suspect fixes shares their doubt, even when the time passed since the last
-        // trusted fix would let the person reach it: three reflections alike are still reflections.
-        bool staysWithChain = chainOpen && jump == Jump.None && Judge(_ring[Index(0)], fix, position) == Jump.None;
+        // A fix that stays with a run of suspect fixes, not with the trusted track, shares their doubt, even when the time
+        // passed since the last trusted fix would let the person reach it: three reflections alike are still reflections.
+        bool staysWithChain = chainOpen && jump == Jump.None && WithinWalk(_ring[Index(0)], fix, position) &&
+                              !WithinWalk(_ring[_lastTrusted], fix, position);
         if (jump != Jump.None || staysWithChain)
         {
             suspect = true;
@@ -166,10 +167,15 @@ public sealed class PartyTrack
         return point;
     }
 
-    /// <summary>Whether a fix is back where an earlier one was, give or take the accuracies and a walk since.</summary>
-    private bool ReturnsTo(in TrackPoint earlier, in PositionFix fix, PlanePoint position) =>
+    /// <summary>Whether a fix is where an earlier one was, give or take the accuracies and a walk since.</summary>
+    private bool WithinWalk(in TrackPoint earlier, in PositionFix fix, PlanePoint position) =>
         PlaneProjection.SurelyWithin(earlier.Position, position, earlier.AccuracyMeters + fix.AccuracyMeters +
             _options.TypicalSpeedFloorMetersPerSecond * (fix.Timestamp - earlier.At).TotalSeconds);
+
+    /// <summary>Whether a fix is straight back where the person was before a jump: within a walk of that place, and far
+    /// nearer to it than the jump was long (a real drive on from the new place rarely ends next to the old one).</summary>
+    private bool ReturnsTo(in TrackPoint before, in TrackPoint jumpedTo, in PositionFix fix, PlanePoint position) =>
+        WithinWalk(before, fix, position) && before.Position.DistanceTo(position) <= before.Position.DistanceTo(jumpedTo.Position) / 4;
 
     /// <summary>The kept points, oldest first (to save and restore the track).</summary>
     public IReadOnlyList<TrackedFix> Save()

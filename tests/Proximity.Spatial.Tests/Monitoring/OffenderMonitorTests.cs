@@ -155,6 +155,45 @@ public class OffenderMonitorTests
         Assert.DoesNotContain(events, e => e.Alert.Type == AlertType.ContactBanBreach);
     }
 
+    [Theory]
+    [InlineData(30, 300, 5)]
+    [InlineData(30, 500, 15)]
+    [InlineData(60, 500, 20)]
+    [InlineData(10, 150, 5)]
+    public void One_reflection_followed_by_a_fix_back_where_he_was_stays_doubted(int interval, double reflectedEast, int victimAfter)
+    {
+        // Her fix, made just after his reflection, arrives after his next fix (back at 800 m): it must be judged against
+        // where he is, not against the reflection (the next fix is reachable from the reflection at a car's pace, but it
+        // is back on his own track, so it does not confirm the reflection).
+        var monitor = new OffenderMonitor("off-1", [Contact()]);
+        var victim = new Track("dev-v", Home);
+        var offender = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        events.AddRange(monitor.Victim("vic-1", victim.At(0, 0, 0, acc: 15)));
+        for (int t = 0; t <= 20 * interval; t += interval)
+        {
+            events.AddRange(monitor.Offender(offender.At(t, t == 10 * interval ? reflectedEast : 800, 0, acc: 10)));
+            if (t == 11 * interval) events.AddRange(monitor.Victim("vic-1", victim.At(10 * interval + victimAfter, 0, 0, acc: 15)));
+        }
+        Assert.DoesNotContain(events, e => e.Alert.Type == AlertType.ContactBanBreach);
+    }
+
+    [Theory]
+    [InlineData(60, 1.0)]
+    [InlineData(30, 0.5)]
+    public void A_real_stop_then_a_drive_through_the_zone_ending_near_where_he_started_is_a_breach(int interval, double scale)
+    {
+        // Parked, then a drive that stops twice at one place (a believed run) and goes on through the zone to a place
+        // nearer the start than the stop: that is not a reflection undone, and the way through the zone is judged.
+        var monitor = new OffenderMonitor("off-1", [Circle(150 * scale)]);
+        var track = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        var path = Enumerable.Repeat((-200 * scale, -150 * scale), 10)
+            .Concat([(0, 250 * scale), (0, 250 * scale), (0, -250 * scale), (0, -350 * scale), (0, -450 * scale), (0, -550 * scale)]).ToList();
+        for (int i = 0; i < path.Count; i++) events.AddRange(monitor.Offender(track.At(i * interval, path[i].Item1, path[i].Item2)));
+        Assert.Single(events, e => e.Kind == MonitorEventKind.Raised && e.Alert.Type == AlertType.ExclusionZoneBreach);
+    }
+
     [Fact]
     public void One_precise_fix_just_inside_does_not_outweigh_poor_fixes_centred_outside()
     {
