@@ -101,10 +101,23 @@ public sealed class ZoneArea
     /// </summary>
     private ZoneArea MergedIfPartsMeet()
     {
-        if (Polygons.Count < 2) return this;
+        if (Polygons.Count < 2 || ExtentKm > MaxExtentKm) return this;
         var geometry = ToPlaneGeometry(HomePlane);
-        if (geometry.IsValid || Enumerable.Range(0, geometry.NumGeometries).Any(i => !geometry.GetGeometryN(i).IsValid)) return this;
-        var union = NetTopologySuite.Operation.Union.UnaryUnionOp.Union(geometry);
+        var parts = Enumerable.Range(0, geometry.NumGeometries).Select(geometry.GetGeometryN).ToArray();
+        if (geometry.IsValid || parts.Any(p => !p.IsValid)) return this;
+        // A part drawn inside another is most likely meant as a hole: refused as it stands (nested shells), not filled.
+        for (int i = 0; i < parts.Length; i++)
+            for (int j = 0; j < parts.Length; j++)
+                if (i != j && parts[i].EnvelopeInternal.Contains(parts[j].EnvelopeInternal) && parts[i].Contains(parts[j])) return this;
+        Geometry union;
+        try
+        {
+            union = NetTopologySuite.Operation.Union.UnaryUnionOp.Union(geometry);
+        }
+        catch (TopologyException)
+        {
+            return this; // refused below, with the validity error
+        }
         if (union is not (Polygon or MultiPolygon) || !union.IsValid) return this;
         GeoPoint[] Ring(LineString ring) => ring.Coordinates.Select(c => HomePlane.Unproject(new PlanePoint(c.X, c.Y))).ToArray();
         var merged = Enumerable.Range(0, union.NumGeometries).Select(i => (Polygon)union.GetGeometryN(i))
@@ -138,12 +151,14 @@ public sealed class ZoneArea
         return polys.Length == 1 ? polys[0] : factory.CreateMultiPolygon(polys);
     }
 
+    /// <summary>The larger of the zone's north-south and east-west extents, in km.</summary>
+    private double ExtentKm => Math.Max((Bounds.MaxLat - Bounds.MinLat) * 111.0,
+        (Bounds.MaxLon - Bounds.MinLon) * 111.0 * Math.Cos(Centroid.Latitude * Math.PI / 180));
+
     private void CheckTopologyAndSize()
     {
-        double extentLat = (Bounds.MaxLat - Bounds.MinLat) * 111.0;
-        double extentLon = (Bounds.MaxLon - Bounds.MinLon) * 111.0 * Math.Cos(Centroid.Latitude * Math.PI / 180);
-        if (Math.Max(extentLat, extentLon) > MaxExtentKm)
-            throw new InvalidZoneException($"the zone spans {Math.Max(extentLat, extentLon):F0} km; at most {MaxExtentKm} km is accepted");
+        if (ExtentKm > MaxExtentKm)
+            throw new InvalidZoneException($"the zone spans {ExtentKm:F0} km; at most {MaxExtentKm} km is accepted");
 
         var geometry = ToPlaneGeometry(HomePlane);
         var validity = new NetTopologySuite.Operation.Valid.IsValidOp(geometry);

@@ -54,6 +54,15 @@ public class GeoJsonZoneTests
     }
 
     [Fact]
+    public void A_multipolygon_part_drawn_inside_another_is_rejected_not_filled()
+    {
+        // Most likely meant as a hole (a place he may go): filling it would forbid it.
+        var e = Assert.Throws<InvalidZoneException>(() => GeoJsonZone.Parse(
+            """{"type":"MultiPolygon","coordinates":[[[[5.10,52.10],[5.13,52.10],[5.13,52.13],[5.10,52.13],[5.10,52.10]]],[[[5.11,52.11],[5.12,52.11],[5.12,52.12],[5.11,52.12],[5.11,52.11]]]]}"""));
+        Assert.Contains("invalid polygon", e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void A_multipolygon_with_a_self_intersecting_part_is_still_rejected()
     {
         var e = Assert.Throws<InvalidZoneException>(() => GeoJsonZone.Parse(
