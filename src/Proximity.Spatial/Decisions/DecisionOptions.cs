@@ -43,7 +43,8 @@ public sealed record DecisionOptions
     /// <summary>Implausible jumps that agree with each other become the track after this many fixes...</summary>
     public int SuspectChainFixesToConfirm { get; init; } = 4;
 
-    /// <summary>...or after lasting this long (multipath reflections last seconds).</summary>
+    /// <summary>...or after lasting this long (multipath reflections last seconds); three times as long for a run that stays
+    /// where the jump landed.</summary>
     public TimeSpan SuspectChainTimeToConfirm { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Worst-case speed used to age an old position's uncertainty (a fast car).</summary>

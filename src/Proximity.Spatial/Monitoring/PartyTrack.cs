@@ -49,6 +49,8 @@ public sealed class PartyTrack
     private bool _lastJumpImpossible;
     private DateTimeOffset _chainStart;
     private int _justConfirmed, _beforeChain = -1;
+    private PlanePoint _chainOrigin;
+    private double _chainOriginAccuracy;
 
     public PartyTrack(PlaneProjection plane, DecisionOptions options)
     {
@@ -110,7 +112,7 @@ public sealed class PartyTrack
         ReturnedFromReflection = false;
         // Away and straight back to where the person was before (A, B, B, A): the run just believed was a reflection
         // that lasted. Doubt it again and go on from the return, so the reflection is not the latest position.
-        if (justConfirmed > 0 && jump != Jump.None && _beforeChain >= 0 && ReturnsTo(_ring[_beforeChain], _ring[_lastTrusted], fix, position))
+        if (justConfirmed > 0 && jump != Jump.None && _beforeChain >= 0 && ReturnsTo(_beforeChain, _ring[_lastTrusted], fix, position))
         {
             for (int i = 0; i < justConfirmed && i < _count; i++) _ring[Index(i)] = _ring[Index(i)] with { Suspect = true };
             _lastTrusted = _beforeChain;
@@ -133,12 +135,19 @@ public sealed class PartyTrack
             {
                 _chainLength = 1;
                 _chainStart = fix.Timestamp;
+                _chainOrigin = position;
+                _chainOriginAccuracy = fix.AccuracyMeters;
                 _chainNeedsLong = jump == Jump.Implausible;
                 StartedImpossibleJump = _lastJumpImpossible;
             }
+            // A run that stays where the jump landed (nobody travels there and stands still in seconds) is believed on
+            // time alone only after three times as long as one that moves on: reflections off one wall last tens of seconds.
+            var lasted = fix.Timestamp - _chainStart;
+            bool staying = PlaneProjection.SurelyWithin(_chainOrigin, position,
+                _chainOriginAccuracy + fix.AccuracyMeters + _options.TypicalSpeedFloorMetersPerSecond * lasted.TotalSeconds);
             bool confirmed = _chainNeedsLong
                 ? _chainLength >= _options.SuspectChainFixesToConfirm ||
-                  (_chainLength >= 2 && fix.Timestamp - _chainStart >= _options.SuspectChainTimeToConfirm)
+                  (_chainLength >= 2 && lasted >= (staying ? 3 * _options.SuspectChainTimeToConfirm : _options.SuspectChainTimeToConfirm))
                 : _chainLength >= 2;
             if (confirmed)
             {
@@ -172,10 +181,29 @@ public sealed class PartyTrack
         PlaneProjection.SurelyWithin(earlier.Position, position, earlier.AccuracyMeters + fix.AccuracyMeters +
             _options.TypicalSpeedFloorMetersPerSecond * (fix.Timestamp - earlier.At).TotalSeconds);
 
-    /// <summary>Whether a fix is straight back where the person was before a jump: within a walk of that place, and far
-    /// nearer to it than the jump was long (a real drive on from the new place rarely ends next to the old one).</summary>
-    private bool ReturnsTo(in TrackPoint before, in TrackPoint jumpedTo, in PositionFix fix, PlanePoint position) =>
-        WithinWalk(before, fix, position) && before.Position.DistanceTo(position) <= before.Position.DistanceTo(jumpedTo.Position) / 4;
+    /// <summary>
+    /// Whether a fix is straight back on the track the person was on before a jump: where their motion before it leads
+    /// (dead reckoning from the last leg, standing still without one), give or take the accuracies and a quarter of the
+    /// jump. A real drive on from the new place rarely ends there.
+    /// </summary>
+    private bool ReturnsTo(int before, in TrackPoint jumpedTo, in PositionFix fix, PlanePoint position)
+    {
+        ref readonly var from = ref _ring[before];
+        var predicted = from.Position;
+        for (int i = 0; i < _count; i++)
+        {
+            int k = Index(i);
+            ref readonly var p = ref _ring[k];
+            if (p.Suspect || p.At >= from.At) continue;
+            double legSeconds = (from.At - p.At).TotalSeconds, dt = (fix.Timestamp - from.At).TotalSeconds;
+            if (legSeconds <= 120)
+                predicted = new PlanePoint(from.Position.X + (from.Position.X - p.Position.X) / legSeconds * dt,
+                    from.Position.Y + (from.Position.Y - p.Position.Y) / legSeconds * dt);
+            break;
+        }
+        return PlaneProjection.SurelyWithin(predicted, position,
+            from.AccuracyMeters + fix.AccuracyMeters + from.Position.DistanceTo(jumpedTo.Position) / 4);
+    }
 
     /// <summary>The kept points, oldest first (to save and restore the track).</summary>
     public IReadOnlyList<TrackedFix> Save()

@@ -117,10 +117,12 @@ public class OffenderMonitorTests
 
     // Standing 100 m outside; three reflections inside, agreeing with each other. A fix a second: impossible to reach
     // from the last trusted fix. A poor fix every 5 s: by the third reflection, 15 s on, a car could have covered the
-    // distance from the last trusted fix, but that fix only agrees with the two suspect ones.
+    // distance from the last trusted fix, but that fix only agrees with the two suspect ones. A fix every 10 s: the
+    // three last 20 s, but stay where they landed.
     [Theory]
     [InlineData(1, 20, 6, 6)]
     [InlineData(5, 240, 8, 30)]
+    [InlineData(10, 100, 10, 10)] // 20 s from the first to the third: a run that moves on would be believed by then
     public void A_reflection_lasting_three_fixes_raises_no_breach(int interval, double reflectedEast, double reflectedAcc, double acc)
     {
         var monitor = new OffenderMonitor("off-1", [Circle(300)]);
