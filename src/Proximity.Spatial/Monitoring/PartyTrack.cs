@@ -47,10 +47,8 @@ public sealed class PartyTrack
     private double _typicalSpeed;
     private bool _chainNeedsLong;
     private bool _lastJumpImpossible;
-    private DateTimeOffset _chainStart;
+    private TrackPoint _chainFirst;
     private int _justConfirmed, _beforeChain = -1;
-    private PlanePoint _chainOrigin;
-    private double _chainOriginAccuracy;
 
     public PartyTrack(PlaneProjection plane, DecisionOptions options)
     {
@@ -109,16 +107,12 @@ public sealed class PartyTrack
         var jump = _lastTrusted >= 0 ? Judge(_ring[_lastTrusted], fix, position) : Jump.None;
         int justConfirmed = _justConfirmed;
         _justConfirmed = 0;
-        ReturnedFromReflection = false;
-        // Away and straight back to where the person was before (A, B, B, A): the run just believed was a reflection
-        // that lasted. Doubt it again and go on from the return, so the reflection is not the latest position.
-        if (justConfirmed > 0 && jump != Jump.None && _beforeChain >= 0 && ReturnsTo(_beforeChain, _ring[_lastTrusted], fix, position))
+        ReturnedFromReflection = justConfirmed > 0 && jump != Jump.None && _beforeChain >= 0 &&
+                                 ReturnsTo(_beforeChain, _ring[_lastTrusted], fix, position);
+        if (ReturnedFromReflection)
         {
-            for (int i = 0; i < justConfirmed && i < _count; i++) _ring[Index(i)] = _ring[Index(i)] with { Suspect = true };
-            _lastTrusted = _beforeChain;
-            _previousTrusted = -1;
+            DoubtAgain(justConfirmed);
             jump = Jump.None;
-            ReturnedFromReflection = true;
         }
         // A fix that stays with a run of suspect fixes, not with the trusted track, shares their doubt, even when the time
         // passed since the last trusted fix would let the person reach it: three reflections alike are still reflections.
@@ -134,22 +128,11 @@ public sealed class PartyTrack
             else
             {
                 _chainLength = 1;
-                _chainStart = fix.Timestamp;
-                _chainOrigin = position;
-                _chainOriginAccuracy = fix.AccuracyMeters;
+                _chainFirst = new TrackPoint(fix, position, true);
                 _chainNeedsLong = jump == Jump.Implausible;
                 StartedImpossibleJump = _lastJumpImpossible;
             }
-            // A run that stays where the jump landed (nobody travels there and stands still in seconds) is believed on
-            // time alone only after three times as long as one that moves on: reflections off one wall last tens of seconds.
-            var lasted = fix.Timestamp - _chainStart;
-            bool staying = PlaneProjection.SurelyWithin(_chainOrigin, position,
-                _chainOriginAccuracy + fix.AccuracyMeters + _options.TypicalSpeedFloorMetersPerSecond * lasted.TotalSeconds);
-            bool confirmed = _chainNeedsLong
-                ? _chainLength >= _options.SuspectChainFixesToConfirm ||
-                  (_chainLength >= 2 && lasted >= (staying ? 3 * _options.SuspectChainTimeToConfirm : _options.SuspectChainTimeToConfirm))
-                : _chainLength >= 2;
-            if (confirmed)
+            if (ChainConfirmed(fix, position))
             {
                 for (int i = 0; i < _chainLength - 1 && i < _count; i++) _ring[Index(i)] = _ring[Index(i)] with { Suspect = false };
                 suspect = false;
@@ -174,6 +157,29 @@ public sealed class PartyTrack
             _typicalSpeed = MeasureTypicalSpeed();
         }
         return point;
+    }
+
+    /// <summary>
+    /// Whether the run of suspect fixes, this one included, has lasted long enough to be the track: a run after an
+    /// abrupt turn at its second fix; after an implausible jump at 4 fixes, or after 20 s, or 60 s if it stays where the
+    /// jump landed (nobody travels there and stands still in seconds; reflections off one wall last tens of seconds).
+    /// </summary>
+    private bool ChainConfirmed(in PositionFix fix, PlanePoint position)
+    {
+        if (!_chainNeedsLong) return _chainLength >= 2;
+        if (_chainLength >= _options.SuspectChainFixesToConfirm) return true;
+        var lasted = fix.Timestamp - _chainFirst.At;
+        var needed = WithinWalk(_chainFirst, fix, position) ? 3 * _options.SuspectChainTimeToConfirm : _options.SuspectChainTimeToConfirm;
+        return _chainLength >= 2 && lasted >= needed;
+    }
+
+    /// <summary>The run just believed was a reflection that lasted: its fixes are suspect again and the track goes on from
+    /// the trusted fix before it.</summary>
+    private void DoubtAgain(int runLength)
+    {
+        for (int i = 0; i < runLength && i < _count; i++) _ring[Index(i)] = _ring[Index(i)] with { Suspect = true };
+        _lastTrusted = _beforeChain;
+        _previousTrusted = -1;
     }
 
     /// <summary>Whether a fix is where an earlier one was, give or take the accuracies and a walk since.</summary>
