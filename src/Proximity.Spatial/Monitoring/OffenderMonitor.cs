@@ -155,6 +155,10 @@ public sealed class OffenderMonitor
             if (state.ContactBan is not { } contact || contact.VictimId != victimId) continue;
             if (!state.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
             JudgeContact(state, contact, offender, point, point, default, point, track, late, events);
+            // Her way since her last fix, against his: both moving, they can have met between their fixes.
+            if (!state.Breach.IsOpen && !point.Suspect && track.TryGetLastLeg(out var from, out var to) && to.Seq == point.Seq &&
+                MeasureLeg(from, to, fix.SpeedMetersPerSecond ?? track.TypicalSpeed()) is { WorthJudging: true } leg)
+                JudgeContactPath(state, contact, from, to, leg, offender, _offender, offenderMoves: false, late, events);
         }
     }
 
@@ -404,7 +408,7 @@ public sealed class OffenderMonitor
             RaiseContactBreach(state, observation, offender, offenderRadius, victim, victimRadius, distance, late, events);
         else if (step == EpisodeStep.Cleared) Clear(state, isWarning: false, at, "offender clearly beyond the minimum distance for the hold time", events);
         else if (!state.Breach.IsOpen && leg.WorthJudging) // only an offender fix that is not suspect has a leg
-            JudgeContactPath(state, ban, legStart, offender, leg, victim, late, events);
+            JudgeContactPath(state, ban, legStart, offender, leg, victim, victimTrack, offenderMoves: true, late, events);
 
         // Closing speed only from the offender's own fixes against a fresh victim position: a stale position
         // replaced by a new one is a jump in distance, not a speed.
@@ -434,28 +438,50 @@ public sealed class OffenderMonitor
                 late, events);
     }
 
-    private void JudgeContactPath(BanState state, ContactBan ban, in TrackPoint from, in TrackPoint to, in Leg leg, in TrackPoint victim, bool late,
-        List<MonitorEvent> events)
+    /// <summary>
+    /// Judges the straight path of one party's last leg against the other party: where the other's own last leg spans
+    /// the instant, at its interpolated place (both moving: two cars crossing between their fixes), else at its nearest
+    /// fix, aged at car speed.
+    /// </summary>
+    private void JudgeContactPath(BanState state, ContactBan ban, in TrackPoint from, in TrackPoint to, in Leg leg, in TrackPoint other,
+        PartyTrack otherTrack, bool offenderMoves, bool late, List<MonitorEvent> events)
     {
         double length = leg.Length, dt = leg.Seconds;
+        bool otherHasLeg = otherTrack.TryGetLastLeg(out var otherFrom, out var otherTo) && otherTo.At > otherFrom.At &&
+                           (otherTo.At - otherFrom.At).TotalSeconds <= _maxPathGapSeconds;
+        var otherLeg = otherHasLeg ? MeasureLeg(otherFrom, otherTo, otherTrack.TypicalSpeed()) : default;
         int samples = Math.Clamp((int)(length / 10), 3, 63);
         for (int i = 1; i <= samples; i++)
         {
             double u = (double)i / (samples + 1);
             var at = from.At + TimeSpan.FromSeconds(dt * u);
-            double victimAge = Math.Abs((at - victim.At).TotalSeconds);
-            if (victimAge > _maxPartnerAgeSeconds) continue;
-            double allowed = from.AccuracyMeters + (to.AccuracyMeters - from.AccuracyMeters) * u
-                             + leg.Detour
-                             + victim.AccuracyMeters + _options.AgingSpeedMetersPerSecond * victimAge;
-            double distance = _plane!.DistanceMeters(PlanePoint.Lerp(from.Position, to.Position, u), victim.Position);
+            PlanePoint otherPosition;
+            double otherAllowed;
+            bool interpolated = otherHasLeg && at >= otherFrom.At && at <= otherTo.At;
+            if (interpolated)
+            {
+                double w = (at - otherFrom.At).TotalSeconds / (otherTo.At - otherFrom.At).TotalSeconds;
+                otherPosition = PlanePoint.Lerp(otherFrom.Position, otherTo.Position, w);
+                otherAllowed = otherFrom.AccuracyMeters + (otherTo.AccuracyMeters - otherFrom.AccuracyMeters) * w + otherLeg.Detour;
+            }
+            else
+            {
+                double otherAge = Math.Abs((at - other.At).TotalSeconds);
+                if (otherAge > _maxPartnerAgeSeconds) continue;
+                otherPosition = other.Position;
+                otherAllowed = other.AccuracyMeters + _options.AgingSpeedMetersPerSecond * otherAge;
+            }
+            double allowed = from.AccuracyMeters + (to.AccuracyMeters - from.AccuracyMeters) * u + leg.Detour + otherAllowed;
+            double distance = _plane!.DistanceMeters(PlanePoint.Lerp(from.Position, to.Position, u), otherPosition);
             double depth = ban.MinDistanceMeters - distance;
             if (depth < allowed) continue;
             var observation = new Observation(Certainty.Certain, depth, allowed, allowed * K, to.At, false);
             state.Breach.ForceOpen(at);
-            Raise(state, AlertType.ContactBanBreach, RaiseRule.Path, observation, at, to.At, late,
-                [Evidence("offender", from, to.At), Evidence("offender", to, to.At), Evidence("victim", victim, at)],
-                null, null, distance, null, events);
+            string moving = offenderMoves ? "offender" : "victim", still = offenderMoves ? "victim" : "offender";
+            FixEvidence[] fixes = interpolated
+                ? [Evidence(moving, from, to.At), Evidence(moving, to, to.At), Evidence(still, otherFrom, at), Evidence(still, otherTo, at)]
+                : [Evidence(moving, from, to.At), Evidence(moving, to, to.At), Evidence(still, other, at)];
+            Raise(state, AlertType.ContactBanBreach, RaiseRule.Path, observation, at, to.At, late, fixes, null, null, distance, null, events);
             state.Warning.ForceOpen(at);
             return;
         }

@@ -66,6 +66,16 @@ public sealed class PartyTrack
         return true;
     }
 
+    /// <summary>The last leg: the trusted point before the last trusted one, and the last.</summary>
+    public bool TryGetLastLeg(out TrackPoint from, out TrackPoint to)
+    {
+        int previous = PreviousTrustedIndex();
+        if (previous < 0) { from = to = default; return false; }
+        from = _ring[previous];
+        to = _ring[_lastTrusted];
+        return true;
+    }
+
     /// <summary>Ring index of the trusted point before the last trusted one (the start of the last leg), or -1.</summary>
     private int PreviousTrustedIndex()
     {

@@ -42,6 +42,26 @@ public class OffenderMonitorTests
     }
 
     [Fact]
+    public void Two_cars_passing_each_other_between_their_fixes_are_a_breach()
+    {
+        // He drives east, she drives west on a road 100 m away, both at 50 km/h, a fix a minute each (hers 45 s after
+        // his). They pass 100 m apart (limit 500 m) for 35 s, but every fix of either is over 600 m from where the other
+        // was at that moment: only both ways, taken together, show it.
+        var monitor = new OffenderMonitor("off-1", [Contact(500, 600)]);
+        var victim = new Track("dev-v", Home);
+        var offender = new Track("dev-o", Home);
+        var events = new List<MonitorEvent>();
+        for (int t = 0; t <= 300; t += 15)
+        {
+            if (t % 60 == 0) events.AddRange(monitor.Offender(offender.At(t, -2000 + 14 * t, 0) with { SpeedMetersPerSecond = 14 }));
+            if (t % 60 == 45) events.AddRange(monitor.Victim("vic-1", victim.At(t, 2000 - 14 * t, 100) with { SpeedMetersPerSecond = 14 }));
+        }
+        var breach = Assert.Single(events, e => e.Kind == MonitorEventKind.Raised && e.Alert.Type == AlertType.ContactBanBreach).Alert;
+        Assert.Equal("Path", breach.Evidence.Rule);
+        Assert.InRange((breach.RaisedAt - Track.T0).TotalSeconds, 125, 161);
+    }
+
+    [Fact]
     public void An_approach_to_the_victim_gives_one_warning_one_breach_and_both_clear_after_leaving()
     {
         var monitor = new OffenderMonitor("off-1", [Contact()]);
