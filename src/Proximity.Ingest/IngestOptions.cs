@@ -1,3 +1,5 @@
+using Proximity.Protocol;
+
 namespace Proximity.Ingest;
 
 public enum IngestMode
@@ -31,7 +33,7 @@ public sealed class IngestOptions
     /// <summary>A fix stamped further ahead of the server's clock than this is refused: believed, it would make every
     /// later fix of the person look older than it and so stop them moving the current position. A rehearsal with
     /// simulated time running faster than real time (<c>proximity-sim scenario --speed</c>) needs a longer one.</summary>
-    public TimeSpan MaxClockAhead { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan MaxClockAhead { get; set; } = FixJson.DefaultMaxClockAhead;
 
     /// <summary>External broker address and the service's own credentials there.</summary>
     public string BrokerHost { get; set; } = "localhost";

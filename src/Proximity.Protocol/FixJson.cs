@@ -29,6 +29,11 @@ public static class FixJson
 {
     public const int MaxBatch = 10_000;
 
+    /// <summary>A fix stamped further ahead of its receiver's clock than this is refused by default: believed, it would
+    /// make every later fix of the person look older than it (the live node's <c>Proximity:Ingest:MaxClockAhead</c>,
+    /// replay against a recorded receive time).</summary>
+    public static readonly TimeSpan DefaultMaxClockAhead = TimeSpan.FromMinutes(5);
+
     /// <summary>
     /// Parses one fix; the device id comes from the topic (or, in replay files, a "device" field). A report without a
     /// fix (<c>"src":"none"</c>) comes back with <see cref="FixSource.None"/>: the device was heard, but what it sends as

@@ -66,10 +66,10 @@ public sealed class ReplayRunner
             // A live node refuses a message (a whole upload) holding a fix stamped too far ahead of its clock; where the
             // recording gives the receive time, replay does the same. Taken as the newest, such a fix would make every
             // real fix after it "out of order".
-            if (parsed.FirstOrDefault(p => p.ReceivedAt is { } at && p.Fix.Timestamp - at > MaxClockAhead) is { ReceivedAt: { } received } ahead)
+            if (parsed.FirstOrDefault(p => p.ReceivedAt is { } at && p.Fix.Timestamp - at > FixJson.DefaultMaxClockAhead) is { ReceivedAt: { } received } ahead)
             {
                 rejected++;
-                errors.WriteLine($"line {lines}: fix seq {ahead.Fix.Seq} is stamped {ahead.Fix.Timestamp:O}, more than {MaxClockAhead} ahead of its receive time {received:O}");
+                errors.WriteLine($"line {lines}: fix seq {ahead.Fix.Seq} is stamped {ahead.Fix.Timestamp:O}, more than {FixJson.DefaultMaxClockAhead} ahead of its receive time {received:O}");
                 continue;
             }
             // An upload of several fixes (store-and-forward) was sent after the newest of them: that is the earliest it
@@ -121,10 +121,6 @@ public sealed class ReplayRunner
         foreach (var alert in alerts) alertsOut.WriteLine(AlertJson.Serialize(alert));
         return new ReplaySummary(lines, evaluated, duplicates, stale, rejected, alerts.Count, withoutFix);
     }
-
-    /// <summary>A live node refuses a fix stamped further ahead of its clock than this (Proximity:Ingest:MaxClockAhead's
-    /// default); replay applies the same limit.</summary>
-    public static readonly TimeSpan MaxClockAhead = TimeSpan.FromMinutes(5);
 
     private static void Collect(List<MonitorEvent> events, List<Alert> alerts, Dictionary<string, int> index)
     {

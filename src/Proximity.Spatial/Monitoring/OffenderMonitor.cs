@@ -156,7 +156,7 @@ public sealed class OffenderMonitor
             if (!state.IsInForce(fix.Timestamp)) { EndOutOfForce(state, fix.Timestamp, events); continue; }
             JudgeContact(state, contact, offender, point, point, default, point, track, late, events);
             // Her way since her last fix, against his: both moving, they can have met between their fixes.
-            if (!state.Breach.IsOpen && !point.Suspect && track.TryGetLastLeg(out var from, out var to) && to.Seq == point.Seq &&
+            if (!state.Breach.IsOpen && !point.Suspect && track.TryGetLastLeg(out var from, out var to) && // a trusted fix ends the last leg
                 MeasureLeg(from, to, fix.SpeedMetersPerSecond ?? track.TypicalSpeed()) is { WorthJudging: true } leg)
                 JudgeContactPath(state, contact, from, to, leg, offender, _offender, offenderMoves: false, late, events);
         }

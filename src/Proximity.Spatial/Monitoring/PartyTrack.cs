@@ -211,10 +211,7 @@ public sealed class PartyTrack
             int k = Index(i);
             ref readonly var p = ref _ring[k];
             if (p.Suspect || p.At >= from.At) continue;
-            double legSeconds = (from.At - p.At).TotalSeconds, dt = (fix.Timestamp - from.At).TotalSeconds;
-            if (legSeconds <= 120)
-                predicted = new PlanePoint(from.Position.X + (from.Position.X - p.Position.X) / legSeconds * dt,
-                    from.Position.Y + (from.Position.Y - p.Position.Y) / legSeconds * dt);
+            if ((from.At - p.At).TotalSeconds <= 120) predicted = DeadReckon(p, from, (fix.Timestamp - from.At).TotalSeconds);
             break;
         }
         return PlaneProjection.SurelyWithin(predicted, position,
@@ -327,9 +324,8 @@ public sealed class PartyTrack
         ref readonly var previous = ref _ring[previousIndex];
         double legSeconds = (last.At - previous.At).TotalSeconds;
         if (legSeconds <= 0 || legSeconds > 120) return Jump.None;
-        double vx = (last.Position.X - previous.Position.X) / legSeconds, vy = (last.Position.Y - previous.Position.Y) / legSeconds;
         double speedError = Math.Min((last.AccuracyMeters + previous.AccuracyMeters) / legSeconds, 5);
-        var predicted = new PlanePoint(last.Position.X + vx * dt, last.Position.Y + vy * dt);
+        var predicted = DeadReckon(previous, last, dt);
         double deviation = _plane.DistanceMeters(predicted, position) - accuracies - speedError * dt;
         // Turning or braking bends the path by at most a few seconds of hard manoeuvre plus half the distance the
         // person covers at their usual pace; a reflection sideways or a sudden departure goes beyond that.
@@ -353,11 +349,18 @@ public sealed class PartyTrack
         if (legSeconds <= 0 || dt <= 0) return false;
         double accuracies = newest.AccuracyMeters + fix.AccuracyMeters;
         if ((_plane.DistanceMeters(newest.Position, position) - accuracies) / dt > _options.ImpossibleSpeedMetersPerSecond) return false;
-        double vx = (newest.Position.X - before.Position.X) / legSeconds, vy = (newest.Position.Y - before.Position.Y) / legSeconds;
-        var predicted = new PlanePoint(newest.Position.X + vx * dt, newest.Position.Y + vy * dt);
+        var predicted = DeadReckon(before, newest, dt);
         double speedError = (newest.AccuracyMeters + before.AccuracyMeters) / legSeconds;
         double deviation = _plane.DistanceMeters(predicted, position) - accuracies - speedError * dt;
         return deviation <= 10 + 0.5 * _options.PlausibleAccelerationMetersPerSecondSquared * dt * dt;
+    }
+
+    /// <summary>Where the leg from <paramref name="previous"/> to <paramref name="last"/> leads <paramref name="seconds"/> after it, at its speed.</summary>
+    private static PlanePoint DeadReckon(in TrackPoint previous, in TrackPoint last, double seconds)
+    {
+        double legSeconds = (last.At - previous.At).TotalSeconds;
+        return new PlanePoint(last.Position.X + (last.Position.X - previous.Position.X) / legSeconds * seconds,
+            last.Position.Y + (last.Position.Y - previous.Position.Y) / legSeconds * seconds);
     }
 
     /// <summary>Ring index of the i-th newest point (0 = newest).</summary>
